@@ -1,0 +1,71 @@
+"""byom — bring your own model.
+
+Apps whose model features run on the user's own key: the key stays on the device and goes only to
+the provider; a budget guard stops runaway spend; the real cost of every request is shown and
+kept in a local history.
+
+    import byom
+    app = byom.App("Paper digest", features=[byom.Feature("summarize", "worker", "Summary")])
+    app.connect("openrouter", key="sk-or-...")
+    reply = app.chat("summarize", [{"role": "user", "content": "..."}], max_tokens=300)
+
+``import byom`` is cheap and does no I/O: the HTTP client and the store load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from byom import errors
+from byom.core.features import Feature
+from byom.core.secret import Secret
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from byom.app import App
+    from byom.core.events import Failed, Landed, Pending, Refused
+    from byom.core.ledger import Allowance
+    from byom.core.usage import Delta, Done, Reply, Usage
+
+_LAZY = {
+    "App": "byom.app",
+    "Reply": "byom.core.usage",
+    "Usage": "byom.core.usage",
+    "Delta": "byom.core.usage",
+    "Done": "byom.core.usage",
+    "Allowance": "byom.core.ledger",
+    "Pending": "byom.core.events",
+    "Landed": "byom.core.events",
+    "Refused": "byom.core.events",
+    "Failed": "byom.core.events",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'byom' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "Allowance",
+    "App",
+    "Delta",
+    "Done",
+    "Failed",
+    "Feature",
+    "Landed",
+    "Pending",
+    "Refused",
+    "Reply",
+    "Secret",
+    "Usage",
+    "__version__",
+    "errors",
+]

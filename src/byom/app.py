@@ -1,0 +1,746 @@
+"""``byom.App``: the CPython shell around the core's call path.
+
+It wires the pure core to real I/O: an httpx transport locked to the connected provider's
+origin, the SQLite store in the user data directory, and the key vault. All money and security
+decisions stay in the core; this module only moves bytes and keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from byom.core.call import Call, CallPath, Connection, apply_generation
+from byom.core.catalog import Catalog, Model, Price
+from byom.core.catalog_data import BUNDLED_CATEGORIES
+from byom.core.errors import (
+    ByomError,
+    Cancelled,
+    InvalidRequest,
+    KeyRejected,
+    NotConnected,
+)
+from byom.core.estimate import Estimator
+from byom.core.events import Event, EventBus, InFlight
+from byom.core.features import CATEGORIES, Category, Feature
+from byom.core.ledger import Allowance, Ledger, Period, period_start
+from byom.core.money import parse_amount
+from byom.core.secret import Secret
+from byom.core.store import CallRecord, LedgerRow, Store
+from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
+from byom.providers import make_adapter
+from byom.providers.base import Adapter, HttpRequest, origin_of
+
+log = logging.getLogger("byom")
+
+#: The model a feature uses until the user picks one, per provider and category.
+DEFAULT_MODELS: dict[str, dict[str, str]] = {
+    "openrouter": {"worker": "openai/gpt-4o-mini", "frontier": "anthropic/claude-sonnet-4.5"},
+}
+_CATALOG_SETTING = "catalog:"
+_CATALOG_MAX_AGE = 24 * 3600.0
+
+
+def app_id_for(name: str) -> str:
+    """A stable file-system-safe id from an app's display name (``"Paper digest"`` →
+    ``"paper-digest"``)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
+    if not slug:
+        raise InvalidRequest("An app needs a name with at least one letter or digit.")
+    return slug
+
+
+def default_data_dir() -> Path:
+    """``$BYOM_DATA_DIR``, else the platform's user data directory for byom."""
+    env = os.environ.get("BYOM_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("byom", appauthor=False))
+
+
+class App:
+    """A BYOM app: its features, the user's connection, allowance and history.
+
+    Nothing touches the network until a model feature is used (R5.1); nothing is sent anywhere
+    but the connected provider's origin (R2.4).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        features: Iterable[Feature] = (),
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        store: Store | None = None,
+        app_id: str | None = None,
+        timeout: float | None = None,
+        estimator: Estimator | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.app_id = app_id or app_id_for(name)
+        self.features: dict[str, Feature] = {}
+        for feature in features:
+            if feature.name in self.features:
+                raise InvalidRequest(f"Feature {feature.name!r} is declared twice.")
+            self.features[feature.name] = feature
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        if store is None:
+            from byom.store.sqlite import SQLiteStore, owner_token
+
+            store = SQLiteStore(self.data_dir)
+            owner = owner_token()
+        else:
+            owner = f"pid:{os.getpid()}"
+        self.store = store
+        from byom.store.vault import KeyVault
+
+        self.vault = KeyVault(self.data_dir, self.app_id)
+        self._clock = clock
+        self.ledger = Ledger(store, self.app_id, owner=owner, clock=clock)
+        self.events = EventBus()
+        self._in_flight = InFlight()
+        self.calls = CallPath(
+            self.ledger,
+            bus=self.events,
+            in_flight=self._in_flight,
+            clock=clock,
+            estimator=estimator,
+        )
+        self._timeout = timeout
+        self._connection: Connection | None = None
+        self._transports: dict[str, Any] = {}
+        self._atransports: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._custom_models: dict[str, Model] = {}
+        self._restore_connection()
+
+    # -- connection -----------------------------------------------------------------------------
+
+    def connect(
+        self,
+        provider: str = "openrouter",
+        key: str | Secret | None = None,
+        *,
+        remember: bool = False,
+        base_url: str | None = None,
+        allow_plain_file: bool = False,
+        **options: Any,
+    ) -> None:
+        """Connect the user's provider. The key is held in memory unless ``remember=True``.
+
+        ``remember=True`` stores it in the OS keyring; where none exists it raises
+        :class:`~byom.errors.KeyStorageUnavailable` unless ``allow_plain_file=True`` records the
+        user's consent to a file readable only by them. Makes no network request.
+        """
+        adapter = make_adapter(provider, base_url, **options)
+        secret = Secret(key) if isinstance(key, str) else key
+        if adapter.needs_key and secret is None:
+            secret = self.vault.get(adapter.origin)
+            if secret is None:
+                raise NotConnected("A key is needed to connect to this provider.")
+        with self._lock:
+            self._connection = Connection(adapter, secret)
+        self.store.set_setting(
+            self.app_id,
+            "connection",
+            json.dumps({"provider": provider, "base_url": adapter.base_url}),
+        )
+        if secret is not None and adapter.needs_key:
+            try:
+                self.vault.put(
+                    adapter.origin, secret, remember=remember, allow_file=allow_plain_file
+                )
+            except ByomError:
+                raise
+        log.info("connected app %s to %s", self.app_id, provider)
+
+    def _restore_connection(self) -> None:
+        """Reconnect from a remembered key, when the user opted in earlier. No network."""
+        text = self.store.get_setting(self.app_id, "connection")
+        if not text:
+            return
+        try:
+            saved = json.loads(text)
+            adapter = make_adapter(saved["provider"], saved.get("base_url"))
+        except (ValueError, KeyError, TypeError, ByomError):
+            return
+        key = self.vault.get(adapter.origin) if adapter.needs_key else None
+        if adapter.needs_key and key is None:
+            return
+        self._connection = Connection(adapter, key)
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    @property
+    def provider(self) -> str | None:
+        return self._connection.provider if self._connection else None
+
+    @property
+    def adapter(self) -> Adapter:
+        return self._require().adapter
+
+    def _require(self) -> Connection:
+        connection = self._connection
+        if connection is None:
+            raise NotConnected()
+        return connection
+
+    def forget_key(self) -> None:
+        """Remove the key from memory and from every store it was persisted to (R2.3)."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            self.vault.forget(connection.adapter.origin)
+        else:
+            self.vault.forget()
+        self._close_transports()
+        log.info("key forgotten for app %s", self.app_id)
+
+    def rotate_key(
+        self, key: str | Secret, *, remember: bool = False, allow_plain_file: bool = False
+    ) -> None:
+        """Replace the key: every copy of the old one is removed first."""
+        connection = self._require()
+        self.vault.forget(connection.adapter.origin)
+        secret = Secret(key) if isinstance(key, str) else key
+        with self._lock:
+            self._connection = Connection(connection.adapter, secret)
+        self.vault.put(
+            connection.adapter.origin, secret, remember=remember, allow_file=allow_plain_file
+        )
+
+    def key_location(self) -> list[str]:
+        """Where copies of the current key are held: ``memory``, ``keyring``, ``file``."""
+        connection = self._connection
+        return list(self.vault.where(connection.adapter.origin)) if connection else []
+
+    def _on_key_rejected(self, connection: Connection) -> None:
+        """A 401: the key is stale. Clear every copy; the user must reconnect (R2.6)."""
+        with self._lock:
+            if self._connection is connection:
+                self._connection = None
+        self.vault.forget(connection.adapter.origin)
+        log.warning("the provider rejected the key for app %s (401); it was cleared", self.app_id)
+
+    # -- models ---------------------------------------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        """Bundled snapshot, overlaid by the cached live list, then user-defined models."""
+        provider = self.provider or "openrouter"
+        from byom.catalogs import bundled
+
+        catalog = bundled(provider)
+        cached = self.store.get_setting(self.app_id, _CATALOG_SETTING + provider)
+        if cached:
+            try:
+                saved = json.loads(cached)
+                live = self._adapter_for(provider).parse_models(saved["body"].encode())
+                catalog = Catalog(live.models, as_of=saved.get("fetched"), source="cached")
+            except (ValueError, KeyError, TypeError, ByomError):
+                pass
+        return catalog.with_models(self._custom_models.values())
+
+    def _adapter_for(self, provider: str) -> Adapter:
+        if self._connection is not None and self._connection.provider == provider:
+            return self._connection.adapter
+        return make_adapter(provider)
+
+    def refresh_models(self) -> Catalog:
+        """Fetch the provider's model list (when it publishes one) and cache it with its date."""
+        connection = self._require()
+        request = connection.adapter.models_request(connection.key)
+        if request is None:
+            return self.catalog
+        response = self._transport(connection).send(request)
+        if response.status != 200:
+            raise connection.adapter.error_for(response.status, response.headers, response.body)
+        connection.adapter.parse_models(response.body)  # validate before caching
+        self.store.set_setting(
+            self.app_id,
+            _CATALOG_SETTING + connection.provider,
+            json.dumps(
+                {
+                    "fetched": datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "body": response.body.decode("utf-8"),
+                }
+            ),
+        )
+        return self.catalog
+
+    def add_model(
+        self,
+        model_id: str,
+        category: Category,
+        *,
+        prompt_price: Decimal | None = None,
+        completion_price: Decimal | None = None,
+        name: str | None = None,
+    ) -> Model:
+        """Declare a custom model (a user's own server); prices are USD per token, or unknown."""
+        if category not in CATEGORIES:
+            raise InvalidRequest("category must be frontier or worker")
+        price = None
+        if prompt_price is not None and completion_price is not None:
+            price = Price(parse_amount(prompt_price), parse_amount(completion_price))
+        model = Model(
+            id=model_id,
+            name=name or model_id,
+            category=category,
+            price=price,
+            provider=self.provider or "custom",
+        )
+        self._custom_models[model_id] = model
+        return model
+
+    def models(self, category: str | None = None) -> list[Model]:
+        catalog = self.catalog
+        return list(catalog) if category is None else catalog.in_category(category)
+
+    def feature(self, name: str) -> Feature:
+        try:
+            return self.features[name]
+        except KeyError:
+            raise InvalidRequest(f"This app has no feature named {name[:64]!r}.") from None
+
+    def choose_model(self, feature: str, model_id: str) -> Model:
+        """Pick the model a feature uses. It must be in the feature's category (R1.3)."""
+        wanted = self.feature(feature)
+        model = self.catalog.get(model_id)
+        if model is None:
+            raise InvalidRequest(
+                f"Unknown model {model_id[:100]!r}. Refresh the model list or add it first."
+            )
+        if model.category != wanted.category:
+            raise InvalidRequest(
+                f"{model_id} is not a {wanted.category} model; {feature} needs a "
+                f"{wanted.category} model."
+            )
+        self.store.set_setting(
+            self.app_id, f"model:{self.provider or 'openrouter'}:{feature}", model_id
+        )
+        return model
+
+    def model_for(self, feature: str) -> Model:
+        """The model a feature will use: the user's choice, else the category's default."""
+        wanted = self.feature(feature)
+        provider = self.provider or "openrouter"
+        catalog = self.catalog
+        chosen = self.store.get_setting(self.app_id, f"model:{provider}:{feature}")
+        if chosen:
+            return catalog.lookup(chosen)
+        default = DEFAULT_MODELS.get(provider, {}).get(wanted.category)
+        if default and default in catalog:
+            return catalog.lookup(default)
+        candidates = catalog.in_category(wanted.category)
+        if not candidates:
+            raise InvalidRequest(f"Choose a {wanted.category} model for {feature} first.")
+        return candidates[0]
+
+    # -- allowance ------------------------------------------------------------------------------
+
+    def set_allowance(
+        self, amount: Decimal | str | int | None, period: Period = "session", strict: bool = False
+    ) -> Allowance | None:
+        """Set the ceiling for a period (``None`` removes it). Bad input raises
+        :class:`~byom.errors.InvalidAmount` and leaves the old allowance in force (fail closed)."""
+        if amount is None:
+            self.ledger.set_allowance(None, period)
+            return None
+        allowance = Allowance(parse_amount(amount), period, strict)
+        self.ledger.set_allowance(allowance)
+        return allowance
+
+    def allowances(self) -> list[Allowance]:
+        return self.ledger.allowances()
+
+    def spent(self, period: Period = "session") -> Decimal:
+        """What counts against the allowance in the period: real cost of finished requests plus
+        the reservations of in-flight and unreconciled ones."""
+        return self.ledger.spent(period)
+
+    def in_flight(self) -> bool:
+        """True while paid work is in flight (R4.5): the single source for every guard."""
+        return bool(self._in_flight)
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Receive Pending / Landed / Refused / Failed events; returns an unsubscribe function."""
+        return self.events.subscribe(listener)
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def _begin(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int | None,
+        stream: bool,
+        params: Mapping[str, Any],
+    ) -> tuple[Call, Connection]:
+        wanted = self.feature(feature)
+        connection = self._require()
+        model = self.model_for(feature)
+        if model.category is not None and model.category != wanted.category:
+            raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
+        call = self.calls.begin(
+            connection, wanted, model, messages, max_tokens=max_tokens, stream=stream, params=params
+        )
+        return call, connection
+
+    def _settled(self, connection: Connection, error: ByomError) -> ByomError:
+        if isinstance(error, KeyRejected):
+            self._on_key_rejected(connection)
+        return error
+
+    def chat(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int | None = None,
+        **params: Any,
+    ) -> Reply:
+        """Run a feature: guard the budget, call the provider, record the real cost."""
+        from byom.transport import SendFailed
+
+        call, connection = self._begin(feature, messages, max_tokens, False, params)
+        try:
+            response = self._transport(connection).send(call.request)
+        except SendFailed as failure:
+            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+        except BaseException:
+            call.abort(Cancelled())
+            raise
+        try:
+            return call.complete(response.status, response.headers, response.body)
+        except ByomError as error:
+            raise self._settled(connection, error) from None
+
+    def stream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int | None = None,
+        **params: Any,
+    ) -> Iterator[StreamItem]:
+        """Stream a feature's reply: :class:`Delta` items, then one :class:`Done` with the cost.
+
+        The budget check runs when iteration starts. Closing the iterator early cancels the
+        request; its reservation stays counted until reconciled.
+        """
+        from byom.transport import SendFailed
+
+        call, connection = self._begin(feature, messages, max_tokens, True, params)
+        try:
+            with self._transport(connection).stream(call.request) as response:
+                if response.status < 200 or response.status >= 300:
+                    raise self._settled(
+                        connection, call.reject(response.status, response.headers, response.read())
+                    )
+                call.open_stream()
+                for chunk in response.iter_bytes():
+                    yield from call.feed(chunk)
+            yield Done(call.finish_stream())
+        except SendFailed as failure:
+            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+        except ByomError as error:
+            raise self._settled(connection, error) from None
+        except BaseException:  # GeneratorExit, KeyboardInterrupt: cancelled by the caller
+            call.abort(Cancelled())
+            raise
+
+    async def achat(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int | None = None,
+        **params: Any,
+    ) -> Reply:
+        """``chat`` for asyncio. Cancelling the task cancels the request."""
+        from byom.transport import SendFailed
+
+        call, connection = self._begin(feature, messages, max_tokens, False, params)
+        try:
+            response = await self._atransport(connection).send(call.request)
+        except SendFailed as failure:
+            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+        except BaseException:
+            call.abort(Cancelled())
+            raise
+        try:
+            return call.complete(response.status, response.headers, response.body)
+        except ByomError as error:
+            raise self._settled(connection, error) from None
+
+    async def astream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int | None = None,
+        **params: Any,
+    ) -> AsyncIterator[StreamItem]:
+        """``stream`` for asyncio."""
+        from byom.transport import SendFailed
+
+        call, connection = self._begin(feature, messages, max_tokens, True, params)
+        try:
+            async with self._atransport(connection).stream(call.request) as response:
+                if response.status < 200 or response.status >= 300:
+                    raise self._settled(
+                        connection,
+                        call.reject(response.status, response.headers, await response.read()),
+                    )
+                call.open_stream()
+                async for chunk in response.aiter_bytes():
+                    for delta in call.feed(chunk):
+                        yield delta
+            yield Done(call.finish_stream())
+        except SendFailed as failure:
+            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+        except ByomError as error:
+            raise self._settled(connection, error) from None
+        except BaseException:
+            call.abort(Cancelled())
+            raise
+
+    def text(self, feature: str, messages: Sequence[Mapping[str, Any]], **kwargs: Any) -> str:
+        """Convenience: the reply text of :meth:`chat`."""
+        return self.chat(feature, messages, **kwargs).text
+
+    # -- provider side: key check, reconciliation ----------------------------------------------
+
+    def validate_key(self) -> KeyInfo:
+        """Ask the provider about the key (OpenRouter ``GET /key``): proves it works and reports
+        its own limit. A 401 clears the key like any other 401."""
+        connection = self._require()
+        request = connection.adapter.key_info_request(connection.key)
+        if request is None:
+            return KeyInfo()
+        response = self._transport(connection).send(request)
+        try:
+            return connection.adapter.parse_key_info(
+                response.status, response.headers, response.body
+            )
+        except ByomError as error:
+            raise self._settled(connection, error) from None
+
+    def unreconciled(self) -> list[LedgerRow]:
+        """Requests that were sent but whose cost never came back; their estimates count."""
+        return self.ledger.unreconciled()
+
+    def reconcile(self, *, attempts: int = 6, delay: float = 0.5) -> list[CallRecord]:
+        """Ask the provider for the real cost of unreconciled requests (OpenRouter
+        ``/generation``), retrying while it answers 404. Returns the reconciled records."""
+        connection = self._require()
+        pending = [r for r in self.unreconciled() if r.generation_id]
+        done: list[CallRecord] = []
+        wait = delay
+        for attempt in range(attempts):
+            still: list[LedgerRow] = []
+            for row in pending:
+                request = connection.adapter.generation_request(
+                    connection.key, row.generation_id or ""
+                )
+                if request is None:
+                    continue
+                response = self._transport(connection).send(request)
+                try:
+                    info = connection.adapter.parse_generation(response.status, response.body)
+                except ByomError as error:
+                    raise self._settled(connection, error) from None
+                if info is None:
+                    still.append(row)
+                else:
+                    done.append(apply_generation(self.calls, row, info))
+            pending = still
+            if not pending or attempt == attempts - 1:
+                break
+            time.sleep(wait)
+            wait = min(wait * 2, 8.0)
+        return done
+
+    def clear_unreconciled(self, call_id: str) -> None:
+        """Stop counting one unreconciled request (the user's explicit choice)."""
+        self.ledger.clear_unreconciled(call_id)
+
+    # -- history (R4.4) -------------------------------------------------------------------------
+
+    def history(
+        self,
+        *,
+        since: float | None = None,
+        feature: str | None = None,
+        model: str | None = None,
+        limit: int | None = None,
+    ) -> list[CallRecord]:
+        return self.store.records(
+            self.app_id, since=since, feature=feature, model=model, limit=limit
+        )
+
+    def totals(
+        self, by: Literal["day", "feature", "model"] = "day", period: Period = "total"
+    ) -> dict[str, Decimal]:
+        """Known cost per day (local), feature or model, from history."""
+        since = period_start(period, self._clock()) if period != "session" else None
+        totals: dict[str, Decimal] = {}
+        for record in self.history(since=since):
+            if record.cost is None:
+                continue
+            if by == "day":
+                key = datetime.fromtimestamp(record.started_at).astimezone().date().isoformat()
+            elif by == "feature":
+                key = record.feature
+            else:
+                key = record.model
+            totals[key] = totals.get(key, Decimal(0)) + record.cost
+        return dict(sorted(totals.items()))
+
+    def delete_history(self, *, before: float | None = None) -> int:
+        """Delete history rows. The ledger is untouched: spend still counts (pitfall 4)."""
+        return self.store.delete_records(self.app_id, before=before)
+
+    def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
+        """History as CSV or JSON text: figures only, costs as exact decimal strings."""
+        rows = [history_row(r) for r in self.history()]
+        if fmt == "json":
+            return json.dumps(rows, indent=2)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+
+    # -- transports -----------------------------------------------------------------------------
+
+    def _transport(self, connection: Connection) -> Any:
+        origin = connection.adapter.origin
+        transport = self._transports.get(origin)
+        if transport is None:
+            from byom.transport.httpx_transport import HttpxTransport
+
+            with self._lock:
+                transport = self._transports.get(origin)
+                if transport is None:
+                    kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                    transport = HttpxTransport(origin, **kwargs)
+                    self._transports[origin] = transport
+        return transport
+
+    def _atransport(self, connection: Connection) -> Any:
+        """One async client per event loop (httpx async clients are bound to their loop)."""
+        loop_id = id(asyncio.get_running_loop())
+        per_loop = self._atransports.setdefault(loop_id, {})
+        origin = connection.adapter.origin
+        transport = per_loop.get(origin)
+        if transport is None:
+            from byom.transport.httpx_transport import AsyncHttpxTransport
+
+            kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+            transport = AsyncHttpxTransport(origin, **kwargs)
+            per_loop[origin] = transport
+        return transport
+
+    def send_raw(self, request: HttpRequest) -> Any:
+        """Send an adapter-built request through the origin-locked transport (used by surfaces,
+        e.g. the PKCE exchange). Refuses other origins like every other path."""
+        connection = self._require()
+        if origin_of(request.url) != connection.adapter.origin:
+            from byom.core.errors import EgressBlocked
+
+            raise EgressBlocked()
+        return self._transport(connection).send(request)
+
+    def _close_transports(self) -> None:
+        with self._lock:
+            transports, self._transports = self._transports, {}
+        for transport in transports.values():
+            transport.close()
+
+    def close(self) -> None:
+        """Close network clients and the store connection."""
+        self._close_transports()
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r}, provider={self.provider!r})"
+
+
+HISTORY_FIELDS = (
+    "id",
+    "feature",
+    "provider",
+    "model",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost",
+    "cost_source",
+    "error_code",
+    "generation_id",
+    "finish_reason",
+)
+
+
+def history_row(record: CallRecord) -> dict[str, Any]:
+    """One history record as export fields (times ISO 8601 UTC, cost a decimal string)."""
+
+    def iso(ts: float | None) -> str | None:
+        if ts is None:
+            return None
+        return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
+
+    return {
+        "id": record.id,
+        "feature": record.feature,
+        "provider": record.provider,
+        "model": record.model,
+        "outcome": record.outcome,
+        "started_at": iso(record.started_at),
+        "ended_at": iso(record.ended_at),
+        "prompt_tokens": record.usage.prompt_tokens,
+        "completion_tokens": record.usage.completion_tokens,
+        "cached_tokens": record.usage.cached_tokens,
+        "cache_write_tokens": record.usage.cache_write_tokens,
+        "reasoning_tokens": record.usage.reasoning_tokens,
+        "cost": None if record.cost is None else format(record.cost, "f"),
+        "cost_source": record.cost_source,
+        "error_code": record.error_code,
+        "generation_id": record.generation_id,
+        "finish_reason": record.finish_reason,
+    }
+
+
+__all__ = ["BUNDLED_CATEGORIES", "App", "Delta", "Done", "app_id_for", "default_data_dir"]

@@ -1,0 +1,210 @@
+"""Typed errors with stable codes.
+
+Every failure a surface can meet is one of these classes; ``code`` is stable and is what surfaces
+localize. Messages are written by byom, in plain words, and never include the key, prompt or
+reply text, nor raw provider payloads (a provider's error message may echo flagged input).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+
+class ByomError(Exception):
+    """Base of every byom error. ``code`` is stable; ``message`` is plain English."""
+
+    code: ClassVar[str] = "byom_error"
+    default_message: ClassVar[str] = "Something went wrong."
+
+    def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
+        self.message = message or self.default_message
+        self.status = status
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, status={self.status!r})"
+
+
+class NotConnected(ByomError):
+    code = "not_connected"
+    default_message = "No model is connected yet. Connect a key to use this feature."
+
+
+class BudgetExceeded(ByomError):
+    """The request would take spend past the user's allowance; it was not sent.
+
+    Carries the figures: the allowance, what already counts against it (committed spend plus
+    in-flight and unreconciled reservations), and this request's worst-case estimate.
+    """
+
+    code = "budget_exceeded"
+    default_message = "This request could go over your spending allowance, so it was not sent."
+
+    def __init__(
+        self,
+        *,
+        period: str,
+        allowance: Decimal,
+        spent: Decimal,
+        estimate: Decimal,
+    ) -> None:
+        self.period = period
+        self.allowance = allowance
+        self.spent = spent
+        self.estimate = estimate
+        super().__init__(
+            f"Not sent: your {period} allowance is ${allowance}, ${spent} already counts "
+            f"against it, and this request could cost up to ${estimate}."
+        )
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(Decimal(0), self.allowance - self.spent)
+
+
+class KeyRejected(ByomError):
+    code = "key_rejected"
+    default_message = "The provider no longer accepts this key. It was cleared; please reconnect."
+
+
+class ModerationFlagged(ByomError):
+    code = "moderation_flagged"
+    default_message = "The provider's moderation flagged this input. Your key is unaffected."
+
+
+class OutOfCredits(ByomError):
+    code = "out_of_credits"
+    default_message = "Your provider account or key has run out of credit for this request."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        limit_source: str | None = None,
+    ) -> None:
+        self.limit_source = limit_source
+        super().__init__(message, status=status)
+
+
+class RateLimited(ByomError):
+    code = "rate_limited"
+    default_message = "The provider is rate limiting requests. Try again shortly."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        if message is None and retry_after is not None:
+            message = f"The provider is rate limiting requests. Try again in {retry_after:g} s."
+        super().__init__(message, status=status)
+
+
+class RequestTimeout(ByomError):
+    code = "timeout"
+    default_message = "The request took too long and was stopped."
+
+
+class ProviderUnavailable(ByomError):
+    code = "provider_unavailable"
+    default_message = "The provider or the model is unavailable right now. Try again later."
+
+
+class ModelUnavailable(ByomError):
+    code = "model_unavailable"
+    default_message = "The chosen model is not available. Choose another model."
+
+
+class ContextTooLong(ByomError):
+    code = "context_too_long"
+    default_message = "The input is too long for this model. Shorten it or choose another model."
+
+
+class EgressBlocked(ByomError):
+    code = "egress_blocked"
+    default_message = "Blocked: byom only talks to the connected provider's own address."
+
+
+class BadResponse(ByomError):
+    code = "bad_response"
+    default_message = "The provider sent a reply byom could not understand."
+
+
+class BadRequest(ByomError):
+    code = "bad_request"
+    default_message = "The provider refused the request as invalid."
+
+
+class Interrupted(ByomError):
+    """The connection ended after the request was sent but before usage came back.
+
+    The reservation stays counted as unreconciled spend until it is reconciled.
+    """
+
+    code = "interrupted"
+    default_message = (
+        "The connection ended before the provider reported the cost. The request may have "
+        "been charged; its estimate counts against your allowance until it is reconciled."
+    )
+
+
+class Cancelled(ByomError):
+    code = "cancelled"
+    default_message = "The request was cancelled."
+
+
+class InvalidAmount(ByomError, ValueError):
+    code = "invalid_amount"
+    default_message = "That is not a valid amount. Use a number such as 2.50 or 2,50."
+
+
+class InvalidRequest(ByomError, ValueError):
+    """The app asked for something byom will not do (unknown feature, wrong category, …)."""
+
+    code = "invalid_request"
+    default_message = "byom cannot make this request."
+
+
+class KeyStorageUnavailable(ByomError):
+    code = "key_storage_unavailable"
+    default_message = (
+        "No secure key store (OS keyring) is available on this device. The key was kept in "
+        "memory only. To remember it anyway, consent to a file readable only by you."
+    )
+
+
+_BY_CODE: dict[str, type[ByomError]] = {
+    cls.code: cls
+    for cls in (
+        NotConnected,
+        BudgetExceeded,
+        KeyRejected,
+        ModerationFlagged,
+        OutOfCredits,
+        RateLimited,
+        RequestTimeout,
+        ProviderUnavailable,
+        ModelUnavailable,
+        ContextTooLong,
+        EgressBlocked,
+        BadResponse,
+        BadRequest,
+        Interrupted,
+        Cancelled,
+        InvalidAmount,
+        InvalidRequest,
+        KeyStorageUnavailable,
+    )
+}
+
+ERROR_CODES: tuple[str, ...] = tuple(sorted(_BY_CODE))
+
+
+def error_class(code: str) -> type[ByomError]:
+    """Return the error class for a stable code (``ByomError`` when unknown)."""
+    return _BY_CODE.get(code, ByomError)

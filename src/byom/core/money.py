@@ -1,0 +1,123 @@
+"""Money: exact decimals in, readable text out.
+
+All amounts are ``decimal.Decimal`` in US dollars (the providers' unit). The ledger stores whole
+picodollars (10⁻¹² USD) as integers so that sums in any store are exact; conversions round
+*up*, the conservative direction for spend.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from byom.core.errors import InvalidAmount
+
+PICO = Decimal("1e-12")
+_MAX_AMOUNT = Decimal(1_000_000_000)
+_CURRENCY = re.compile(r"^\s*(?:US\$|USD|\$|€|EUR)?\s*(.*?)\s*(?:USD|EUR|\$|€)?\s*$", re.I)
+_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def to_pico(amount: Decimal) -> int:
+    """Whole picodollars, rounded up (never under-counts spend)."""
+    return int((amount / PICO).to_integral_value(rounding=ROUND_CEILING))
+
+
+def from_pico(units: int) -> Decimal:
+    """Inverse of :func:`to_pico`, normalised (``Decimal('0.0000375')``, not ``3.75E-5``)."""
+    value = Decimal(units) * PICO
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def parse_amount(text: str | Decimal | int, *, decimal_comma: bool | None = None) -> Decimal:
+    """Parse a user-typed amount of money, failing closed.
+
+    Accepts ``5``, ``5.00``, ``5,00`` (Dutch), ``$5``, ``€ 1.234,56``, ``1,234.56``. Empty,
+    negative, not-a-number, infinite or ambiguous input raises :class:`InvalidAmount` — it never
+    becomes "no ceiling". ``decimal_comma`` says which separator the user's locale writes as a
+    decimal point (``True`` for Dutch); it resolves inputs such as ``1,234`` that are otherwise
+    ambiguous and therefore refused.
+    """
+    if isinstance(text, bool):
+        raise InvalidAmount()
+    if isinstance(text, int):
+        text = Decimal(text)
+    if isinstance(text, Decimal):
+        return _checked(text)
+    if not isinstance(text, str):
+        raise InvalidAmount()
+    match = _CURRENCY.match(text.replace("\u00a0", " ").replace("\u202f", " "))
+    body = (match.group(1) if match else "").replace(" ", "").replace("'", "")
+    if not body:
+        raise InvalidAmount()
+    body = _normalise_separators(body, decimal_comma)
+    if not _PLAIN.match(body):
+        raise InvalidAmount()
+    try:
+        return _checked(Decimal(body))
+    except InvalidOperation:
+        raise InvalidAmount() from None
+
+
+def _normalise_separators(body: str, decimal_comma: bool | None) -> str:
+    has_comma, has_dot = "," in body, "." in body
+    if has_comma and has_dot:
+        decimal_sep = "," if body.rfind(",") > body.rfind(".") else "."
+        group_sep = "." if decimal_sep == "," else ","
+        whole, _, frac = body.rpartition(decimal_sep)
+        if decimal_sep in whole or not _valid_grouping(whole, group_sep):
+            raise InvalidAmount()
+        return whole.replace(group_sep, "") + "." + frac
+    for sep, other_locale in ((",", decimal_comma is True), (".", decimal_comma is False)):
+        if (sep == "," and not has_comma) or (sep == "." and not has_dot):
+            continue
+        parts = body.split(sep)
+        if len(parts) == 2 and len(parts[1]) != 3:
+            return parts[0] + "." + parts[1]  # "5,00", "5,5", "5.25": a decimal separator
+        if len(parts) == 2 and (sep == "," and decimal_comma is True):
+            return parts[0] + "." + parts[1]  # "1,234" in Dutch means 1.234
+        if len(parts) == 2 and (sep == "." and decimal_comma is not True):
+            return body  # "1.234" in English means 1.234
+        # "1,234" in English / "1.234" in Dutch / "1,234,567": grouping separators
+        if decimal_comma is None or other_locale:
+            raise InvalidAmount()
+        if not _valid_grouping(body, sep):
+            raise InvalidAmount()
+        return body.replace(sep, "")
+    return body
+
+
+def _valid_grouping(whole: str, sep: str) -> bool:
+    if sep not in whole:
+        return True
+    groups = whole.split(sep)
+    return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _checked(value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0 or value > _MAX_AMOUNT:
+        raise InvalidAmount()
+    return value
+
+
+def format_usd(amount: Decimal | None, *, significant: int = 2) -> str:
+    """Readable dollars, keeping tiny amounts visible (pitfall 12).
+
+    ``0.0000375`` → ``$0.000038``; ``0.42`` → ``$0.42``; ``12.5`` → ``$12.50``; ``0`` →
+    ``$0.00``; ``None`` (unknown) → ``unknown`` — never a fabricated zero.
+    """
+    if amount is None:
+        return "unknown"
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if amount == 0 or amount >= Decimal("0.01"):
+        return f"{sign}${amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    exponent = amount.adjusted()  # e.g. -5 for 0.0000375
+    places = -exponent + significant - 1
+    shown = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
+    return f"{sign}${shown:f}"
+
+
+def per_million(price_per_token: Decimal) -> Decimal:
+    """USD per token → USD per million tokens (for display and for ``max_price``)."""
+    return (price_per_token * 1_000_000).normalize()

@@ -1,0 +1,234 @@
+"""The storage contract the core decides through, and an in-memory implementation.
+
+The core never touches a file or the network; it asks a :class:`Store`. Shells provide one: a
+SQLite file (CPython), browser storage (Pyodide), or :class:`MemoryStore` (tests, and apps that
+keep nothing). Two record kinds are kept apart on purpose:
+
+* **ledger rows** — one per admitted request: what counts against the allowance. Deleting history
+  never touches them (pitfall 4).
+* **call records** — the user's history: figures only, never prompt text or the key (R4.3).
+
+``atomic()`` must give mutual exclusion across every thread *and process* that shares the store,
+so that check-and-reserve is one step (R3.5).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Literal, Protocol
+
+from byom.core.usage import CostSource, Usage
+
+ReservationState = Literal["reserved", "committed", "released", "unreconciled", "cleared"]
+#: States whose amount counts against the allowance.
+COUNTING_STATES: frozenset[str] = frozenset({"reserved", "committed", "unreconciled"})
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One admitted request's entry in the ledger.
+
+    ``counted_pico`` is what counts against the allowance, in picodollars: the estimate while
+    reserved or unreconciled, the real cost once committed, zero once released.
+    """
+
+    id: str
+    app_id: str
+    session_id: str
+    owner: str
+    created_at: float
+    state: ReservationState
+    estimate_pico: int
+    counted_pico: int
+    feature: str = ""
+    model: str = ""
+    provider: str = ""
+    generation_id: str | None = None
+
+
+Outcome = Literal["ok", "truncated", "refused", "failed", "unreconciled"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One row of history: figures only (R4.3)."""
+
+    id: str
+    app_id: str
+    feature: str
+    provider: str
+    model: str
+    outcome: Outcome
+    started_at: float
+    ended_at: float | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost: Decimal | None = None
+    cost_source: CostSource | None = None
+    error_code: str | None = None
+    generation_id: str | None = None
+    finish_reason: str | None = None
+
+
+class Store(Protocol):
+    """What the core needs from storage. Implementations must be safe across threads."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Exclusive section across threads and processes sharing this store (re-entrant)."""
+        ...
+
+    def counted_since(self, app_id: str, since: float | None, session_id: str | None) -> int:
+        """Sum of ``counted_pico`` for the app's ledger rows created at/after ``since``
+        (all rows when ``None``), restricted to ``session_id`` when given."""
+        ...
+
+    def add_ledger_row(self, row: LedgerRow) -> None: ...
+
+    def update_ledger_row(
+        self,
+        row_id: str,
+        *,
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> None: ...
+
+    def ledger_rows(self, app_id: str, states: frozenset[str]) -> list[LedgerRow]: ...
+
+    def add_record(self, record: CallRecord) -> None: ...
+
+    def update_record(self, record: CallRecord) -> None: ...
+
+    def get_record(self, app_id: str, record_id: str) -> CallRecord | None: ...
+
+    def records(
+        self,
+        app_id: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        feature: str | None = None,
+        model: str | None = None,
+        limit: int | None = None,
+    ) -> list[CallRecord]:
+        """History rows, newest first."""
+        ...
+
+    def delete_records(self, app_id: str, *, before: float | None = None) -> int: ...
+
+    def get_setting(self, app_id: str, key: str) -> str | None: ...
+
+    def set_setting(self, app_id: str, key: str, value: str | None) -> None: ...
+
+
+class MemoryStore:
+    """A :class:`Store` that lives and dies with the process. Thread-safe, not multi-process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._ledger: dict[str, LedgerRow] = {}
+        self._records: dict[str, CallRecord] = {}
+        self._settings: dict[tuple[str, str], str] = {}
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._atomic()
+
+    def counted_since(self, app_id: str, since: float | None, session_id: str | None) -> int:
+        with self._lock:
+            return sum(
+                r.counted_pico
+                for r in self._ledger.values()
+                if r.app_id == app_id
+                and (since is None or r.created_at >= since)
+                and (session_id is None or r.session_id == session_id)
+            )
+
+    def add_ledger_row(self, row: LedgerRow) -> None:
+        with self._lock:
+            self._ledger[row.id] = row
+
+    def update_ledger_row(
+        self,
+        row_id: str,
+        *,
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> None:
+        with self._lock:
+            row = self._ledger[row_id]
+            self._ledger[row_id] = replace(
+                row,
+                state=state,
+                counted_pico=counted_pico,
+                generation_id=generation_id or row.generation_id,
+            )
+
+    def ledger_rows(self, app_id: str, states: frozenset[str]) -> list[LedgerRow]:
+        with self._lock:
+            return [r for r in self._ledger.values() if r.app_id == app_id and r.state in states]
+
+    def add_record(self, record: CallRecord) -> None:
+        with self._lock:
+            self._records[record.id] = record
+
+    def update_record(self, record: CallRecord) -> None:
+        self.add_record(record)
+
+    def get_record(self, app_id: str, record_id: str) -> CallRecord | None:
+        with self._lock:
+            record = self._records.get(record_id)
+        return record if record is not None and record.app_id == app_id else None
+
+    def records(
+        self,
+        app_id: str,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        feature: str | None = None,
+        model: str | None = None,
+        limit: int | None = None,
+    ) -> list[CallRecord]:
+        with self._lock:
+            rows = [
+                r
+                for r in self._records.values()
+                if r.app_id == app_id
+                and (since is None or r.started_at >= since)
+                and (until is None or r.started_at < until)
+                and (feature is None or r.feature == feature)
+                and (model is None or r.model == model)
+            ]
+        rows.sort(key=lambda r: r.started_at, reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    def delete_records(self, app_id: str, *, before: float | None = None) -> int:
+        with self._lock:
+            doomed = [
+                k
+                for k, r in self._records.items()
+                if r.app_id == app_id and (before is None or r.started_at < before)
+            ]
+            for k in doomed:
+                del self._records[k]
+            return len(doomed)
+
+    def get_setting(self, app_id: str, key: str) -> str | None:
+        with self._lock:
+            return self._settings.get((app_id, key))
+
+    def set_setting(self, app_id: str, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._settings.pop((app_id, key), None)
+            else:
+                self._settings[(app_id, key)] = value

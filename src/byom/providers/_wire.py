@@ -1,0 +1,173 @@
+"""Wire helpers shared by adapters: JSON with exact decimals, SSE framing, header lookups."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from byom.core.errors import BadResponse
+
+#: Largest response body or single stream line byom accepts (a guard against runaway input).
+MAX_BODY = 16 * 1024 * 1024
+
+
+def dumps(obj: Any) -> bytes:
+    """JSON-encode ``obj`` with ``Decimal`` values written as exact JSON numbers."""
+    marker = "__byom_dec_" + secrets.token_hex(8) + "_"
+    decimals: dict[str, str] = {}
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError("non-finite decimal")
+            token = f"{marker}{len(decimals)}"
+            decimals[token] = format(value, "f")
+            return token
+        raise TypeError(f"cannot encode {type(value).__name__}")
+
+    text = json.dumps(obj, default=default, ensure_ascii=False, separators=(",", ":"))
+    if decimals:
+        text = re.sub('"(' + re.escape(marker) + r'\d+)"', lambda m: decimals[m.group(1)], text)
+    return text.encode("utf-8")
+
+
+def loads(body: bytes | str) -> Any:
+    """Parse JSON with exact decimals. Raises :class:`BadResponse` (no content echoed)."""
+    if len(body) > MAX_BODY:
+        raise BadResponse("The provider's reply was too large.")
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadResponse() from None
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup."""
+    lname = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lname:
+            return value
+    return None
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
+    value = header(headers, "retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError):
+            return None
+    if seconds != seconds or seconds < 0:  # NaN or past
+        return 0.0
+    return min(seconds, 24 * 3600.0)
+
+
+class SSEDecoder:
+    """Incremental Server-Sent Events framing: bytes in, ``(event, data)`` pairs out.
+
+    Comment lines (starting with ``:``, e.g. keep-alives) are skipped; multi-line ``data`` is
+    joined with newlines; both LF and CRLF line ends are accepted.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._event = ""
+        self._data: list[str] = []
+
+    def feed(self, data: bytes) -> Iterator[tuple[str, str]]:
+        self._buffer += data
+        if len(self._buffer) > MAX_BODY:
+            raise BadResponse("The provider's stream was too large.")
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline < 0:
+                return
+            raw = self._buffer[:newline]
+            self._buffer = self._buffer[newline + 1 :]
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadResponse() from None
+            event = self._line(line)
+            if event is not None:
+                yield event
+
+    def _line(self, line: str) -> tuple[str, str] | None:
+        if not line:
+            if not self._data and not self._event:
+                return None
+            event = (self._event or "message", "\n".join(self._data))
+            self._event, self._data = "", []
+            return event
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        return None
+
+    def close(self) -> Iterator[tuple[str, str]]:
+        """Flush a final event that was not followed by a blank line."""
+        if self._buffer:
+            rest, self._buffer = self._buffer, b""
+            yield from self.feed(rest + b"\n")
+        if self._data:
+            yield (self._event or "message", "\n".join(self._data))
+            self._event, self._data = "", []
+
+
+def as_int(value: Any) -> int:
+    """A non-negative token count from a JSON value (anything else counts as 0)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(0, value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return max(0, int(value))
+    return 0
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    """A non-negative money amount from a JSON value, or ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        value = Decimal(value)
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return None
+    if isinstance(value, Decimal) and value.is_finite() and value >= 0:
+        return value
+    return None
+
+
+def get(obj: Any, *path: str | int) -> Any:
+    """Safe nested lookup in parsed JSON; ``None`` where the shape does not match."""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(obj, list) or len(obj) <= step:
+                return None
+            obj = obj[step]
+        else:
+            if not isinstance(obj, Mapping):
+                return None
+            obj = obj.get(step)
+    return obj

@@ -1,0 +1,407 @@
+"""OpenRouter (R1.1): the first-class provider. Sans-I/O.
+
+Wire facts (see ``shared/spec/providers.md``): OpenAI-style chat completions under
+``https://openrouter.ai/api/v1``; usage — including the charged ``cost`` — is always returned, in
+the last stream event; keep-alive comment lines; errors as ``{"error": {code, message,
+metadata}}``, also inside a 200 stream; ``provider.max_price`` bounds the routed price (USD per
+million tokens); ``GET /generation?id=`` reports the cost after the fact (404 for a while);
+``GET /key`` describes the key; OAuth PKCE yields a key without copy-paste.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from byom.core.catalog import Catalog, Price, parse_openrouter_models
+from byom.core.errors import BadResponse, ByomError, InvalidRequest
+from byom.core.money import per_million
+from byom.core.secret import Secret
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
+from byom.providers._wire import (
+    SSEDecoder,
+    as_decimal,
+    as_int,
+    dumps,
+    get,
+    header,
+    loads,
+)
+from byom.providers.base import HttpRequest, origin_of, require_key
+from byom.providers.errors import error_for_status
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
+
+#: Request fields an app may pass through ``params`` (anything else is refused, so an app cannot
+#: switch off byom's bounds, e.g. by overriding ``max_tokens`` or ``stream``).
+PASSTHROUGH = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "repetition_penalty",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "reasoning",
+        "user",
+        "logit_bias",
+        "min_p",
+        "top_a",
+        "transforms",
+        "models",
+        "route",
+        "structured_outputs",
+        "parallel_tool_calls",
+        "verbosity",
+    }
+)
+
+
+def usage_from_openai_shape(data: Any) -> Usage | None:
+    """Parse an OpenAI-style ``usage`` object; ``None`` when absent or not an object."""
+    if not isinstance(data, Mapping):
+        return None
+    return Usage(
+        prompt_tokens=as_int(data.get("prompt_tokens")),
+        completion_tokens=as_int(data.get("completion_tokens")),
+        cached_tokens=as_int(get(data, "prompt_tokens_details", "cached_tokens")),
+        cache_write_tokens=as_int(get(data, "prompt_tokens_details", "cache_write_tokens")),
+        reasoning_tokens=as_int(get(data, "completion_tokens_details", "reasoning_tokens")),
+    )
+
+
+def check_passthrough(params: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    unknown = set(params) - allowed
+    if unknown:
+        raise InvalidRequest(
+            "byom does not pass these request fields: " + ", ".join(sorted(unknown)[:5])
+        )
+    return dict(params)
+
+
+class _OpenAIStyleDecoder:
+    """Decoder for OpenAI-style ``chat.completion.chunk`` streams (OpenRouter's and OpenAI's)."""
+
+    def __init__(self, adapter: OpenRouterAdapter) -> None:
+        self._adapter = adapter
+        self._sse = SSEDecoder()
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._usage: Usage | None = None
+        self._cost: Decimal | None = None
+        self._finish: str | None = None
+        self._model: str | None = None
+        self._generation_id: str | None = None
+        self._done = False
+
+    @property
+    def generation_id(self) -> str | None:
+        return self._generation_id
+
+    @property
+    def partial(self) -> ChatResult:
+        return ChatResult(
+            text="".join(self._text),
+            reasoning="".join(self._reasoning),
+            usage=self._usage,
+            cost=self._cost,
+            generation_id=self._generation_id,
+            finish_reason=self._finish,
+            model=self._model,
+        )
+
+    def feed(self, data: bytes) -> list[Delta]:
+        out: list[Delta] = []
+        for _event, payload in self._sse.feed(data):
+            delta = self._payload(payload)
+            if delta is not None:
+                out.append(delta)
+        return out
+
+    def _payload(self, payload: str) -> Delta | None:
+        if self._done:
+            return None
+        if payload.strip() == "[DONE]":
+            self._done = True
+            return None
+        chunk = loads(payload)
+        if not isinstance(chunk, Mapping):
+            raise BadResponse()
+        if isinstance(chunk.get("id"), str) and self._generation_id is None:
+            self._generation_id = chunk["id"][:200]
+        if isinstance(chunk.get("model"), str):
+            self._model = chunk["model"][:200]
+        usage = usage_from_openai_shape(chunk.get("usage"))
+        if usage is not None:
+            self._usage = usage
+            self._cost = as_decimal(get(chunk, "usage", "cost"))
+        error = chunk.get("error")
+        choice = get(chunk, "choices", 0)
+        if isinstance(choice, Mapping) and isinstance(choice.get("finish_reason"), str):
+            self._finish = choice["finish_reason"][:40]
+        if error is not None:
+            self._finish = self._finish or "error"
+            raise self._adapter.error_from_object(error)
+        if not isinstance(choice, Mapping):
+            return None
+        text = get(choice, "delta", "content")
+        reasoning = get(choice, "delta", "reasoning")
+        text = text if isinstance(text, str) else ""
+        reasoning = reasoning if isinstance(reasoning, str) else ""
+        if not text and not reasoning:
+            return None
+        self._text.append(text)
+        self._reasoning.append(reasoning)
+        return Delta(text=text, reasoning=reasoning)
+
+    def close(self) -> ChatResult:
+        for _event, payload in self._sse.close():
+            self._payload(payload)
+        return self.partial
+
+
+class OpenRouterAdapter:
+    """OpenRouter's wire format. Attribution headers are sent only if the app opts in."""
+
+    name = "openrouter"
+    reports_cost = True
+    needs_key = True
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app_url: str | None = None,
+        app_title: str | None = None,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._origin = origin_of(self.base_url)
+        self._attribution: dict[str, str] = {}
+        if app_url:
+            self._attribution["HTTP-Referer"] = app_url
+        if app_title:
+            self._attribution["X-OpenRouter-Title"] = app_title
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    def _auth(self, key: Secret | None) -> dict[str, Secret]:
+        return {"Authorization": Secret("Bearer " + require_key(key).reveal())}
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    def chat_request(
+        self,
+        key: Secret | None,
+        *,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        stream: bool,
+        params: Mapping[str, Any],
+        max_price: Price | None = None,
+    ) -> HttpRequest:
+        body: dict[str, Any] = check_passthrough(params, PASSTHROUGH)
+        body.update(model=model, messages=list(messages), max_tokens=max_tokens, stream=stream)
+        if max_price is not None:
+            body["provider"] = {
+                "max_price": {
+                    "prompt": per_million(max_price.prompt),
+                    "completion": per_million(max_price.completion),
+                }
+            }
+        headers = {"Content-Type": "application/json", **self._attribution}
+        if stream:
+            headers["Accept"] = "text/event-stream"
+        return HttpRequest(
+            "POST",
+            self.base_url + "/chat/completions",
+            headers=headers,
+            secret_headers=self._auth(key),
+            body=dumps(body),
+            stream=stream,
+        )
+
+    def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:
+        if status != 200:
+            raise self.error_for(status, headers, body)
+        data = loads(body)
+        if not isinstance(data, Mapping):
+            raise BadResponse()
+        if data.get("error") is not None:
+            raise self.error_from_object(data["error"])
+        choice = get(data, "choices", 0)
+        message = get(choice, "message")
+        if not isinstance(message, Mapping):
+            raise BadResponse()
+        text = message.get("content")
+        reasoning = message.get("reasoning")
+        generation_id = data.get("id") if isinstance(data.get("id"), str) else None
+        usage = usage_from_openai_shape(data.get("usage"))
+        finish = get(choice, "finish_reason")
+        return ChatResult(
+            text=text if isinstance(text, str) else "",
+            reasoning=reasoning if isinstance(reasoning, str) else "",
+            usage=usage,
+            cost=as_decimal(get(data, "usage", "cost")) if usage is not None else None,
+            generation_id=(generation_id or header(headers, "x-generation-id") or None),
+            finish_reason=finish[:40] if isinstance(finish, str) else None,
+            model=data.get("model") if isinstance(data.get("model"), str) else None,
+        )
+
+    def stream_decoder(self) -> _OpenAIStyleDecoder:
+        return _OpenAIStyleDecoder(self)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def error_for(self, status: int, headers: Mapping[str, str], body: bytes) -> ByomError:
+        try:
+            data = loads(body[:65536]) if body else None
+        except BadResponse:
+            data = None
+        error = get(data, "error")
+        message = get(error, "message")
+        return error_for_status(
+            status,
+            headers,
+            hint=message if isinstance(message, str) else "",
+            limit_source=_limit_source(error),
+        )
+
+    def error_from_object(self, error: Any) -> ByomError:
+        """The error for an ``error`` object met inside a 200 response or stream."""
+        code = get(error, "code")
+        status = code if isinstance(code, int) and 400 <= code <= 599 else 502
+        message = get(error, "message")
+        return error_for_status(
+            status,
+            {},
+            hint=message if isinstance(message, str) else "",
+            limit_source=_limit_source(error),
+        )
+
+    # -- after the fact: generation cost, key info, models -------------------------------------
+
+    def generation_request(self, key: Secret | None, generation_id: str) -> HttpRequest:
+        return HttpRequest(
+            "GET",
+            self.base_url + "/generation?" + urlencode({"id": generation_id}),
+            secret_headers=self._auth(key),
+        )
+
+    def parse_generation(self, status: int, body: bytes) -> GenerationInfo | None:
+        if status == 404:
+            return None
+        if status != 200:
+            raise self.error_for(status, {}, body)
+        data = get(loads(body), "data")
+        cost = as_decimal(get(data, "total_cost"))
+        gen_id = get(data, "id")
+        if cost is None or not isinstance(gen_id, str):
+            raise BadResponse()
+        return GenerationInfo(
+            generation_id=gen_id,
+            cost=cost,
+            usage=Usage(
+                prompt_tokens=as_int(
+                    get(data, "native_tokens_prompt") or get(data, "tokens_prompt")
+                ),
+                completion_tokens=as_int(
+                    get(data, "native_tokens_completion") or get(data, "tokens_completion")
+                ),
+                cached_tokens=as_int(get(data, "native_tokens_cached")),
+                reasoning_tokens=as_int(get(data, "native_tokens_reasoning")),
+            ),
+            finish_reason=get(data, "finish_reason")
+            if isinstance(get(data, "finish_reason"), str)
+            else None,
+            cancelled=get(data, "cancelled") is True,
+        )
+
+    def key_info_request(self, key: Secret | None) -> HttpRequest:
+        return HttpRequest("GET", self.base_url + "/key", secret_headers=self._auth(key))
+
+    def parse_key_info(self, status: int, headers: Mapping[str, str], body: bytes) -> KeyInfo:
+        if status != 200:
+            raise self.error_for(status, headers, body)
+        data = get(loads(body), "data")
+        if not isinstance(data, Mapping):
+            raise BadResponse()
+        label = data.get("label")
+        free = data.get("is_free_tier")
+        return KeyInfo(
+            label=label[:80] if isinstance(label, str) else None,
+            limit=as_decimal(data.get("limit")),
+            limit_remaining=as_decimal(data.get("limit_remaining")),
+            usage=as_decimal(data.get("usage")),
+            is_free_tier=free if isinstance(free, bool) else None,
+        )
+
+    def models_request(self, key: Secret | None = None) -> HttpRequest:
+        return HttpRequest("GET", self.base_url + "/models")
+
+    def parse_models(self, body: bytes) -> Catalog:
+        from byom.core.catalog_data import BUNDLED_CATEGORIES
+
+        return parse_openrouter_models(body, categories=BUNDLED_CATEGORIES, source="openrouter")
+
+    # -- OAuth PKCE (R5.4) --------------------------------------------------------------------
+
+    @property
+    def auth_site(self) -> str:
+        """Where the PKCE authorize page lives: the site root (``https://openrouter.ai``)."""
+        base = self.base_url
+        return base[: -len("/api/v1")] if base.endswith("/api/v1") else self._origin
+
+    def authorize_url(self, callback_url: str, code_challenge: str) -> str:
+        return (
+            self.auth_site
+            + "/auth?callback_url="
+            + quote(callback_url, safe="")
+            + "&code_challenge="
+            + code_challenge
+            + "&code_challenge_method=S256"
+        )
+
+    def exchange_request(self, code: str, verifier: Secret) -> HttpRequest:
+        body = {"code": code, "code_verifier": verifier.reveal(), "code_challenge_method": "S256"}
+        return HttpRequest(
+            "POST",
+            self.base_url + "/auth/keys",
+            headers={"Content-Type": "application/json"},
+            body=dumps(body),
+        )
+
+    def parse_exchange(self, status: int, headers: Mapping[str, str], body: bytes) -> Secret:
+        if status != 200:
+            raise self.error_for(status, headers, body)
+        key = get(loads(body), "key")
+        if not isinstance(key, str) or not key.strip():
+            raise BadResponse()
+        return Secret(key)
+
+
+def pkce_pair() -> tuple[Secret, str]:
+    """A fresh PKCE verifier (kept secret) and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return Secret(verifier), challenge.rstrip(b"=").decode("ascii")
+
+
+def _limit_source(error: Any) -> str | None:
+    source = get(error, "metadata", "limit_source")
+    return source if isinstance(source, str) and len(source) < 64 else None
+
+
+__all__ = ["DEFAULT_BASE_URL", "OpenRouterAdapter", "pkce_pair"]

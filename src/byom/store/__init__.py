@@ -1,0 +1,1 @@
+"""Stores for the CPython shell: the SQLite file (history, ledger, settings) and the key vault."""

@@ -1,0 +1,236 @@
+"""httpx transports (CPython shell), sync and async, locked to one provider origin.
+
+The lock is enforced twice: by :class:`HttpxTransport` before it builds a request, and inside
+httpx by an origin-checking transport layer, so that nothing — not a redirect, not a mistaken
+URL — opens a socket to another origin. ``trust_env=False``: no proxy variables, no ``.netrc``
+credentials are picked up from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from byom.core.errors import (
+    BadResponse,
+    ByomError,
+    EgressBlocked,
+    Interrupted,
+    ProviderUnavailable,
+    RequestTimeout,
+)
+from byom.providers._wire import MAX_BODY
+from byom.providers.base import HttpRequest, origin_of
+from byom.transport import SendFailed
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=10.0)
+
+
+def _check(origin: str, url: str) -> None:
+    try:
+        target = origin_of(url)
+    except ByomError:
+        raise EgressBlocked() from None
+    if target != origin:
+        raise EgressBlocked()
+
+
+class _LockedSync(httpx.BaseTransport):
+    def __init__(self, origin: str, inner: httpx.BaseTransport) -> None:
+        self._origin, self._inner = origin, inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _check(self._origin, str(request.url))
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _LockedAsync(httpx.AsyncBaseTransport):
+    def __init__(self, origin: str, inner: httpx.AsyncBaseTransport) -> None:
+        self._origin, self._inner = origin, inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _check(self._origin, str(request.url))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _mapped(exc: httpx.HTTPError, *, streaming: bool) -> SendFailed:
+    """Map an httpx failure; whether the provider may have been reached decides the money."""
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return SendFailed(RequestTimeout("Could not reach the provider in time."), sent=False)
+    if isinstance(exc, httpx.ConnectError):
+        return SendFailed(ProviderUnavailable("Could not connect to the provider."), sent=False)
+    if isinstance(exc, httpx.TimeoutException):
+        return SendFailed(RequestTimeout(), sent=True)
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return SendFailed(
+            Interrupted()
+            if streaming
+            else ProviderUnavailable("The connection to the provider was lost."),
+            sent=True,
+        )
+    return SendFailed(BadResponse(), sent=True)
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class StreamResponse:
+    """A streamed response: ``status``, ``headers``, ``iter_bytes()``, ``read()``."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status = response.status_code
+        self.headers = dict(response.headers)
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_bytes()
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=True) from None
+
+    def read(self) -> bytes:
+        return _read_capped(self.iter_bytes())
+
+
+class AsyncStreamResponse:
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status = response.status_code
+        self.headers = dict(response.headers)
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=True) from None
+
+    async def read(self) -> bytes:
+        out = bytearray()
+        async for chunk in self.aiter_bytes():
+            out += chunk
+            if len(out) > MAX_BODY:
+                raise SendFailed(BadResponse("The provider's reply was too large."), sent=True)
+        return bytes(out)
+
+
+def _read_capped(chunks: Iterator[bytes]) -> bytes:
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) > MAX_BODY:
+            raise SendFailed(BadResponse("The provider's reply was too large."), sent=True)
+    return bytes(out)
+
+
+def _build(client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> httpx.Request:
+    return client.build_request(
+        request.method, request.url, headers=request.wire_headers(), content=request.body
+    )
+
+
+class HttpxTransport:
+    """Blocking transport for one origin. Thread-safe (httpx's pool is)."""
+
+    def __init__(
+        self,
+        origin: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        inner: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.origin = origin
+        self._client = httpx.Client(
+            transport=_LockedSync(origin, inner or httpx.HTTPTransport()),
+            timeout=timeout,
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    def send(self, request: HttpRequest) -> Response:
+        _check(self.origin, request.url)
+        try:
+            with self._client.stream(
+                request.method,
+                request.url,
+                headers=request.wire_headers(),
+                content=request.body,
+            ) as response:
+                body = _read_capped(StreamResponse(response).iter_bytes())
+                return Response(response.status_code, dict(response.headers), body)
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=False) from None
+
+    @contextmanager
+    def stream(self, request: HttpRequest) -> Iterator[StreamResponse]:
+        _check(self.origin, request.url)
+        try:
+            response = self._client.send(_build(self._client, request), stream=True)
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=True) from None
+        try:
+            yield StreamResponse(response)
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class AsyncHttpxTransport:
+    """asyncio transport for one origin."""
+
+    def __init__(
+        self,
+        origin: str,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        inner: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.origin = origin
+        self._client = httpx.AsyncClient(
+            transport=_LockedAsync(origin, inner or httpx.AsyncHTTPTransport()),
+            timeout=timeout,
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    async def send(self, request: HttpRequest) -> Response:
+        _check(self.origin, request.url)
+        try:
+            response = await self._client.send(_build(self._client, request), stream=True)
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=False) from None
+        try:
+            body = await AsyncStreamResponse(response).read()
+        finally:
+            await response.aclose()
+        return Response(response.status_code, dict(response.headers), body)
+
+    @asynccontextmanager
+    async def stream(self, request: HttpRequest) -> AsyncIterator[AsyncStreamResponse]:
+        _check(self.origin, request.url)
+        try:
+            response = await self._client.send(_build(self._client, request), stream=True)
+        except httpx.HTTPError as exc:
+            raise _mapped(exc, streaming=True) from None
+        try:
+            yield AsyncStreamResponse(response)
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
