@@ -40,6 +40,7 @@ from byom.core.money import parse_amount
 from byom.core.secret import Secret
 from byom.core.store import CallRecord, LedgerRow, Store
 from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
+from byom.core.vault import Vault
 from byom.providers import make_adapter
 from byom.providers.base import Adapter, HttpRequest, origin_of
 
@@ -90,6 +91,9 @@ class App:
         timeout: float | None = None,
         estimator: Estimator | None = None,
         clock: Callable[[], float] = time.time,
+        vault: Vault | None = None,
+        transport_factory: Callable[[str], Any] | None = None,
+        async_transport_factory: Callable[[str], Any] | None = None,
     ) -> None:
         self.name = name
         self.app_id = app_id or app_id_for(name)
@@ -98,18 +102,20 @@ class App:
             if feature.name in self.features:
                 raise InvalidRequest(f"Feature {feature.name!r} is declared twice.")
             self.features[feature.name] = feature
-        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        self._data_dir = Path(data_dir) if data_dir is not None else None
         if store is None:
-            from byom.store.sqlite import SQLiteStore, owner_token
+            from byom.store.sqlite import SQLiteStore
 
             store = SQLiteStore(self.data_dir)
-            owner = owner_token()
-        else:
-            owner = f"pid:{os.getpid()}"
         self.store = store
-        from byom.store.vault import KeyVault
+        if vault is None:
+            from byom.store.vault import KeyVault
 
-        self.vault = KeyVault(self.data_dir, self.app_id)
+            vault = KeyVault(self.data_dir, self.app_id)
+        self.vault = vault
+        owner = f"pid:{os.getpid()}"
+        self._transport_factory = transport_factory
+        self._async_transport_factory = async_transport_factory
         self._clock = clock
         self.ledger = Ledger(store, self.app_id, owner=owner, clock=clock)
         self.events = EventBus()
@@ -128,6 +134,14 @@ class App:
         self._lock = threading.Lock()
         self._custom_models: dict[str, Model] = {}
         self._restore_connection()
+
+    @property
+    def data_dir(self) -> Path:
+        """Where this app's store and opted-in key file live (``data_dir=``, ``$BYOM_DATA_DIR``,
+        else the platform's user data directory)."""
+        if self._data_dir is None:
+            self._data_dir = default_data_dir()
+        return self._data_dir
 
     # -- connection -----------------------------------------------------------------------------
 
@@ -636,13 +650,16 @@ class App:
         origin = connection.adapter.origin
         transport = self._transports.get(origin)
         if transport is None:
-            from byom.transport.httpx_transport import HttpxTransport
-
             with self._lock:
                 transport = self._transports.get(origin)
                 if transport is None:
-                    kwargs = {} if self._timeout is None else {"timeout": self._timeout}
-                    transport = HttpxTransport(origin, **kwargs)
+                    if self._transport_factory is not None:
+                        transport = self._transport_factory(origin)
+                    else:
+                        from byom.transport.httpx_transport import HttpxTransport
+
+                        kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                        transport = HttpxTransport(origin, **kwargs)
                     self._transports[origin] = transport
         return transport
 
@@ -653,10 +670,13 @@ class App:
         origin = connection.adapter.origin
         transport = per_loop.get(origin)
         if transport is None:
-            from byom.transport.httpx_transport import AsyncHttpxTransport
+            if self._async_transport_factory is not None:
+                transport = self._async_transport_factory(origin)
+            else:
+                from byom.transport.httpx_transport import AsyncHttpxTransport
 
-            kwargs = {} if self._timeout is None else {"timeout": self._timeout}
-            transport = AsyncHttpxTransport(origin, **kwargs)
+                kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                transport = AsyncHttpxTransport(origin, **kwargs)
             per_loop[origin] = transport
         return transport
 

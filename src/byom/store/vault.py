@@ -17,14 +17,13 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Literal
 
 from byom.core.errors import KeyStorageUnavailable
 from byom.core.secret import Secret
+from byom.core.vault import Where
 
 log = logging.getLogger("byom")
 
-Where = Literal["memory", "keyring", "file"]
 
 
 def _keyring_module():  # type: ignore[no-untyped-def]
