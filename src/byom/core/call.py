@@ -224,13 +224,14 @@ class Call:
             raise self._fail_stream(exc) from None
 
     def finish_stream(self) -> Reply:
-        """The stream body ended. Usage present → landed; cut before any end → Interrupted."""
+        """The stream body ended. Usage present → landed; cut before the provider's end marker
+        without usage → :class:`Interrupted` (the estimate stays counted)."""
         assert self._decoder is not None, "open_stream() first"
         try:
             result = self._decoder.close()
         except ByomError as exc:
             raise self._fail_stream(exc) from None
-        if result.usage is None and result.finish_reason is None:
+        if result.usage is None and not self._decoder.complete:
             raise self.fail(Interrupted(), sent=True, generation_id=result.generation_id)
         return self._land(result)
 

@@ -80,6 +80,12 @@ class StreamDecoder(Protocol):
     def generation_id(self) -> str | None: ...
 
     @property
+    def complete(self) -> bool:
+        """True once the provider's end-of-stream marker arrived (``[DONE]``, ``message_stop``,
+        ``done: true``). A body that ends without it was cut."""
+        ...
+
+    @property
     def partial(self) -> ChatResult:
         """What has arrived so far (used when the stream fails)."""
         ...

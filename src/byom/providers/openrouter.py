@@ -109,6 +109,10 @@ class _OpenAIStyleDecoder:
         return self._generation_id
 
     @property
+    def complete(self) -> bool:
+        return self._done
+
+    @property
     def partial(self) -> ChatResult:
         return ChatResult(
             text="".join(self._text),
