@@ -133,7 +133,44 @@ class App:
         self._atransports: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._custom_models: dict[str, Model] = {}
+        if self.features:
+            self._save_declaration()
         self._restore_connection()
+
+    def _save_declaration(self) -> None:
+        """Record the app's name and features so the ``byom`` CLI can manage it by id."""
+        declaration = json.dumps(
+            {
+                "name": self.name,
+                "features": [
+                    {"name": f.name, "category": f.category, "description": f.description}
+                    for f in self.features.values()
+                ],
+            },
+            sort_keys=True,
+        )
+        if self.store.get_setting(self.app_id, "declaration") != declaration:
+            self.store.set_setting(self.app_id, "declaration", declaration)
+
+    @classmethod
+    def load(
+        cls, app_id: str, *, data_dir: str | os.PathLike[str] | None = None, **kwargs: Any
+    ) -> App:
+        """Open an app by id from the data directory, with the features it declared when it
+        last ran (used by the ``byom`` CLI). Raises :class:`InvalidRequest` for an unknown id."""
+        from byom.store.sqlite import SQLiteStore
+
+        store = kwargs.pop("store", None) or SQLiteStore(
+            Path(data_dir) if data_dir is not None else default_data_dir()
+        )
+        text = store.get_setting(app_id, "declaration")
+        if text is None:
+            raise InvalidRequest(f"No app with id {app_id[:64]!r} has run on this device.")
+        saved = json.loads(text)
+        features = [
+            Feature(f["name"], f["category"], f.get("description", "")) for f in saved["features"]
+        ]
+        return cls(saved["name"], features, data_dir=data_dir, store=store, app_id=app_id, **kwargs)
 
     @property
     def data_dir(self) -> Path:
