@@ -511,7 +511,7 @@ class App:
                     yield from call.feed(chunk)
             yield Done(call.finish_stream())
         except SendFailed as failure:
-            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+            raise self._settled(connection, _failed_stream(call, failure)) from None
         except ByomError as error:
             raise self._settled(connection, error) from None
         except BaseException:  # GeneratorExit, KeyboardInterrupt: cancelled by the caller
@@ -567,7 +567,7 @@ class App:
                         yield delta
             yield Done(call.finish_stream())
         except SendFailed as failure:
-            raise self._settled(connection, call.fail(failure.error, sent=failure.sent)) from None
+            raise self._settled(connection, _failed_stream(call, failure)) from None
         except ByomError as error:
             raise self._settled(connection, error) from None
         except BaseException:
@@ -748,6 +748,14 @@ class App:
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, provider={self.provider!r})"
+
+
+def _failed_stream(call: Call, failure: Any) -> ByomError:
+    """Settle a stream whose transport failed: after sending, keep the generation id so the
+    cost can be reconciled; before sending, release."""
+    if failure.sent:
+        return call.abort(failure.error)
+    return call.fail(failure.error, sent=False)
 
 
 HISTORY_FIELDS = (

@@ -99,8 +99,9 @@ class CallPath:
     ) -> None:
         self.ledger = ledger
         self.store = ledger.store
-        self.bus = bus or EventBus()
-        self.in_flight = in_flight or InFlight()
+        self.bus = bus if bus is not None else EventBus()
+        # Not ``or``: an empty InFlight is falsy by design.
+        self.in_flight = in_flight if in_flight is not None else InFlight()
         self.clock = clock
         self.estimator: Estimator = estimator or CharEstimator()
         self.strict_estimator: Estimator = strict_estimator or StrictEstimator()

@@ -16,6 +16,7 @@ PICO = Decimal("1e-12")
 _MAX_AMOUNT = Decimal(1_000_000_000)
 _CURRENCY = re.compile(r"^\s*(?:US\$|USD|\$|€|EUR)?\s*(.*?)\s*(?:USD|EUR|\$|€)?\s*$", re.I)
 _PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+_SPACED = re.compile(r"^\d{1,3}(?:[ ']\d{3})+(?:[.,]\d+)?$")
 
 
 def to_pico(amount: Decimal) -> int:
@@ -47,7 +48,11 @@ def parse_amount(text: str | Decimal | int, *, decimal_comma: bool | None = None
     if not isinstance(text, str):
         raise InvalidAmount()
     match = _CURRENCY.match(text.replace("\u00a0", " ").replace("\u202f", " "))
-    body = (match.group(1) if match else "").replace(" ", "").replace("'", "")
+    body = match.group(1) if match else ""
+    if " " in body or "'" in body:  # "1 234,56", "1'234.50": only as thousands grouping
+        if not _SPACED.match(body):
+            raise InvalidAmount()
+        body = body.replace(" ", "").replace("'", "")
     if not body:
         raise InvalidAmount()
     body = _normalise_separators(body, decimal_comma)

@@ -7,7 +7,6 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from byom.core.errors import BadResponse
@@ -64,6 +63,8 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare path; keeps imports light
+
         try:
             seconds = parsedate_to_datetime(value).timestamp() - now
         except (TypeError, ValueError, IndexError):

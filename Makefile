@@ -1,0 +1,55 @@
+# byom — the two commands of the README:
+#   make demo   set up .venv and run the reference app (byom demo)
+#   make test   set up .venv and run the whole test suite (lint, types, tests)
+# Dependencies are installed from hash-pinned lock files (pitfall 17: supply chain).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint typecheck pytest browser lock clean
+
+$(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes \
+		-r requirements/build.lock -r requirements/dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/byom demo
+
+# Browser tests drive Debian's chromium; install it when missing (needs root, as in CI).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; \
+		fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) browser
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+# Regenerate the hash-pinned locks (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu -o requirements/dev.lock
+	uv pip compile requirements/build.in --generate-hashes --python-version 3.11 \
+		-o requirements/build.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""Shared fixtures: one simulator per session (reset before each test) and app factories.
+
+Every test talks to ``byom.sim`` on loopback, or to adapters directly. No test needs the internet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import byom
+from byom.sim import Simulator
+
+#: Canaries: strings that must never show up anywhere byom writes (R2.5).
+CANARY_KEY = "sk-or-v1-CANARYKEY-7f3a9c1e5b2d4a6f8e0c"
+CANARY_PROMPT = "CANARY-PROMPT-b81d2e Please summarise the secret plan"
+
+SUMMARIZE = byom.Feature("summarize", "worker", "Five-bullet summary")
+CRITIQUE = byom.Feature("critique", "frontier", "A hard-nosed critique")
+
+
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[Simulator]:
+    with Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(sim_server: Simulator) -> Simulator:
+    sim_server.reset()
+    sim_server.config(generation_delay=0.2)
+    return sim_server
+
+
+@pytest.fixture
+def make_app(sim: Simulator, tmp_path: Path) -> Iterator[Callable[..., byom.App]]:
+    """Build apps connected to the simulator's OpenRouter, sharing one data dir per test."""
+    apps: list[byom.App] = []
+
+    def factory(
+        *, connect: bool = True, key: str = CANARY_KEY, data_dir: Path | None = None,
+        **kwargs: Any,
+    ) -> byom.App:
+        app = byom.App(
+            "Paper digest", features=[SUMMARIZE, CRITIQUE],
+            data_dir=data_dir or tmp_path / "data", **kwargs,
+        )
+        apps.append(app)
+        if connect:
+            app.connect("openrouter", key=key, base_url=sim.openrouter_base)
+            app.choose_model("summarize", "openai/gpt-4o-mini")
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+def chat_count(sim: Simulator) -> int:
+    return sim.counts().get("/api/v1/chat/completions", 0)
