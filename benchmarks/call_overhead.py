@@ -33,16 +33,25 @@ MESSAGES = [{"role": "user", "content": "Summarise the benchmark in one line."}]
 
 
 def start_sim() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "byom", "sim", "--port", "0",
-                             "--reply-words", "20"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "byom", "sim", "--port", "0", "--reply-words", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
 
 
 def raw_body(max_tokens: int) -> bytes:
-    return json.dumps({"model": "openai/gpt-4o-mini", "messages": MESSAGES,
-                       "max_tokens": max_tokens, "stream": False}).encode()
+    return json.dumps(
+        {
+            "model": "openai/gpt-4o-mini",
+            "messages": MESSAGES,
+            "max_tokens": max_tokens,
+            "stream": False,
+        }
+    ).encode()
 
 
 def bench_latency(base: str, n: int) -> tuple[float, float]:
@@ -120,8 +129,12 @@ def bench_throughput(base: str, total: int, concurrency: int = 32) -> tuple[floa
 def import_time_ms(runs: int = 7) -> float:
     figures = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import byom"],
-                             capture_output=True, text=True, check=True).stderr
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import byom"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
         for line in out.splitlines():
             parts = line.split("|")
             if len(parts) == 3 and parts[2].strip() == "byom":
@@ -137,11 +150,15 @@ def main() -> None:
     proc, base = start_sim()
     try:
         raw, guarded = bench_latency(base, args.n)
-        print(f"latency   raw {raw * 1e3:.3f} ms   byom {guarded * 1e3:.3f} ms   "
-              f"added {(guarded - raw) * 1e3:.3f} ms (goal <= 0.5)   ratio {guarded / raw:.2f}")
+        print(
+            f"latency   raw {raw * 1e3:.3f} ms   byom {guarded * 1e3:.3f} ms   "
+            f"added {(guarded - raw) * 1e3:.3f} ms (goal <= 0.5)   ratio {guarded / raw:.2f}"
+        )
         raw_rps, byom_rps = bench_throughput(base, args.total)
-        print(f"throughput @32 async   raw {raw_rps:.0f}/s   byom {byom_rps:.0f}/s   "
-              f"ratio {byom_rps / raw_rps:.2f} (goal >= 0.9)")
+        print(
+            f"throughput @32 async   raw {raw_rps:.0f}/s   byom {byom_rps:.0f}/s   "
+            f"ratio {byom_rps / raw_rps:.2f} (goal >= 0.9)"
+        )
     finally:
         proc.terminate()
         proc.wait(10)

@@ -41,12 +41,17 @@ def make_app(sim: Simulator, tmp_path: Path) -> Iterator[Callable[..., byom.App]
     apps: list[byom.App] = []
 
     def factory(
-        *, connect: bool = True, key: str = CANARY_KEY, data_dir: Path | None = None,
+        *,
+        connect: bool = True,
+        key: str = CANARY_KEY,
+        data_dir: Path | None = None,
         **kwargs: Any,
     ) -> byom.App:
         app = byom.App(
-            "Paper digest", features=[SUMMARIZE, CRITIQUE],
-            data_dir=data_dir or tmp_path / "data", **kwargs,
+            "Paper digest",
+            features=[SUMMARIZE, CRITIQUE],
+            data_dir=data_dir or tmp_path / "data",
+            **kwargs,
         )
         apps.append(app)
         if connect:

@@ -17,8 +17,9 @@ from byom.providers.openrouter import OpenRouterAdapter
 ADAPTER = OpenRouterAdapter("http://127.0.0.1:1/api/v1")
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children,
-                                                                      max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -89,7 +90,9 @@ def test_invalid_utf8_and_huge_bodies_are_typed_errors() -> None:
 
 def test_sse_framing_skips_comments_and_handles_crlf_and_split_chunks() -> None:
     decoder = SSEDecoder()
-    stream = b": OPENROUTER PROCESSING\r\n\r\ndata: {\"a\":1}\r\n\r\n: keep-alive\n\nevent: x\ndata: 2\n\n"
+    stream = (
+        b': OPENROUTER PROCESSING\r\n\r\ndata: {"a":1}\r\n\r\n: keep-alive\n\nevent: x\ndata: 2\n\n'
+    )
     events = []
     for i in range(len(stream)):  # byte by byte
         events.extend(decoder.feed(stream[i : i + 1]))
@@ -100,14 +103,26 @@ def test_midstream_error_object_is_mapped_not_success() -> None:
     decoder = ADAPTER.stream_decoder()
     decoder.feed(b'data: {"id":"gen-1","choices":[{"delta":{"content":"hi"}}]}\n\n')
     with pytest.raises(ByomError) as info:
-        decoder.feed(b'data: {"error":{"code":429,"message":"slow down"},'
-                     b'"choices":[{"finish_reason":"error"}]}\n\n')
+        decoder.feed(
+            b'data: {"error":{"code":429,"message":"slow down"},'
+            b'"choices":[{"finish_reason":"error"}]}\n\n'
+        )
     assert info.value.code == "rate_limited"
     assert "slow down" not in str(info.value)  # provider text is never shown raw
 
 
-@pytest.mark.parametrize("messages", [None, "hello", [], [{}], [{"role": "wizard", "content": "x"}],
-                                      [{"role": "user", "content": 5}], [1, 2]])
+@pytest.mark.parametrize(
+    "messages",
+    [
+        None,
+        "hello",
+        [],
+        [{}],
+        [{"role": "wizard", "content": "x"}],
+        [{"role": "user", "content": 5}],
+        [1, 2],
+    ],
+)
 def test_malformed_messages_are_refused_without_echo(messages: object) -> None:
     with pytest.raises(InvalidRequest) as info:
         validate_messages(messages)

@@ -63,7 +63,11 @@ def test_core_imports_without_third_party_modules() -> None:
 
 
 def test_mypy_strict_on_the_core() -> None:
-    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "-p", "byom.core", "-p",
-                          "byom.providers"], capture_output=True, text=True, check=False,
-                         cwd=SRC.parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "-p", "byom.core", "-p", "byom.providers"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=SRC.parent.parent,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -51,9 +51,16 @@ def test_r3_2_unknown_price_over_estimates_every_bundled_model() -> None:
     assert unknown.guard_price == FALLBACK_PRICE
 
 
-@pytest.mark.parametrize("pricing", [None, {}, {"prompt": "-1", "completion": "-1"},
-                                     {"prompt": "abc", "completion": "0.1"},
-                                     {"prompt": "NaN", "completion": "0"}])
+@pytest.mark.parametrize(
+    "pricing",
+    [
+        None,
+        {},
+        {"prompt": "-1", "completion": "-1"},
+        {"prompt": "abc", "completion": "0.1"},
+        {"prompt": "NaN", "completion": "0"},
+    ],
+)
 def test_r3_2_unusable_prices_become_unknown_not_free(pricing: object) -> None:
     body = json.dumps({"data": [{"id": "x/y", "pricing": pricing}]})
     model = parse_openrouter_models(body).lookup("x/y")
@@ -81,8 +88,6 @@ def test_r1_3_feature_requires_a_known_category() -> None:
 
 
 def test_r1_3_adding_a_model_needs_no_code_change() -> None:
-    catalog = bundled_openrouter().with_models(
-        [Model("me/custom", "Custom", "worker")]
-    )
+    catalog = bundled_openrouter().with_models([Model("me/custom", "Custom", "worker")])
     assert "me/custom" in catalog
     assert catalog.lookup("me/custom").category == "worker"

@@ -18,8 +18,17 @@ KEY = "sk-or-v1-0123456789abcdef"
 
 def test_r2_1_repr_str_format_are_redacted() -> None:
     secret = Secret(KEY)
-    for view in (repr(secret), str(secret), f"{secret}", f"{secret!r}", f"{secret:>40}",
-                 "%s" % secret, "{}".format(secret), repr([secret]), repr({"k": secret})):
+    for view in (
+        repr(secret),
+        str(secret),
+        f"{secret}",
+        f"{secret!r}",
+        f"{secret:>40}",
+        "%s" % secret,  # noqa: UP031  (the old formatting path too)
+        f"{secret}",
+        repr([secret]),
+        repr({"k": secret}),
+    ):
         assert KEY not in view
         assert "redacted" in view
     assert secret.reveal() == KEY
@@ -70,8 +79,19 @@ def test_r2_1_no_view_reveals_any_value(value: str) -> None:
 
 def test_error_codes_are_stable_and_distinct() -> None:
     assert len(set(ERROR_CODES)) == len(ERROR_CODES)
-    for code in ("not_connected", "budget_exceeded", "key_rejected", "moderation_flagged",
-                 "out_of_credits", "rate_limited", "timeout", "provider_unavailable",
-                 "model_unavailable", "context_too_long", "egress_blocked", "bad_response"):
+    for code in (
+        "not_connected",
+        "budget_exceeded",
+        "key_rejected",
+        "moderation_flagged",
+        "out_of_credits",
+        "rate_limited",
+        "timeout",
+        "provider_unavailable",
+        "model_unavailable",
+        "context_too_long",
+        "egress_blocked",
+        "bad_response",
+    ):
         assert code in ERROR_CODES
         assert error_class(code).code == code

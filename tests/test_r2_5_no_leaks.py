@@ -9,16 +9,24 @@ import traceback
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_KEY, CANARY_PROMPT, user
 
 from byom.core.errors import ByomError
 from byom.sim import Simulator
+from conftest import CANARY_KEY, CANARY_PROMPT, user
 
 FAULTS: list[dict[str, object]] = [
-    {"status": 401}, {"status": 402}, {"status": 403}, {"status": 408},
-    {"status": 429, "retry_after": 2}, {"status": 500}, {"status": 502}, {"status": 503},
-    {"kind": "slow_first_byte", "seconds": 1.0}, {"kind": "cut_before_usage"},
-    {"kind": "midstream_error", "code": 502}, {"kind": "malformed_json"},
+    {"status": 401},
+    {"status": 402},
+    {"status": 403},
+    {"status": 408},
+    {"status": 429, "retry_after": 2},
+    {"status": 500},
+    {"status": 502},
+    {"status": 503},
+    {"kind": "slow_first_byte", "seconds": 1.0},
+    {"kind": "cut_before_usage"},
+    {"kind": "midstream_error", "code": 502},
+    {"kind": "malformed_json"},
     {"kind": "finish_error"},
 ]
 
@@ -41,8 +49,13 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: str(f.get("status") or f.get("kind")))
 def test_r2_5_canaries_never_leak(
-    make_app, sim: Simulator, caplog: pytest.LogCaptureFixture, private_tmp: Path,
-    tmp_path: Path, fault: dict[str, object], stream: bool,
+    make_app,
+    sim: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    private_tmp: Path,
+    tmp_path: Path,
+    fault: dict[str, object],
+    stream: bool,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in ("byom", "httpx", "httpcore"):

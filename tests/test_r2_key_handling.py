@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CANARY_KEY, chat_count, user
 
 import byom
 from byom.core.errors import (
@@ -27,6 +26,7 @@ from byom.providers.base import HttpRequest
 from byom.sim import Simulator
 from byom.store.vault import keyring_available
 from byom.transport.httpx_transport import HttpxTransport
+from conftest import CANARY_KEY, chat_count, user
 
 
 def _files_containing(root: Path, needle: bytes) -> list[Path]:
@@ -58,13 +58,19 @@ def test_r2_2_consented_file_is_user_only_and_restores(
     make_app, sim: Simulator, tmp_path: Path
 ) -> None:
     app = make_app(connect=False)
-    app.connect("openrouter", key=CANARY_KEY, base_url=sim.openrouter_base, remember=True,
-                allow_plain_file=True)
+    app.connect(
+        "openrouter",
+        key=CANARY_KEY,
+        base_url=sim.openrouter_base,
+        remember=True,
+        allow_plain_file=True,
+    )
     key_file = tmp_path / "data" / "keys" / "paper-digest.json"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
-    assert json.loads(key_file.read_text()) == {sim.openrouter_base.rsplit("/api", 1)[0]:
-                                                CANARY_KEY}
+    assert json.loads(key_file.read_text()) == {
+        sim.openrouter_base.rsplit("/api", 1)[0]: CANARY_KEY
+    }
     restored = make_app(connect=False)
     assert restored.connected and set(restored.key_location()) == {"memory", "file"}
     restored.choose_model("summarize", "openai/gpt-4o-mini")
@@ -73,8 +79,13 @@ def test_r2_2_consented_file_is_user_only_and_restores(
 
 def test_r2_3_forget_and_rotate_clear_every_copy(make_app, sim: Simulator, tmp_path: Path) -> None:
     app = make_app(connect=False)
-    app.connect("openrouter", key=CANARY_KEY, base_url=sim.openrouter_base, remember=True,
-                allow_plain_file=True)
+    app.connect(
+        "openrouter",
+        key=CANARY_KEY,
+        base_url=sim.openrouter_base,
+        remember=True,
+        allow_plain_file=True,
+    )
     app.rotate_key("sk-or-v1-second-key-000000000000")
     assert _files_containing(tmp_path, CANARY_KEY.encode()) == []
     assert app.key_location() == ["memory"]
@@ -89,8 +100,13 @@ def test_r2_6_a_401_clears_memory_and_persisted_copies(
     make_app, sim: Simulator, tmp_path: Path
 ) -> None:
     app = make_app(connect=False)
-    app.connect("openrouter", key=CANARY_KEY, base_url=sim.openrouter_base, remember=True,
-                allow_plain_file=True)
+    app.connect(
+        "openrouter",
+        key=CANARY_KEY,
+        base_url=sim.openrouter_base,
+        remember=True,
+        allow_plain_file=True,
+    )
     sim.push_faults([{"status": 401}])
     with pytest.raises(KeyRejected):
         app.chat("summarize", user("hi"), max_tokens=20)
@@ -102,16 +118,28 @@ def test_r2_6_a_401_clears_memory_and_persisted_copies(
     assert app.spent() == 0  # a 401 generated nothing
 
 
-@pytest.mark.parametrize(("status", "error"), [
-    (403, ModerationFlagged), (402, OutOfCredits), (429, RateLimited), (500, ProviderUnavailable),
-    (502, ProviderUnavailable), (503, ProviderUnavailable),
-])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (403, ModerationFlagged),
+        (402, OutOfCredits),
+        (429, RateLimited),
+        (500, ProviderUnavailable),
+        (502, ProviderUnavailable),
+        (503, ProviderUnavailable),
+    ],
+)
 def test_pitfall_7_only_401_clears_the_key(
     make_app, sim: Simulator, tmp_path: Path, status: int, error: type
 ) -> None:
     app = make_app(connect=False)
-    app.connect("openrouter", key=CANARY_KEY, base_url=sim.openrouter_base, remember=True,
-                allow_plain_file=True)
+    app.connect(
+        "openrouter",
+        key=CANARY_KEY,
+        base_url=sim.openrouter_base,
+        remember=True,
+        allow_plain_file=True,
+    )
     sim.push_faults([{"status": status}])
     with pytest.raises(error):
         app.chat("summarize", user("hi"), max_tokens=20)
@@ -137,16 +165,26 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", spy)
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: opened.append(a) or
-                        (_ for _ in ()).throw(AssertionError("socket opened")))
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(AssertionError("socket opened")),
+    )
     return opened
 
 
-@pytest.mark.parametrize("url", [
-    "https://evil.example/collect", "http://127.0.0.1:1/api/v1/chat/completions",
-    "https://openrouter.ai.evil.example/api/v1", "https://api.openai.com/v1/chat/completions",
-    "https://user:pw@openrouter.ai/api/v1", "ftp://openrouter.ai/x", "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/collect",
+        "http://127.0.0.1:1/api/v1/chat/completions",
+        "https://openrouter.ai.evil.example/api/v1",
+        "https://api.openai.com/v1/chat/completions",
+        "https://user:pw@openrouter.ai/api/v1",
+        "ftp://openrouter.ai/x",
+        "not a url",
+    ],
+)
 def test_r2_4_other_origins_are_refused_before_a_socket_opens(
     sim: Simulator, no_sockets: list[object], url: str
 ) -> None:
@@ -183,24 +221,44 @@ def test_r2_4_no_proxy_or_netrc_from_the_environment(
     assert app.chat("summarize", user("hi"), max_tokens=20).cost is not None
 
 
-def test_r2_4_import_does_no_network_and_no_telemetry(no_sockets: list[object]) -> None:
-    import importlib
+def test_r2_4_import_does_no_network_and_no_telemetry() -> None:
+    import subprocess
     import sys
 
-    for name in [m for m in sys.modules if m == "byom" or m.startswith("byom.")]:
-        if not name.startswith("byom.sim"):
-            del sys.modules[name]
-    mod = importlib.import_module("byom")
-    mod.App  # noqa: B018  (lazy attribute)
-    assert no_sockets == []
+    probe = (
+        "import socket\n"
+        "def refuse(*a, **k): raise AssertionError('network at import')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "import byom, byom.app, byom.cli\n"
+        "byom.App\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
+    mod = byom
     import ast
 
-    banned = {"sentry_sdk", "posthog", "analytics", "mixpanel", "segment", "opentelemetry",
-              "bugsnag", "rollbar", "datadog", "newrelic"}
+    banned = {
+        "sentry_sdk",
+        "posthog",
+        "analytics",
+        "mixpanel",
+        "segment",
+        "opentelemetry",
+        "bugsnag",
+        "rollbar",
+        "datadog",
+        "newrelic",
+    }
     for path in Path(mod.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            )
             for name in names:
                 assert name.split(".")[0] not in banned, f"{path.name} imports {name}"
 
@@ -208,7 +266,7 @@ def test_r2_4_import_does_no_network_and_no_telemetry(no_sockets: list[object]) 
 def test_r2_4_key_bound_to_its_origin(make_app, sim: Simulator) -> None:
     app = make_app(connect=False)
     app.connect("openrouter", key=CANARY_KEY, base_url=sim.openrouter_base)
-    other = "http://localhost:%d/api/v1" % sim.port
+    other = f"http://localhost:{sim.port}/api/v1"
     with pytest.raises(NotConnected):  # no key known for this other origin
         app.connect("openrouter", base_url=other)
 

@@ -9,11 +9,12 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from byom import Secret
 from byom.core.catalog import Price
 from byom.core.estimate import CharEstimator, Estimate, StrictEstimator
 from byom.providers.openrouter import OpenRouterAdapter
 from byom.sim import prompt_tokens as _sim_prompt_tokens
-from byom import Secret
+
 
 def prompt_tokens(msgs: list) -> int:
     """The simulator's count for chat messages (its rule takes the message texts)."""
@@ -21,11 +22,14 @@ def prompt_tokens(msgs: list) -> int:
 
 
 messages_strategy = st.lists(
-    st.fixed_dictionaries({
-        "role": st.sampled_from(["system", "user", "assistant"]),
-        "content": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400),
-    }),
-    min_size=1, max_size=6,
+    st.fixed_dictionaries(
+        {
+            "role": st.sampled_from(["system", "user", "assistant"]),
+            "content": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400),
+        }
+    ),
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -62,18 +66,32 @@ def test_r3_2_estimate_uses_the_price_and_max_tokens() -> None:
 
 def test_pitfall_1_max_tokens_is_always_in_the_request() -> None:
     adapter = OpenRouterAdapter("http://127.0.0.1:9/api/v1")
-    request = adapter.chat_request(Secret("k" * 20), model="m", messages=[{"role": "user",
-                                   "content": "hi"}], max_tokens=77, stream=False, params={})
+    request = adapter.chat_request(
+        Secret("k" * 20),
+        model="m",
+        messages=[{"role": "user", "content": "hi"}],
+        max_tokens=77,
+        stream=False,
+        params={},
+    )
     assert json.loads(request.body or b"")["max_tokens"] == 77
 
 
 def test_r3_7_strict_mode_sends_max_price_equal_to_the_reserved_price() -> None:
     adapter = OpenRouterAdapter("http://127.0.0.1:9/api/v1")
     price = Price(Decimal("0.00000015"), Decimal("0.0000006"))
-    request = adapter.chat_request(Secret("k" * 20), model="m", messages=[{"role": "user",
-                                   "content": "hi"}], max_tokens=5, stream=True, params={},
-                                   max_price=price)
+    request = adapter.chat_request(
+        Secret("k" * 20),
+        model="m",
+        messages=[{"role": "user", "content": "hi"}],
+        max_tokens=5,
+        stream=True,
+        params={},
+        max_price=price,
+    )
     body = json.loads(request.body or b"", parse_float=Decimal)
-    assert body["provider"]["max_price"] == {"prompt": Decimal("0.15"),
-                                             "completion": Decimal("0.6")}
+    assert body["provider"]["max_price"] == {
+        "prompt": Decimal("0.15"),
+        "completion": Decimal("0.6"),
+    }
     assert body["stream"] is True

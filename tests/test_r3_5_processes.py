@@ -11,10 +11,9 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import CANARY_KEY, chat_count
-
 import byom
 from byom.sim import Simulator
+from conftest import CANARY_KEY, chat_count
 
 CHILD = r"""
 import json, sys, time
@@ -36,22 +35,28 @@ except BudgetExceeded:
 
 
 def _spawn(script: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_r3_5_two_processes_over_budget_only_one_reaches_the_provider(
     sim: Simulator, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    setup = byom.App("Paper digest", features=[byom.Feature("summarize", "worker")],
-                     data_dir=data_dir)
+    setup = byom.App(
+        "Paper digest", features=[byom.Feature("summarize", "worker")], data_dir=data_dir
+    )
     setup.set_allowance(Decimal("0.0003"), period="total")
     setup.close()
     sim.push_faults([{"kind": "slow_first_byte", "seconds": 1.0}] * 2)
     start_at = str(time.time() + 2.0)
-    children = [_spawn(CHILD, str(data_dir), sim.openrouter_base, start_at, CANARY_KEY)
-                for _ in range(2)]
+    children = [
+        _spawn(CHILD, str(data_dir), sim.openrouter_base, start_at, CANARY_KEY) for _ in range(2)
+    ]
     outputs = []
     for child in children:
         out, err = child.communicate(timeout=60)
@@ -79,7 +84,9 @@ print("second done", flush=True)
 
 def test_r3_4_sigkill_mid_request_leaves_store_consistent(sim: Simulator, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 0}, {"kind": "slow_first_byte", "seconds": 30}])
+    sim.push_faults(
+        [{"kind": "slow_first_byte", "seconds": 0}, {"kind": "slow_first_byte", "seconds": 30}]
+    )
     child = _spawn(KILLED, str(data_dir), sim.openrouter_base, CANARY_KEY)
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "first done"
@@ -90,8 +97,9 @@ def test_r3_4_sigkill_mid_request_leaves_store_consistent(sim: Simulator, tmp_pa
     os.kill(child.pid, signal.SIGKILL)
     child.wait(10)
 
-    app = byom.App("Paper digest", features=[byom.Feature("summarize", "worker")],
-                   data_dir=data_dir)
+    app = byom.App(
+        "Paper digest", features=[byom.Feature("summarize", "worker")], data_dir=data_dir
+    )
     try:
         history = app.history()
         assert len(history) == 1 and history[0].outcome == "ok"  # committed row intact

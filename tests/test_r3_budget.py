@@ -6,11 +6,11 @@ import threading
 from decimal import Decimal
 
 import pytest
-from conftest import chat_count, user
 
 from byom.core.errors import BudgetExceeded, InvalidAmount
 from byom.core.ledger import Allowance
 from byom.sim import Simulator
+from conftest import chat_count, user
 
 
 def test_r3_3_refused_request_never_reaches_the_network(make_app, sim: Simulator) -> None:
@@ -169,15 +169,14 @@ def test_r3_7_strict_mode_real_cost_never_exceeds_the_allowance(make_app, sim: S
     assert app.spent("total") <= Decimal("0.01")
 
 
-def test_r3_7_without_strict_mode_routing_can_overshoot_estimates(
-    make_app, sim: Simulator
-) -> None:
+def test_r3_7_without_strict_mode_routing_can_overshoot_estimates(make_app, sim: Simulator) -> None:
     """The reason strict mode sends max_price: the list price is only the cheapest route."""
     app = make_app()
     sim.config(routed_price_multiplier="3")
     reply = app.chat("summarize", user("hello"), max_tokens=300)
     model = app.model_for("summarize")
     assert model.price is not None
-    list_cost = model.price.cost(prompt_tokens=reply.usage.prompt_tokens,
-                                 completion_tokens=reply.usage.completion_tokens)
+    list_cost = model.price.cost(
+        prompt_tokens=reply.usage.prompt_tokens, completion_tokens=reply.usage.completion_tokens
+    )
     assert reply.cost == list_cost * 3

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import user
 
 import byom
 from byom.core.errors import BadResponse, Cancelled, Interrupted, ProviderUnavailable
 from byom.core.events import Failed, Landed, Pending
 from byom.sim import Simulator
+from conftest import user
 
 
 def _sim_cost(sim: Simulator, generation_id: str | None) -> Decimal:
