@@ -144,3 +144,66 @@ def test_request_json_keeps_decimals_exact_and_content_intact() -> None:
     marker_like = "__byom_dec_0000000000000000_0"
     body = json.loads(dumps({"a": Decimal("0.0000375"), "s": marker_like}), parse_float=Decimal)
     assert body == {"a": Decimal("0.0000375"), "s": marker_like}
+
+
+def _memory_call(max_tokens: int = 100):  # type: ignore[no-untyped-def]
+    """A call admitted by the pure core over a MemoryStore — no SQLite, no network."""
+    from byom.core.call import CallPath, Connection
+    from byom.core.catalog import Catalog
+    from byom.core.features import Feature
+    from byom.core.ledger import Ledger
+    from byom.core.secret import Secret
+    from byom.core.store import MemoryStore
+
+    ledger = Ledger(MemoryStore(), "app", clock=lambda: 1_800_000_000.0)
+    path = CallPath(ledger, clock=lambda: 1_800_000_000.0)
+    model = Catalog().lookup("x/unknown")  # unknown price: the fallback guards
+    call = path.begin(
+        Connection(ADAPTER, Secret("k" * 20)),
+        Feature("f"),
+        model,
+        [{"role": "user", "content": "hi"}],
+        max_tokens=max_tokens,
+        stream=False,
+    )
+    return path, call
+
+
+def test_pitfall_3_missing_usage_counts_the_estimate_not_zero() -> None:
+    path, call = _memory_call()
+    body = json.dumps(
+        {"id": "gen-x", "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]}
+    ).encode()
+    reply = call.complete(200, {}, body)
+    assert reply.text == "ok" and reply.cost is None and reply.cost_source == "unreconciled"
+    assert path.ledger.spent() == call.estimate.amount > 0
+    assert [r.generation_id for r in path.ledger.unreconciled()] == ["gen-x"]
+
+
+def test_r4_2_usage_without_cost_from_an_unknown_price_is_unknown_not_zero() -> None:
+    path, call = _memory_call()
+    body = json.dumps(
+        {
+            "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 7},
+        }
+    ).encode()
+    # Usage came back without a cost, for a model whose price nobody knows:
+    reply = call.complete(200, {}, body)
+    assert reply.cost_source == "unknown" and reply.cost is None
+    # counted at the over-estimating fallback rate, never as zero
+    assert path.ledger.spent() == 5 * Decimal("0.00015") + 7 * Decimal("0.0006")
+
+
+def test_a_call_settles_exactly_once() -> None:
+    path, call = _memory_call()
+    body = json.dumps(
+        {
+            "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 7, "cost": 0.001},
+        }
+    )
+    call.complete(200, {}, body.encode())
+    spent = path.ledger.spent()
+    call.abort()  # a late cancel must not re-open or double-count
+    assert path.ledger.spent() == spent == Decimal("0.001")
