@@ -49,8 +49,12 @@ log = logging.getLogger("byom")
 #: The model a feature uses until the user picks one, per provider and category.
 DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openrouter": {"worker": "openai/gpt-4o-mini", "frontier": "anthropic/claude-sonnet-4.5"},
+    "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
+    "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
+    # ollama / compatible: no default — the user's own models, assigned a category by the user.
 }
 _CATALOG_SETTING = "catalog:"
+_MODELS_SETTING = "models:"
 _CATALOG_MAX_AGE = 24 * 3600.0
 
 
@@ -132,7 +136,6 @@ class App:
         self._transports: dict[str, Any] = {}
         self._atransports: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._custom_models: dict[str, Model] = {}
         if self.features:
             self._save_declaration()
         self._restore_connection()
@@ -198,26 +201,32 @@ class App:
         :class:`~byom.errors.KeyStorageUnavailable` unless ``allow_plain_file=True`` records the
         user's consent to a file readable only by them. Makes no network request.
         """
-        adapter = make_adapter(provider, base_url, **options)
+        adapter = _adapter(provider, base_url, options)
         secret = Secret(key) if isinstance(key, str) else key
-        if adapter.needs_key and secret is None:
+        # -- key-less providers (issue 3) --------------------------------------------------------
+        if not adapter.needs_key:
+            secret = None  # e.g. Ollama: a key is never held, stored or sent
+        elif secret is None:
             secret = self.vault.get(adapter.origin)
-            if secret is None:
+            if secret is None and not _key_optional(adapter):
                 raise NotConnected("A key is needed to connect to this provider.")
+        # -----------------------------------------------------------------------------------------
         with self._lock:
             self._connection = Connection(adapter, secret)
         self.store.set_setting(
             self.app_id,
             "connection",
-            json.dumps({"provider": provider, "base_url": adapter.base_url}),
+            json.dumps(
+                {
+                    "provider": provider,
+                    "base_url": adapter.base_url,
+                    "options": _plain_options(options),
+                    "with_key": secret is not None,
+                }
+            ),
         )
         if secret is not None and adapter.needs_key:
-            try:
-                self.vault.put(
-                    adapter.origin, secret, remember=remember, allow_file=allow_plain_file
-                )
-            except ByomError:
-                raise
+            self.vault.put(adapter.origin, secret, remember=remember, allow_file=allow_plain_file)
         log.info("connected app %s to %s", self.app_id, provider)
 
     def _restore_connection(self) -> None:
@@ -227,11 +236,12 @@ class App:
             return
         try:
             saved = json.loads(text)
-            adapter = make_adapter(saved["provider"], saved.get("base_url"))
+            adapter = _adapter(saved["provider"], saved.get("base_url"), saved.get("options", {}))
         except (ValueError, KeyError, TypeError, ByomError):
             return
         key = self.vault.get(adapter.origin) if adapter.needs_key else None
-        if adapter.needs_key and key is None:
+        keyless_ok = _key_optional(adapter) and not saved.get("with_key", True)
+        if adapter.needs_key and key is None and not keyless_ok:
             return
         self._connection = Connection(adapter, key)
 
@@ -307,12 +317,12 @@ class App:
                 catalog = Catalog(live.models, as_of=saved.get("fetched"), source="cached")
             except (ValueError, KeyError, TypeError, ByomError):
                 pass
-        return catalog.with_models(self._custom_models.values())
+        return catalog.with_models(self._custom_models())
 
     def _adapter_for(self, provider: str) -> Adapter:
         if self._connection is not None and self._connection.provider == provider:
             return self._connection.adapter
-        return make_adapter(provider)
+        return _adapter(provider, None, {})
 
     def refresh_models(self) -> Catalog:
         """Fetch the provider's model list (when it publishes one) and cache it with its date."""
@@ -341,25 +351,72 @@ class App:
         model_id: str,
         category: Category,
         *,
-        prompt_price: Decimal | None = None,
-        completion_price: Decimal | None = None,
+        prompt_price: Decimal | str | None = None,
+        completion_price: Decimal | str | None = None,
         name: str | None = None,
     ) -> Model:
-        """Declare a custom model (a user's own server); prices are USD per token, or unknown."""
+        """Declare a model or assign a category to a listed one (a local Ollama model, a model on
+        the user's own server). Prices are USD per token; when none are given, a listed model
+        keeps its known price and a new one's price is unknown (never zero). Saved per provider.
+        """
         if category not in CATEGORIES:
             raise InvalidRequest("category must be frontier or worker")
-        price = None
-        if prompt_price is not None and completion_price is not None:
+        listed = self.catalog.get(model_id)
+        price = listed.price if listed is not None else None
+        if prompt_price is not None or completion_price is not None:
+            if prompt_price is None or completion_price is None:
+                raise InvalidRequest("Give both the input and the output price, or neither.")
             price = Price(parse_amount(prompt_price), parse_amount(completion_price))
         model = Model(
             id=model_id,
-            name=name or model_id,
+            name=name or (listed.name if listed is not None else model_id),
             category=category,
+            context_length=listed.context_length if listed is not None else None,
             price=price,
             provider=self.provider or "custom",
         )
-        self._custom_models[model_id] = model
+        saved = self._saved_models()
+        saved[model_id] = {
+            "name": model.name,
+            "category": category,
+            "context_length": model.context_length,
+            "prompt": None if price is None else format(price.prompt, "f"),
+            "completion": None if price is None else format(price.completion, "f"),
+        }
+        self.store.set_setting(self.app_id, _MODELS_SETTING + model.provider, json.dumps(saved))
         return model
+
+    def _saved_models(self) -> dict[str, dict[str, Any]]:
+        text = self.store.get_setting(self.app_id, _MODELS_SETTING + (self.provider or "custom"))
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _custom_models(self) -> list[Model]:
+        models = []
+        for model_id, entry in self._saved_models().items():
+            try:
+                price = None
+                if entry.get("prompt") is not None and entry.get("completion") is not None:
+                    price = Price(
+                        parse_amount(Decimal(entry["prompt"])),
+                        parse_amount(Decimal(entry["completion"])),
+                    )
+                models.append(
+                    Model(
+                        id=model_id,
+                        name=str(entry.get("name") or model_id),
+                        category=entry["category"] if entry.get("category") in CATEGORIES else None,
+                        context_length=entry.get("context_length"),
+                        price=price,
+                        provider=self.provider or "custom",
+                    )
+                )
+            except (ByomError, ArithmeticError, KeyError, TypeError, AttributeError):
+                continue  # a damaged entry is skipped; its model is simply not offered
+        return models
 
     def models(self, category: str | None = None) -> list[Model]:
         catalog = self.catalog
@@ -750,12 +807,34 @@ class App:
         return f"App({self.name!r}, provider={self.provider!r})"
 
 
+def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
+    """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
+    (read here, in the shell: adapters do no I/O)."""
+    options = dict(options)
+    if provider in ("openai", "anthropic") and "prices" not in options:
+        from byom.catalogs import bundled
+
+        options["prices"] = bundled(provider)
+    return make_adapter(provider, base_url, **options)
+
+
 def _failed_stream(call: Call, failure: Any) -> ByomError:
     """Settle a stream whose transport failed: after sending, keep the generation id so the
     cost can be reconciled; before sending, release."""
     if failure.sent:
         return call.abort(failure.error)
     return call.fail(failure.error, sent=False)
+
+
+def _key_optional(adapter: Adapter) -> bool:
+    """Whether the adapter works without a key (an OpenAI-compatible local server). Issue 3."""
+    return getattr(adapter, "key_optional", False) is True
+
+
+def _plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Adapter options that can be saved with the connection (e.g. ``stream_usage=False``), so a
+    restored connection behaves like the one the user made. Issue 3."""
+    return {k: v for k, v in options.items() if isinstance(v, (str, int, float, bool))}
 
 
 HISTORY_FIELDS = (

@@ -1,8 +1,14 @@
-"""Bundled, dated price snapshots (R1.4): the offline catalog when the provider's list is not
-reachable. Reading the packaged data file is the shell's job; the core only parses."""
+"""Bundled, dated price snapshots (R1.4, R4.2): the offline catalog when the provider's list is not
+reachable, and the prices for providers whose list carries none (OpenAI, Anthropic). Reading the
+packaged data file is the shell's job; the core only parses.
+
+Local models (Ollama) need no snapshot — they are free — and an OpenAI-compatible server's
+models are priced by the user; both get an empty bundled catalog.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
@@ -18,7 +24,29 @@ def bundled_openrouter() -> Catalog:
 
 
 def bundled(provider: str) -> Catalog:
-    """The bundled catalog for a provider (empty when byom ships none for it)."""
+    """The bundled catalog for a provider (empty when byom ships none for it).
+
+    OpenAI and Anthropic snapshots live in ``byom/data/<provider>-models.json``; the App hands
+    them to the adapters (``prices=``) to price the ids their model lists return.
+    """
     if provider == "openrouter":
         return bundled_openrouter()
+    if provider in SNAPSHOTS:
+        return _bundled_direct(provider)
     return Catalog(source="bundled")
+
+
+#: Provider → packaged snapshot file (OpenRouter's ``/models`` format, plus ``category``).
+SNAPSHOTS: dict[str, str] = {
+    "openai": "openai-models.json",
+    "anthropic": "anthropic-models.json",
+}
+
+
+@cache
+def _bundled_direct(provider: str) -> Catalog:
+    """The packaged, dated price snapshot of a direct provider; categories from the file."""
+    text = resources.files("byom.data").joinpath(SNAPSHOTS[provider]).read_bytes()
+    catalog = parse_openrouter_models(text, source="bundled")
+    models = tuple(replace(m, provider=provider) for m in catalog)
+    return Catalog(models, as_of=catalog.as_of, source="bundled")

@@ -14,24 +14,23 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from byom.core.catalog import Catalog, Price, parse_openrouter_models
-from byom.core.errors import BadResponse, ByomError, InvalidRequest
+from byom.core.errors import BadResponse, ByomError
 from byom.core.money import per_million
 from byom.core.secret import Secret
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
-from byom.providers._wire import (
-    SSEDecoder,
-    as_decimal,
-    as_int,
-    dumps,
-    get,
-    header,
-    loads,
+from byom.core.usage import ChatResult, GenerationInfo, KeyInfo, Usage
+from byom.providers._openai_style import (
+    OpenAIStyleDecoder,
+    check_passthrough,
+    error_hint,
+    error_object,
+    parse_chat_completion,
+    usage_from_openai_shape,
 )
+from byom.providers._wire import as_decimal, as_int, dumps, get, loads
 from byom.providers.base import HttpRequest, origin_of, require_key
 from byom.providers.errors import error_for_status
 
@@ -65,113 +64,6 @@ PASSTHROUGH = frozenset(
         "verbosity",
     }
 )
-
-
-def usage_from_openai_shape(data: Any) -> Usage | None:
-    """Parse an OpenAI-style ``usage`` object; ``None`` when absent or not an object."""
-    if not isinstance(data, Mapping):
-        return None
-    return Usage(
-        prompt_tokens=as_int(data.get("prompt_tokens")),
-        completion_tokens=as_int(data.get("completion_tokens")),
-        cached_tokens=as_int(get(data, "prompt_tokens_details", "cached_tokens")),
-        cache_write_tokens=as_int(get(data, "prompt_tokens_details", "cache_write_tokens")),
-        reasoning_tokens=as_int(get(data, "completion_tokens_details", "reasoning_tokens")),
-    )
-
-
-def check_passthrough(params: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    unknown = set(params) - allowed
-    if unknown:
-        raise InvalidRequest(
-            "byom does not pass these request fields: " + ", ".join(sorted(unknown)[:5])
-        )
-    return dict(params)
-
-
-class _OpenAIStyleDecoder:
-    """Decoder for OpenAI-style ``chat.completion.chunk`` streams (OpenRouter's and OpenAI's)."""
-
-    def __init__(self, adapter: OpenRouterAdapter) -> None:
-        self._adapter = adapter
-        self._sse = SSEDecoder()
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
-        self._usage: Usage | None = None
-        self._cost: Decimal | None = None
-        self._finish: str | None = None
-        self._model: str | None = None
-        self._generation_id: str | None = None
-        self._done = False
-
-    @property
-    def generation_id(self) -> str | None:
-        return self._generation_id
-
-    @property
-    def complete(self) -> bool:
-        return self._done
-
-    @property
-    def partial(self) -> ChatResult:
-        return ChatResult(
-            text="".join(self._text),
-            reasoning="".join(self._reasoning),
-            usage=self._usage,
-            cost=self._cost,
-            generation_id=self._generation_id,
-            finish_reason=self._finish,
-            model=self._model,
-        )
-
-    def feed(self, data: bytes) -> list[Delta]:
-        out: list[Delta] = []
-        for _event, payload in self._sse.feed(data):
-            delta = self._payload(payload)
-            if delta is not None:
-                out.append(delta)
-        return out
-
-    def _payload(self, payload: str) -> Delta | None:
-        if self._done:
-            return None
-        if payload.strip() == "[DONE]":
-            self._done = True
-            return None
-        chunk = loads(payload)
-        if not isinstance(chunk, Mapping):
-            raise BadResponse()
-        if isinstance(chunk.get("id"), str) and self._generation_id is None:
-            self._generation_id = chunk["id"][:200]
-        if isinstance(chunk.get("model"), str):
-            self._model = chunk["model"][:200]
-        usage = usage_from_openai_shape(chunk.get("usage"))
-        if usage is not None:
-            self._usage = usage
-            self._cost = as_decimal(get(chunk, "usage", "cost"))
-        error = chunk.get("error")
-        choice = get(chunk, "choices", 0)
-        if isinstance(choice, Mapping) and isinstance(choice.get("finish_reason"), str):
-            self._finish = choice["finish_reason"][:40]
-        if error is not None:
-            self._finish = self._finish or "error"
-            raise self._adapter.error_from_object(error)
-        if not isinstance(choice, Mapping):
-            return None
-        text = get(choice, "delta", "content")
-        reasoning = get(choice, "delta", "reasoning")
-        text = text if isinstance(text, str) else ""
-        reasoning = reasoning if isinstance(reasoning, str) else ""
-        if not text and not reasoning:
-            return None
-        self._text.append(text)
-        self._reasoning.append(reasoning)
-        return Delta(text=text, reasoning=reasoning)
-
-    def close(self) -> ChatResult:
-        for _event, payload in self._sse.close():
-            self._payload(payload)
-        return self.partial
 
 
 class OpenRouterAdapter:
@@ -240,47 +132,17 @@ class OpenRouterAdapter:
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:
         if status != 200:
             raise self.error_for(status, headers, body)
-        data = loads(body)
-        if not isinstance(data, Mapping):
-            raise BadResponse()
-        if data.get("error") is not None:
-            raise self.error_from_object(data["error"])
-        choice = get(data, "choices", 0)
-        message = get(choice, "message")
-        if not isinstance(message, Mapping):
-            raise BadResponse()
-        text = message.get("content")
-        reasoning = message.get("reasoning")
-        generation_id = data.get("id") if isinstance(data.get("id"), str) else None
-        usage = usage_from_openai_shape(data.get("usage"))
-        finish = get(choice, "finish_reason")
-        return ChatResult(
-            text=text if isinstance(text, str) else "",
-            reasoning=reasoning if isinstance(reasoning, str) else "",
-            usage=usage,
-            cost=as_decimal(get(data, "usage", "cost")) if usage is not None else None,
-            generation_id=(generation_id or header(headers, "x-generation-id") or None),
-            finish_reason=finish[:40] if isinstance(finish, str) else None,
-            model=data.get("model") if isinstance(data.get("model"), str) else None,
-        )
+        return parse_chat_completion(self, headers, body)
 
-    def stream_decoder(self) -> _OpenAIStyleDecoder:
-        return _OpenAIStyleDecoder(self)
+    def stream_decoder(self) -> OpenAIStyleDecoder:
+        return OpenAIStyleDecoder(self)
 
     # -- errors -------------------------------------------------------------------------------
 
     def error_for(self, status: int, headers: Mapping[str, str], body: bytes) -> ByomError:
-        try:
-            data = loads(body[:65536]) if body else None
-        except BadResponse:
-            data = None
-        error = get(data, "error")
-        message = get(error, "message")
+        error = error_object(body)
         return error_for_status(
-            status,
-            headers,
-            hint=message if isinstance(message, str) else "",
-            limit_source=_limit_source(error),
+            status, headers, hint=error_hint(error), limit_source=_limit_source(error)
         )
 
     def error_from_object(self, error: Any) -> ByomError:
@@ -408,4 +270,13 @@ def _limit_source(error: Any) -> str | None:
     return source if isinstance(source, str) and len(source) < 64 else None
 
 
-__all__ = ["DEFAULT_BASE_URL", "OpenRouterAdapter", "pkce_pair"]
+#: The shared decoder under its former name (it began life here).
+_OpenAIStyleDecoder = OpenAIStyleDecoder
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "OpenRouterAdapter",
+    "check_passthrough",
+    "pkce_pair",
+    "usage_from_openai_shape",
+]

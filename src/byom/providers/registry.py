@@ -1,4 +1,8 @@
-"""Provider names → adapter classes. Adding a provider is one entry here."""
+"""Provider names → adapter classes. Adding a provider is one entry here.
+
+``compatible`` (any OpenAI-compatible server) has no default address: it needs a ``base_url``.
+The others default to the provider's public API (Ollama: the local server).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,25 @@ def make(provider: str, base_url: str | None, **options: object) -> Adapter:
         from byom.providers.openrouter import OpenRouterAdapter
 
         return OpenRouterAdapter(base_url, **options)  # type: ignore[arg-type]
+    if provider == "openai":
+        from byom.providers.openai import OpenAIAdapter
+
+        return OpenAIAdapter(base_url, **options)  # type: ignore[arg-type]
+    if provider == "anthropic":
+        from byom.providers.anthropic import AnthropicAdapter
+
+        return AnthropicAdapter(base_url, **options)  # type: ignore[arg-type]
+    if provider == "ollama":
+        from byom.providers.ollama import OllamaAdapter
+
+        return OllamaAdapter(base_url, **options)
+    if provider == "compatible":
+        from byom.providers.compatible import CompatibleAdapter
+
+        if not base_url:
+            raise InvalidRequest("An OpenAI-compatible provider needs a base_url.")
+        return CompatibleAdapter(base_url, **options)  # type: ignore[arg-type]
     raise InvalidRequest(f"Unknown provider {provider[:40]!r}.")
 
 
-PROVIDERS: tuple[str, ...] = ("openrouter",)
+PROVIDERS: tuple[str, ...] = ("openrouter", "openai", "anthropic", "ollama", "compatible")

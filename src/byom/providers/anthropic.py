@@ -1,0 +1,456 @@
+"""Anthropic Messages API (R1.2). Sans-I/O.
+
+Wire facts (``shared/spec/providers.md``): ``POST https://api.anthropic.com/v1/messages`` with
+headers ``x-api-key`` and ``anthropic-version``; ``max_tokens`` is required (byom always sends
+one); the system prompt is a top-level ``system`` field, so ``system`` / ``developer`` messages
+are lifted out of ``messages``. Usage is ``{input_tokens, output_tokens,
+cache_creation_input_tokens, cache_read_input_tokens}``; total input is the sum of the three
+input figures (cache reads and writes are priced at their own rates). No cost comes back: cost =
+real tokens × the bundled catalog price (computed, R4.2).
+
+Streaming events: ``message_start`` (input usage; a provisional ``output_tokens``),
+``content_block_start`` / ``content_block_delta`` / ``content_block_stop``, ``message_delta``
+(``stop_reason``; its ``usage.output_tokens`` is the *cumulative final* count — it replaces, never
+adds to, what came before), ``message_stop``, ``ping``, and ``error`` (mapped like an HTTP error).
+Usage counts as known only once ``message_delta`` arrived: a stream cut before it has an unknown
+output count, so its estimate stays counted (unreconciled) rather than a too-low figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from byom.core.catalog import Catalog, Price
+from byom.core.errors import BadResponse, ByomError, InvalidRequest, OutOfCredits
+from byom.core.secret import Secret
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
+from byom.providers._listing import merge_listing
+from byom.providers._openai_style import error_hint, error_object
+from byom.providers._wire import SSEDecoder, as_int, dumps, get, loads
+from byom.providers.base import HttpRequest, origin_of, require_key
+from byom.providers.errors import error_for_status
+
+DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
+API_VERSION: Final = "2023-06-01"
+
+#: Fields passed as they are.
+PASSTHROUGH: Final = frozenset(
+    {"temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking"}
+)
+#: OpenAI-style fields with an Anthropic equivalent: ``stop`` → ``stop_sequences``, ``user`` →
+#: ``metadata.user_id``. Sampling hints Anthropic has no equivalent for are accepted and dropped,
+#: so the same app code runs against every provider.
+_TRANSLATED: Final = frozenset({"stop", "user"})
+_DROPPED: Final = frozenset({"seed", "presence_penalty", "frequency_penalty", "logit_bias"})
+
+#: Anthropic error ``type`` → the HTTP status it stands for (for ``error`` stream events).
+_ERROR_STATUS: Final[Mapping[str, int]] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "timeout_error": 408,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+#: ``stop_reason`` values passed on as they are, except ``refusal`` (the model stopped on a
+#: safety refusal: what it used is charged, the answer is not complete) → ``"error"``.
+_FINISH: Final[Mapping[str, str]] = {"refusal": "error"}
+
+
+def _finish(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _FINISH.get(value, value[:40])
+
+
+def usage_from_anthropic(data: Any) -> Usage | None:
+    """Anthropic usage → byom usage. ``prompt_tokens`` = input + cache writes + cache reads."""
+    if not isinstance(data, Mapping):
+        return None
+    fresh = as_int(data.get("input_tokens"))
+    write = as_int(data.get("cache_creation_input_tokens"))
+    read = as_int(data.get("cache_read_input_tokens"))
+    return Usage(
+        prompt_tokens=fresh + write + read,
+        completion_tokens=as_int(data.get("output_tokens")),
+        cached_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def _image_block(part: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAI-style ``image_url`` part as an Anthropic ``image`` block."""
+    url = get(part, "image_url", "url")
+    if not isinstance(url, str):
+        url = part.get("image_url")
+    if not isinstance(url, str):
+        raise InvalidRequest("An image part needs a URL.")
+    if url.startswith("data:"):
+        head, _, data = url.partition(",")
+        media_type = head[5:].split(";")[0]
+        if ";base64" not in head or not media_type:
+            raise InvalidRequest("An image data URL must be base64-encoded.")
+        source = {"type": "base64", "media_type": media_type, "data": data}
+        return {"type": "image", "source": source}
+    return {"type": "image", "source": {"type": "url", "url": url}}
+
+
+def _content(content: Any) -> Any:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    blocks: list[Any] = []
+    for part in content:
+        if isinstance(part, Mapping) and part.get("type") == "image_url":
+            blocks.append(_image_block(part))
+        else:
+            blocks.append(dict(part) if isinstance(part, Mapping) else part)
+    return blocks
+
+
+def _system_blocks(content: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(content, str):
+        yield {"type": "text", "text": content}
+        return
+    for part in content or ():
+        if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            yield dict(part, type="text")
+        else:
+            raise InvalidRequest("A system message may only hold text.")
+
+
+def split_messages(
+    messages: Sequence[Mapping[str, Any]],
+) -> tuple[str | list[dict[str, Any]] | None, list[dict[str, Any]]]:
+    """Lift ``system`` / ``developer`` messages out (R1.2): ``(system, messages)``.
+
+    ``system`` is one string (several system messages joined by blank lines), or a list of text
+    blocks when any carries extra fields such as ``cache_control``; ``None`` when there is none.
+    """
+    system: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system.extend(_system_blocks(message.get("content")))
+        elif role in ("user", "assistant"):
+            out.append({"role": role, "content": _content(message.get("content"))})
+        else:
+            raise InvalidRequest(
+                "Anthropic takes tool results as content blocks of a user message, "
+                "not as a tool role."
+            )
+    if not system:
+        return None, out
+    if all(set(block) == {"type", "text"} for block in system):
+        return "\n\n".join(block["text"] for block in system), out
+    return system, out
+
+
+def _aliases(model_id: str) -> Iterable[str]:
+    """A dated id (``claude-sonnet-4-5-20250929``) → itself, its alias, ``-0`` / ``-latest``."""
+    yield model_id
+    head, _, tail = model_id.rpartition("-")
+    if head and len(tail) == 8 and tail.isdigit():
+        yield head
+        yield head + "-0"
+        yield head + "-latest"
+
+
+class AnthropicDecoder:
+    """Incremental parser of a Messages API event stream."""
+
+    def __init__(self, adapter: AnthropicAdapter) -> None:
+        self._adapter = adapter
+        self._sse = SSEDecoder()
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._input: Mapping[str, Any] = {}
+        self._output = 0
+        self._final = False
+        self._finish: str | None = None
+        self._model: str | None = None
+        self._generation_id: str | None = None
+        self._done = False
+
+    @property
+    def generation_id(self) -> str | None:
+        return self._generation_id
+
+    @property
+    def complete(self) -> bool:
+        return self._done
+
+    @property
+    def partial(self) -> ChatResult:
+        usage = None
+        if self._final:
+            usage = usage_from_anthropic({**self._input, "output_tokens": self._output})
+        return ChatResult(
+            text="".join(self._text),
+            reasoning="".join(self._reasoning),
+            usage=usage,
+            generation_id=self._generation_id,
+            finish_reason=self._finish,
+            model=self._model,
+        )
+
+    def feed(self, data: bytes) -> list[Delta]:
+        out: list[Delta] = []
+        for event, payload in self._sse.feed(data):
+            delta = self._event(event, payload)
+            if delta is not None:
+                out.append(delta)
+        return out
+
+    def _event(self, event: str, payload: str) -> Delta | None:
+        if self._done:
+            return None
+        data = loads(payload)
+        if not isinstance(data, Mapping):
+            raise BadResponse()
+        kind = data.get("type") if isinstance(data.get("type"), str) else event
+        if kind == "message_start":
+            message = data.get("message")
+            if isinstance(get(message, "id"), str):
+                self._generation_id = get(message, "id")[:200]
+            if isinstance(get(message, "model"), str):
+                self._model = get(message, "model")[:200]
+            usage = get(message, "usage")
+            if isinstance(usage, Mapping):
+                self._input = _input_figures(usage)
+                self._output = as_int(usage.get("output_tokens"))
+            return None
+        if kind == "content_block_start":
+            return self._piece(get(data, "content_block"))
+        if kind == "content_block_delta":
+            return self._piece(get(data, "delta"))
+        if kind == "message_delta":
+            stop = get(data, "delta", "stop_reason")
+            if stop is not None:
+                self._finish = _finish(stop)
+            usage = data.get("usage")
+            if isinstance(usage, Mapping):
+                # Cumulative figures: they replace earlier ones, never add to them.
+                if "output_tokens" in usage:
+                    self._output = as_int(usage.get("output_tokens"))
+                    self._final = True
+                figures = _input_figures(usage)
+                if figures:
+                    self._input = {**self._input, **figures}
+            return None
+        if kind == "message_stop":
+            self._done = True
+            return None
+        if kind == "error":
+            self._finish = self._finish or "error"
+            raise self._adapter.error_from_object(data.get("error"))
+        return None  # ping, content_block_stop, and event types added later
+
+    def _piece(self, block: Any) -> Delta | None:
+        """Text or thinking from a ``content_block_start`` block or a ``…_delta``."""
+        kind = get(block, "type")
+        text = _field(block, "text") if kind in ("text", "text_delta") else ""
+        thinking = _field(block, "thinking") if kind in ("thinking", "thinking_delta") else ""
+        if not text and not thinking:
+            return None
+        self._text.append(text)
+        self._reasoning.append(thinking)
+        return Delta(text=text, reasoning=thinking)
+
+    def close(self) -> ChatResult:
+        for event, payload in self._sse.close():
+            self._event(event, payload)
+        return self.partial
+
+
+def _input_figures(usage: Mapping[str, Any]) -> dict[str, Any]:
+    names = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    return {name: usage[name] for name in names if usage.get(name) is not None}
+
+
+class AnthropicAdapter:
+    """Anthropic's Messages API wire format."""
+
+    name = "anthropic"
+    reports_cost = False
+    needs_key = True
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_version: str = API_VERSION,
+        direct_browser_access: bool = False,
+        prices: Catalog | None = None,
+    ) -> None:
+        """``base_url`` is the API root (``https://api.anthropic.com``; a trailing ``/v1`` is
+        accepted). ``direct_browser_access`` adds the header Anthropic requires for calls made
+        straight from a web page (the browser shell). ``prices``: the snapshot merged into
+        listed models (default: the bundled one)."""
+        base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        if base.endswith("/v1"):
+            base = base[:-3]
+        self.base_url = base
+        self._origin = origin_of(self.base_url)
+        self._headers = {"anthropic-version": api_version}
+        if direct_browser_access:
+            self._headers["anthropic-dangerous-direct-browser-access"] = "true"
+        self._prices = prices
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    def _auth(self, key: Secret | None) -> dict[str, Secret]:
+        return {"x-api-key": require_key(key)}
+
+    # -- chat ---------------------------------------------------------------------------------
+
+    def chat_request(
+        self,
+        key: Secret | None,
+        *,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        stream: bool,
+        params: Mapping[str, Any],
+        max_price: Price | None = None,
+    ) -> HttpRequest:
+        """``max_price`` is ignored: there is no routing, the catalog price is the price."""
+        unknown = set(params) - PASSTHROUGH - _TRANSLATED - _DROPPED
+        if unknown:
+            raise InvalidRequest(
+                "byom does not pass these request fields: " + ", ".join(sorted(unknown)[:5])
+            )
+        system, turns = split_messages(messages)
+        body: dict[str, Any] = {k: v for k, v in params.items() if k in PASSTHROUGH}
+        stop = params.get("stop")
+        if stop is not None:
+            body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if params.get("user") is not None:
+            body["metadata"] = {"user_id": params["user"]}
+        body.update(model=model, max_tokens=max_tokens, messages=turns, stream=stream)
+        if system is not None:
+            body["system"] = system
+        headers = {"Content-Type": "application/json", **self._headers}
+        if stream:
+            headers["Accept"] = "text/event-stream"
+        return HttpRequest(
+            "POST",
+            self.base_url + "/v1/messages",
+            headers=headers,
+            secret_headers=self._auth(key),
+            body=dumps(body),
+            stream=stream,
+        )
+
+    def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:
+        if status != 200:
+            raise self.error_for(status, headers, body)
+        data = loads(body)
+        if not isinstance(data, Mapping):
+            raise BadResponse()
+        if data.get("type") == "error" or (
+            data.get("error") is not None and data.get("content") is None
+        ):
+            raise self.error_from_object(data.get("error"))
+        content = data.get("content")
+        if not isinstance(content, list):
+            raise BadResponse()
+        text = [_field(b, "text") for b in content if get(b, "type") == "text"]
+        thinking = [_field(b, "thinking") for b in content if get(b, "type") == "thinking"]
+        generation_id = data.get("id")
+        model = data.get("model")
+        return ChatResult(
+            text="".join(text),
+            reasoning="".join(thinking),
+            usage=usage_from_anthropic(data.get("usage")),
+            generation_id=generation_id[:200] if isinstance(generation_id, str) else None,
+            finish_reason=_finish(data.get("stop_reason")),
+            model=model[:200] if isinstance(model, str) else None,
+        )
+
+    def stream_decoder(self) -> AnthropicDecoder:
+        return AnthropicDecoder(self)
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def error_for(self, status: int, headers: Mapping[str, str], body: bytes) -> ByomError:
+        return self._error(status, headers, error_object(body))
+
+    def error_from_object(self, error: Any) -> ByomError:
+        """The error for an ``error`` stream event (or an error object in a 200 body)."""
+        kind = get(error, "type")
+        status = _ERROR_STATUS.get(kind, 502) if isinstance(kind, str) else 502
+        return self._error(status, {}, error)
+
+    def _error(self, status: int, headers: Mapping[str, str], error: Any) -> ByomError:
+        hint = error_hint(error).lower()
+        # Anthropic reports an empty balance as a 400 ``invalid_request_error``.
+        if status == 400 and "credit balance" in hint:
+            return OutOfCredits(status=status)
+        kind = get(error, "type")
+        kind = kind if isinstance(kind, str) and len(kind) < 64 else ""
+        return error_for_status(status, headers, hint=hint + " " + kind)
+
+    # -- after the fact: none; key check and models via GET /v1/models -------------------------
+
+    def generation_request(self, key: Secret | None, generation_id: str) -> HttpRequest | None:
+        return None
+
+    def parse_generation(self, status: int, body: bytes) -> GenerationInfo | None:
+        return None
+
+    def key_info_request(self, key: Secret | None) -> HttpRequest:
+        """``GET /v1/models?limit=1`` with the key: a 200 proves the key works."""
+        return HttpRequest(
+            "GET",
+            self.base_url + "/v1/models?limit=1",
+            headers=dict(self._headers),
+            secret_headers=self._auth(key),
+        )
+
+    def parse_key_info(self, status: int, headers: Mapping[str, str], body: bytes) -> KeyInfo:
+        if status != 200:
+            raise self.error_for(status, headers, body)
+        return KeyInfo()
+
+    def models_request(self, key: Secret | None = None) -> HttpRequest:
+        return HttpRequest(
+            "GET",
+            self.base_url + "/v1/models?limit=1000",
+            headers=dict(self._headers),
+            secret_headers=self._auth(key),
+        )
+
+    def parse_models(self, body: bytes) -> Catalog:
+        """Listed ids merged with the price snapshot (a dated id takes its alias's price)."""
+        data = get(loads(body), "data")
+        if not isinstance(data, list):
+            raise BadResponse("The model list could not be read.")
+        listed: list[tuple[str, str | None]] = []
+        for entry in data:
+            model_id, name = get(entry, "id"), get(entry, "display_name")
+            if isinstance(model_id, str) and model_id:
+                listed.append((model_id[:200], name[:200] if isinstance(name, str) else None))
+        if self._prices is None:
+            self._prices = Catalog(source="bundled")  # the shell passes prices=
+        return merge_listing(
+            listed, self._prices, provider=self.name, source=self.name, aliases=_aliases
+        )
+
+
+def _field(block: Any, name: str) -> str:
+    value = get(block, name)
+    return value if isinstance(value, str) else ""
+
+
+__all__ = ["API_VERSION", "DEFAULT_BASE_URL", "AnthropicAdapter", "split_messages"]
