@@ -27,8 +27,8 @@ from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._listing import merge_listing
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import SSEDecoder, as_int, dumps, get, loads
-from byom.providers.base import HttpRequest, origin_of, require_key
+from byom.providers._wire import SSEDecoder, as_int, get, loads
+from byom.providers.base import HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
@@ -340,16 +340,12 @@ class AnthropicAdapter:
         body.update(model=model, max_tokens=max_tokens, messages=turns, stream=stream)
         if system is not None:
             body["system"] = system
-        headers = {"Content-Type": "application/json", **self._headers}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return HttpRequest(
-            "POST",
+        return post_json(
             self.base_url + "/v1/messages",
-            headers=headers,
-            secret_headers=self._auth(key),
-            body=dumps(body),
+            body,
             stream=stream,
+            secret_headers=self._auth(key),
+            headers=self._headers,
         )
 
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:

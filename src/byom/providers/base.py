@@ -65,6 +65,31 @@ class HttpRequest:
         return merged
 
 
+def post_json(
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    stream: bool,
+    secret_headers: Mapping[str, Secret] | None = None,
+    headers: Mapping[str, str] | None = None,
+    stream_type: str = "text/event-stream",
+) -> HttpRequest:
+    """A JSON ``POST`` (exact decimals), asking for ``stream_type`` when streaming."""
+    from byom.providers._wire import dumps
+
+    merged = {"Content-Type": "application/json", **(headers or {})}
+    if stream:
+        merged["Accept"] = stream_type
+    return HttpRequest(
+        "POST",
+        url,
+        headers=merged,
+        secret_headers=dict(secret_headers or {}),
+        body=dumps(body),
+        stream=stream,
+    )
+
+
 class StreamDecoder(Protocol):
     """Incremental parser of a streamed response body."""
 

@@ -22,8 +22,8 @@ from byom.core.errors import BadResponse, ByomError, InvalidRequest
 from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import MAX_BODY, as_int, dumps, get, loads
-from byom.providers.base import HttpRequest, origin_of
+from byom.providers._wire import MAX_BODY, as_int, get, loads
+from byom.providers.base import HttpRequest, origin_of, post_json
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL: Final = "http://localhost:11434"
@@ -242,11 +242,8 @@ class OllamaAdapter:
             stream=stream,
             options=options,
         )
-        headers = {"Content-Type": "application/json"}
-        if stream:
-            headers["Accept"] = "application/x-ndjson"
-        return HttpRequest(
-            "POST", self.base_url + "/api/chat", headers=headers, body=dumps(body), stream=stream
+        return post_json(
+            self.base_url + "/api/chat", body, stream=stream, stream_type="application/x-ndjson"
         )
 
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:

@@ -28,8 +28,8 @@ from byom.providers._openai_style import (
     error_object,
     parse_chat_completion,
 )
-from byom.providers._wire import dumps, get, loads
-from byom.providers.base import HttpRequest, origin_of, require_key
+from byom.providers._wire import get, loads
+from byom.providers.base import HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
@@ -170,18 +170,13 @@ class OpenAIAdapter:
         body: dict[str, Any] = check_passthrough(params, self.passthrough)
         body.update(model=model, messages=list(messages), stream=stream)
         body[self.max_tokens_field] = max_tokens
-        headers = {"Content-Type": "application/json"}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-            if self.stream_usage:
-                body["stream_options"] = {"include_usage": True}
-        return HttpRequest(
-            "POST",
+        if stream and self.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        return post_json(
             self.base_url + "/chat/completions",
-            headers=headers,
-            secret_headers=self._auth(key),
-            body=dumps(body),
+            body,
             stream=stream,
+            secret_headers=self._auth(key),
         )
 
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:

@@ -31,7 +31,7 @@ from byom.providers._openai_style import (
     usage_from_openai_shape,
 )
 from byom.providers._wire import as_decimal, as_int, dumps, get, loads
-from byom.providers.base import HttpRequest, origin_of, require_key
+from byom.providers.base import HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -117,16 +117,12 @@ class OpenRouterAdapter:
                     "completion": per_million(max_price.completion),
                 }
             }
-        headers = {"Content-Type": "application/json", **self._attribution}
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return HttpRequest(
-            "POST",
+        return post_json(
             self.base_url + "/chat/completions",
-            headers=headers,
-            secret_headers=self._auth(key),
-            body=dumps(body),
+            body,
             stream=stream,
+            secret_headers=self._auth(key),
+            headers=self._attribution,
         )
 
     def parse_response(self, status: int, headers: Mapping[str, str], body: bytes) -> ChatResult:
