@@ -25,7 +25,6 @@ from byom.core.vault import Where
 log = logging.getLogger("byom")
 
 
-
 def _keyring_module():  # type: ignore[no-untyped-def]
     """The ``keyring`` module when a usable backend exists, else ``None``."""
     try:

@@ -1,0 +1,338 @@
+"""Nederlandse teksten. Sleutels en ``{placeholders}`` gelijk aan :mod:`byom.locales.en`."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # -- antwoorden en vragen -------------------------------------------------------------------
+    "answer.yes": "j,ja,y,yes",
+    "answer.no": "n,nee,no",
+    "answer.none": "geen,geen limiet,none",
+    "prompt.yes_default": "[J/n]",
+    "prompt.no_default": "[j/N]",
+    "prompt.invalid_choice": "Antwoord met een van de getoonde keuzes.",
+    "prompt.enter": "Druk op Enter om verder te gaan.",
+    # -- de wizard ------------------------------------------------------------------------------
+    "wizard.step": "{app} verbinden · stap {n} van {total}",
+    "wizard.nav.first": "Enter: verder · q: stoppen",
+    "wizard.nav": "Enter: verder · b: terug · q: stoppen",
+    "wizard.cancelled": "Niet verbonden. Er is niets bewaard; de functies zonder model werken "
+    "gewoon.",
+    "wizard.no_tty": "Verbinden kan alleen in een interactieve terminal, zodat je sleutel "
+    "onzichtbaar getypt kan worden. Start dit in een terminal, of verbind eerst met: "
+    "byom connect --app {app_id} --key-stdin",
+    "wizard.feature_label": "‘{feature}’ ({description})",
+    "wizard.feature_label_plain": "‘{feature}’",
+    # 1 wat verbinden doet en wie betaalt
+    "wizard.intro.title": "Verbind je eigen model met {app}",
+    "wizard.intro.body": (
+        "{app} is gratis. De functie {feature} heeft een taalmodel nodig. Die draait op je "
+        "eigen account bij OpenRouter, een dienst die met één sleutel toegang geeft tot veel "
+        "modellen.\n"
+        "• Verzoeken gaan rechtstreeks van dit apparaat naar OpenRouter. Er zit geen server "
+        "van de ontwikkelaar van de app tussen.\n"
+        "• Je betaalt OpenRouter zelf, per verzoek. De ontwikkelaar ziet nooit je sleutel, je "
+        "teksten of wat je uitgeeft.\n"
+        "• Je ziet wat elk verzoek kost. De geschiedenis blijft op dit apparaat.\n"
+        "• Je stelt een budget in, en {app} stopt voordat een verzoek daar overheen kan gaan.\n"
+        "De functies zonder model blijven werken zonder te verbinden."
+    ),
+    # 2 wat een sleutel is en waar je er een krijgt
+    "wizard.key_info.title": "Wat een API-sleutel is, en waar je er een krijgt",
+    "wizard.key_info.body": (
+        "Een API-sleutel is een lange geheime code, beginnend met sk-or-, waarmee een "
+        "programma je OpenRouter-account kan gebruiken. Wie de sleutel heeft, kan je tegoed "
+        "uitgeven: behandel hem als een wachtwoord.\n"
+        "1. Maak een account op https://openrouter.ai en zet tegoed op "
+        "https://openrouter.ai/settings/credits\n"
+        "2. Maak een sleutel op https://openrouter.ai/settings/keys en kopieer hem.\n"
+        "Nog geen sleutel? In stap {key_step} kun je OpenRouter ook in je browser een sleutel "
+        "voor {app} laten maken, zonder iets te kopiëren."
+    ),
+    # 3 een uitgavenlimiet bij de aanbieder
+    "wizard.limit.title": "Stel een uitgavenlimiet in bij OpenRouter",
+    "wizard.limit.body": (
+        "Geef de sleutel een tegoedlimiet bij OpenRouter. Die limiet is de harde grens: "
+        "OpenRouter weigert verzoeken daarboven, wat een app ook doet.\n"
+        "• Open https://openrouter.ai/settings/keys, kies de sleutel (of maak er een) en stel "
+        "een tegoedlimiet in, bijvoorbeeld $5.\n"
+        "• Straks stel je ook een budget in binnen {app}. Dat is een tweede plafond: {app} "
+        "schat elk verzoek vóór het versturen. Dat gebeurt naar beste kunnen; alleen de limiet "
+        "bij OpenRouter is gegarandeerd.\n"
+        "Als byom je sleutel controleert, toont het de limiet die OpenRouter ervoor meldt."
+    ),
+    # 4 het eerlijke dreigingsmodel
+    "wizard.threat.title": "Wat dit beschermt, en wat niet",
+    "wizard.threat.body": (
+        "Wat byom voor je doet:\n"
+        "• Je sleutel en je teksten gaan alleen naar OpenRouter; byom weigert elk ander adres.\n"
+        "• De sleutel blijft in het geheugen en is weg zodra {app} stopt, tenzij je kiest hem "
+        "te onthouden.\n"
+        "• Geen telemetrie, analytics of crashrapporten: de ontwikkelaar krijgt niets.\n"
+        "Wat het niet kan beloven:\n"
+        "• Elk programma dat onder jouw account op dit apparaat draait, ook {app} zelf of een "
+        "latere versie ervan, kan de sleutel lezen terwijl die in gebruik is.\n"
+        "• Een onthouden sleutel is te vinden voor wie je bestanden of je sleutelbos kan lezen.\n"
+        "Dit is winst voor je privacy en je controle, geen cryptografische garantie. De limiet "
+        "bij OpenRouter beperkt de schade als de sleutel uitlekt, en je kunt hem daar altijd "
+        "intrekken."
+    ),
+    # 5 de sleutel
+    "wizard.key.title": "Je sleutel",
+    "wizard.key.reconnect": "OpenRouter accepteert de vorige sleutel niet meer. Die is van dit "
+    "apparaat verwijderd. Verbind een nieuwe.",
+    "wizard.key.body": "Hoe wil je verbinden?",
+    "wizard.key.option_paste": "Een sleutel plakken die ik al heb (onzichtbaar tijdens het typen)",
+    "wizard.key.option_browser": "Een sleutel halen in mijn browser: inloggen bij OpenRouter "
+    "en goedkeuren, niets te kopiëren",
+    "wizard.key.choice": "Keuze [1]: ",
+    "wizard.key.prompt": "Sleutel (onzichtbaar tijdens het typen): ",
+    "wizard.key.empty": "Er is geen sleutel ingevoerd.",
+    "wizard.pkce.opening": "OpenRouter wordt geopend in je browser. Log in en keur het verzoek "
+    "van {app} goed.",
+    "wizard.pkce.url": "Ging er geen browser open? Open dit adres dan zelf:",
+    "wizard.pkce.waiting": "Wachten op je goedkeuring… (Ctrl-C stopt)",
+    "wizard.pkce.received": "✓ OpenRouter heeft een sleutel voor {app} gestuurd. Die wordt niet "
+    "getoond en is nog niet bewaard.",
+    "wizard.pkce.timeout": "Er kwam niet op tijd een antwoord van de browser.",
+    "wizard.pkce.failed": "Een sleutel halen via de browser is niet gelukt: {reason}",
+    "wizard.pkce.page_title": "byom: verbonden",
+    "wizard.pkce.page_body": "Klaar. Je kunt dit tabblad sluiten en teruggaan naar de terminal.",
+    "wizard.pkce.page_error": "Er ging iets mis. Ga terug naar de terminal en probeer het opnieuw.",
+    # 6 controle
+    "wizard.check.title": "De sleutel controleren",
+    "wizard.check.asking": "OpenRouter wordt gevraagd of de sleutel werkt…",
+    "wizard.check.ok": "✓ OpenRouter accepteert de sleutel.",
+    "wizard.check.limit": "Tegoedlimiet van deze sleutel bij OpenRouter: {limit}, waarvan nog "
+    "{remaining} over.",
+    "wizard.check.usage": "Tot nu toe uitgegeven met deze sleutel: {usage}.",
+    "wizard.check.no_limit": "Deze sleutel heeft geen tegoedlimiet bij OpenRouter. Een limiet "
+    "instellen is aan te raden: https://openrouter.ai/settings/keys",
+    "wizard.check.free_tier": "Dit account is gratis: alleen gratis modellen geven antwoord.",
+    "wizard.check.rejected": "✗ OpenRouter accepteert deze sleutel niet. Misschien is hij "
+    "verkeerd getypt, uitgeschakeld of ingetrokken.",
+    "wizard.check.failed": "✗ De sleutel kon niet worden gecontroleerd. {reason}",
+    "wizard.check.retry": "Opnieuw proberen?",
+    # 7 onthouden
+    "wizard.remember.title": "De sleutel onthouden op dit apparaat?",
+    "wizard.remember.no": "Nee (standaard): de sleutel blijft alleen in het geheugen. {app} "
+    "vraagt er de volgende keer opnieuw om.",
+    "wizard.remember.yes_keyring": "Ja: de sleutel wordt bewaard in de sleutelbos van je "
+    "systeem, en {app} verbindt de volgende keer vanzelf.",
+    "wizard.remember.yes_file": "Ja: dit apparaat heeft geen sleutelbos, dus de sleutel komt "
+    "in een bestand dat alleen jouw gebruikersaccount kan lezen: {path}. Het bestand is niet "
+    "versleuteld; programma's die onder jouw account draaien, kunnen het lezen.",
+    "wizard.remember.forget": "Je kunt hem altijd verwijderen met: byom key forget --app {app_id}",
+    "wizard.remember.question": "De sleutel onthouden?",
+    # 8 model
+    "wizard.model.title": "Kies een model voor {feature}",
+    "wizard.model.body": "{feature} heeft een {category}-model nodig: {category_text}. Prijzen "
+    "in Amerikaanse dollars per miljoen tokens (een token is ongeveer driekwart woord).",
+    "wizard.model.prompt": "Nummer of model-id [{default}]: ",
+    "wizard.model.unknown": "Dat is geen van de {category}-modellen. Kies een nummer uit de lijst.",
+    "wizard.model.none": "Er is geen {category}-model bekend voor deze aanbieder.",
+    "wizard.model.current": "← huidig",
+    "wizard.model.more": "…en nog {count}: typ een model-id om er een te gebruiken "
+    "(byom models --app {app_id} toont ze).",
+    "catalog.live": "Prijzen uit de lijst van OpenRouter van {date}.",
+    "catalog.bundled": "Prijzen uit de lijst die met byom is meegeleverd ({date}).",
+    "catalog.offline": "De lijst van OpenRouter kon niet worden opgehaald; prijzen uit de "
+    "lijst die met byom is meegeleverd ({date}).",
+    "column.number": "#",
+    "column.model": "Model",
+    "column.in": "In",
+    "column.out": "Uit",
+    "column.context": "Context",
+    "column.category": "Categorie",
+    "column.id": "Id",
+    "column.feature": "Functie",
+    "column.cost": "Kosten",
+    "column.day": "Dag",
+    "column.requests": "Verzoeken",
+    "column.when": "Wanneer",
+    "column.tokens": "Tokens",
+    "column.outcome": "Uitkomst",
+    "column.period": "Periode",
+    "column.allowance": "Budget",
+    "column.spent": "Telt mee",
+    "column.left": "Over",
+    "category.worker": "worker",
+    "category.frontier": "frontier",
+    "category.worker.text": "goedkoop, snel en capabel",
+    "category.frontier.text": "de sterkste, voor moeilijk redeneren en diepe kennis, en duurder",
+    "price.free": "gratis",
+    "price.unknown": "onbekend",
+    # 9 budget
+    "wizard.allowance.title": "Je budget",
+    "wizard.allowance.body": (
+        "Hoeveel mag {app} uitgeven? Vóór elk verzoek schat {app} de hoogst mogelijke kosten, "
+        "en het verstuurt het verzoek niet als je uitgaven daardoor boven het budget kunnen "
+        "komen.\n"
+        "Dit plafond werkt naar beste kunnen; de limiet bij OpenRouter is de harde grens.\n"
+        "Typ een bedrag in Amerikaanse dollars, zoals 5 of 2,50, of ‘geen’ voor geen plafond."
+    ),
+    "wizard.allowance.current": "Huidig budget: {allowance}. Druk op Enter om het te houden.",
+    "wizard.allowance.amount": "Bedrag in $: ",
+    "wizard.allowance.invalid": "Dat is geen geldig bedrag, dus er is niets ingesteld. Typ een "
+    "getal zoals 5 of 2,50.",
+    "wizard.allowance.required": "Typ een bedrag, of ‘geen’ voor geen plafond.",
+    "wizard.allowance.period": "Per: 1 maand · 2 dag · 3 in totaal · 4 deze sessie [1]: ",
+    # klaar
+    "wizard.done.title": "Verbonden",
+    "wizard.done.connected": "✓ {app} is verbonden met OpenRouter.",
+    "wizard.done.model": "• {feature} gebruikt {model}.",
+    "wizard.done.allowance": "• Budget: {allowance}.",
+    "wizard.done.key": "• Sleutel: {where}.",
+    "wizard.done.later": "Je kunt dit later wijzigen met het commando byom:",
+    "wizard.done.commands": "byom status · model · budget · key · history --app {app_id}",
+    "wizard.done.run": "Druk op Enter om {feature} uit te voeren.",
+    "wizard.done.ok": "Druk op Enter om af te sluiten.",
+    "where.memory": "alleen in het geheugen, tot {app} stopt",
+    "where.keyring": "onthouden in de sleutelbos van het systeem",
+    "where.file": "onthouden in een bestand dat alleen jij kunt lezen",
+    "where.none": "niet verbonden",
+    # -- perioden en budgetten ------------------------------------------------------------------
+    "period.session": "deze sessie",
+    "period.day": "per dag",
+    "period.month": "per maand",
+    "period.total": "in totaal",
+    "period.name.session": "sessie",
+    "period.name.day": "dag",
+    "period.name.month": "maand",
+    "period.name.total": "totaal",
+    "allowance.amount": "{amount} {period}",
+    "allowance.none": "geen plafond",
+    "allowance.strict": "strikt",
+    # -- live kosten, Ctrl-C-bewaking -----------------------------------------------------------
+    "live.pending": "{feature} · {model} · bezig…",
+    "live.landed": "{feature} · {model} · {cost} · {tokens}",
+    "live.session": "sessie totaal {total}",
+    "live.tokens": "{prompt} in + {completion} uit tokens",
+    "live.computed": "{cost} (tokens × prijs)",
+    "live.free": "gratis",
+    "live.unknown": "kosten onbekend",
+    "live.failed": "{feature} · {model} · niet voltooid",
+    "live.unreconciled": "Het verzoek is misschien in rekening gebracht. De schatting telt mee "
+    "voor je budget tot de echte kosten bekend zijn (byom status --app {app_id}).",
+    "live.truncated": "Het antwoord is afgebroken bij de lengtegrens.",
+    "live.stopped": "Gestopt.",
+    "guard.question": "Er loopt nog een betaald verzoek ({feature}). Stoppen? Het kan toch in "
+    "rekening worden gebracht.",
+    "guard.continuing": "Gaat door…",
+    "run.retry": "Weer verbonden. {feature} wordt uitgevoerd…",
+    # -- fouten (één per code van byom.errors.ERROR_CODES) -------------------------------------
+    "error.byom_error": "Er ging iets mis.",
+    "error.not_connected": "Er is nog geen model verbonden. Verbind om deze functie te gebruiken.",
+    "error.budget_exceeded": "Niet verstuurd: dit verzoek kan tot {estimate} kosten, en van je "
+    "budget van {allowance} {period} telt al {spent} mee. Verhoog het met: byom budget "
+    "--app {app_id}",
+    "error.key_rejected": "OpenRouter accepteert je sleutel niet meer. Die is van dit apparaat "
+    "verwijderd; verbind opnieuw om verder te gaan.",
+    "error.moderation_flagged": "De moderatie van OpenRouter heeft deze invoer gemarkeerd, dus "
+    "er kwam geen antwoord. Je sleutel is in orde en blijft verbonden.",
+    "error.out_of_credits": "Je OpenRouter-account heeft niet genoeg tegoed voor dit verzoek. "
+    "Zet tegoed op https://openrouter.ai/settings/credits",
+    "error.out_of_credits.key_limit": "Deze sleutel heeft zijn tegoedlimiet bij OpenRouter "
+    "bereikt. Verhoog de limiet op https://openrouter.ai/settings/keys",
+    "error.rate_limited": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het zo "
+    "opnieuw.",
+    "error.rate_limited.retry": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het "
+    "over {seconds} seconden opnieuw.",
+    "error.timeout": "Het verzoek duurde te lang en is gestopt.",
+    "error.provider_unavailable": "OpenRouter of het model is nu niet beschikbaar. Probeer het "
+    "later opnieuw.",
+    "error.model_unavailable": "Het gekozen model is niet beschikbaar. Kies een ander met: "
+    "byom model --app {app_id}",
+    "error.context_too_long": "De tekst is te lang voor dit model. Maak hem korter, of kies een "
+    "model met een grotere context.",
+    "error.egress_blocked": "Geblokkeerd: byom praat alleen met het eigen adres van de "
+    "verbonden aanbieder.",
+    "error.bad_response": "OpenRouter stuurde een antwoord dat byom niet kon lezen.",
+    "error.bad_request": "OpenRouter weigerde het verzoek als ongeldig.",
+    "error.interrupted": "De verbinding werd verbroken voordat OpenRouter de kosten meldde. Het "
+    "verzoek is misschien in rekening gebracht; de schatting telt mee voor je budget tot het "
+    "is afgestemd.",
+    "error.cancelled": "Het verzoek is geannuleerd.",
+    "error.invalid_amount": "Dat is geen geldig bedrag. Gebruik een getal zoals 2,50.",
+    "error.invalid_request": "byom kan dit verzoek niet uitvoeren.",
+    "error.key_storage_unavailable": "Er is geen sleutelbos beschikbaar, dus de sleutel is "
+    "alleen in het geheugen bewaard.",
+    # -- het verbindingspaneel in de app --------------------------------------------------------
+    "panel.menu": "m: model · a: budget · r: sleutel vervangen · f: sleutel vergeten · h: uitgaven",
+    "panel.prompt": "Keuze (Enter: terug): ",
+    # -- de voorbeeld-app en andere oppervlakken -----------------------------------------------
+    "terminal.stdin_key_empty": "Er kwam geen sleutel binnen via standaardinvoer.",
+    # -- de byom-CLI ----------------------------------------------------------------------------
+    "cli.needs_rich": "De verbindingscommando's van byom hebben de terminal-extra nodig: pip "
+    "install 'byom[terminal]'",
+    "cli.no_app": "Welke app? Geef --app ID, of zet BYOM_APP.",
+    "cli.unknown_app": "Er heeft geen app met id ‘{app_id}’ op dit apparaat gedraaid "
+    "(gegevensmap: {data_dir}). Start de app één keer, of controleer --app en --data-dir.",
+    "cli.no_tty": "‘byom {command}’ heeft een interactieve terminal nodig om onzichtbaar om je "
+    "sleutel te vragen. Geef in een script de sleutel via een pipe: byom {command} --app "
+    "{app_id} --key-stdin",
+    "cli.no_tty_confirm": "‘byom {command}’ vraagt om bevestiging, en er is geen terminal om "
+    "het in te vragen. Voeg --yes toe om te bevestigen.",
+    "cli.bad_lang": "Onbekende taal ‘{lang}’. Gebruik een van: {choices}.",
+    "cli.error": "Fout: {message}",
+    "cli.status.title": "{app} ({app_id})",
+    "cli.status.connected": "Verbonden met {provider}",
+    "cli.status.not_connected": "Niet verbonden. Verbind met: byom connect --app {app_id}",
+    "cli.status.endpoint": "Adres: {base_url}",
+    "cli.status.key": "Sleutel: {where}",
+    "cli.status.features": "Functies en hun modellen",
+    "cli.status.allowances": "Budgetten",
+    "cli.status.no_allowance": "Er is geen budget ingesteld: alleen de limiet bij OpenRouter "
+    "stopt de uitgaven. Stel er een in met: byom budget BEDRAG --app {app_id}",
+    "cli.status.spent": "Uitgegeven: {day} vandaag · {month} deze maand · {total} in totaal",
+    "cli.status.unreconciled": "{count} verzoek(en) verstuurd zonder gemelde kosten; de "
+    "schattingen ({amount}) tellen mee voor je budget tot ze zijn afgestemd.",
+    "cli.status.best_effort": "Het budget werkt naar beste kunnen; de limiet bij OpenRouter is "
+    "de harde grens.",
+    "cli.models.title": "{category}-modellen",
+    "cli.models.all": "Modellen",
+    "cli.models.used_by": "gebruikt door {features}",
+    "cli.models.refreshed": "Modellijst bijgewerkt vanuit OpenRouter.",
+    "cli.models.refresh_failed": "De modellijst kon niet worden bijgewerkt; de bewaarde lijst "
+    "wordt getoond. {reason}",
+    "cli.model.set": "{feature} gebruikt nu {model}.",
+    "cli.model.unknown_feature": "{app} heeft geen functie ‘{feature}’. De functies: {features}.",
+    "cli.model.unknown_model": "‘{model}’ staat niet in de modellijst. Zie: byom models --app "
+    "{app_id}",
+    "cli.model.wrong_category": "{feature} heeft een {category}-model nodig; ‘{model}’ is dat "
+    "niet. Zie: byom models --category {category} --app {app_id}",
+    "cli.budget.set": "Budget ingesteld: {allowance}.",
+    "cli.budget.cleared": "Budget {period} verwijderd.",
+    "cli.budget.none": "Er is geen budget ingesteld.",
+    "cli.budget.invalid": "‘{amount}’ is geen geldig bedrag; het budget is niet gewijzigd.",
+    "cli.budget.session": "Een sessiebudget zou eindigen met dit commando; stel het in de app "
+    "in, of gebruik --period day, month of total.",
+    "cli.key.forgotten": "De sleutel is verwijderd uit het geheugen, de sleutelbos en het "
+    "sleutelbestand.",
+    "cli.key.rotated": "De nieuwe sleutel is in gebruik; elke kopie van de oude is verwijderd.",
+    "cli.key.not_connected": "{app} is niet verbonden, dus er is geen sleutel om te vervangen. "
+    "Verbind met: byom connect --app {app_id}",
+    "cli.key.new_prompt": "Nieuwe sleutel (onzichtbaar tijdens het typen): ",
+    "cli.key.confirm_forget": "De sleutel van {app} van dit apparaat verwijderen?",
+    "cli.connect.already": "{app} is al verbonden (sleutel: {where}). Met een andere sleutel "
+    "verbinden?",
+    "cli.connect.done": "Verbonden. Sleutel: {where}.",
+    "cli.connect.memory_only": "De sleutel is niet onthouden, dus hij is weg als dit commando "
+    "eindigt; {app} vraagt er opnieuw om. Gebruik --remember om hem te bewaren.",
+    "cli.history.title": "Uitgaven per dag (laatste {days} dagen)",
+    "cli.history.by": "Uitgaven per {by}",
+    "cli.history.empty": "Nog geen verzoeken vastgelegd.",
+    "cli.history.recent": "Laatste verzoeken",
+    "cli.history.summary": "{count} verzoek(en) vastgelegd · {total} in totaal",
+    "cli.history.export_hint": "Exporteren: byom history --csv of --json --app {app_id}",
+    "cli.history.deleted": "{count} regel(s) uit de geschiedenis verwijderd. Je uitgaven in de "
+    "lopende perioden tellen nog steeds mee voor het budget.",
+    "cli.history.confirm_delete": "De hele geschiedenis van {app} op dit apparaat verwijderen?",
+    "by.day": "dag",
+    "by.feature": "functie",
+    "by.model": "model",
+    "outcome.ok": "ok",
+    "outcome.refused": "geweigerd",
+    "outcome.failed": "mislukt",
+    "outcome.truncated": "afgebroken",
+    "outcome.unreconciled": "kosten volgen",
+}

@@ -1,0 +1,71 @@
+"""Figures as people read them: money with significant digits, prices per million tokens,
+context sizes, allowances in words. No rich here: plain strings for any surface."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from byom.core.catalog import Model
+from byom.core.ledger import Allowance
+from byom.core.money import format_usd, per_million
+from byom.locales import Messages
+
+
+def usd(amount: Decimal | None) -> str:
+    """``$0.000056``, ``$0.42``, ``$12.50`` — tiny amounts keep two significant digits."""
+    return format_usd(amount)
+
+
+def price_per_million(price_per_token: Decimal) -> str:
+    """A per-token price as dollars per million tokens, without losing small digits
+    (``0.075`` stays ``$0.075``; ``3`` becomes ``$3.00``)."""
+    value = per_million(price_per_token)
+    if value >= 1 or value == 0:
+        return format_usd(value)
+    if value >= Decimal("0.01"):
+        text = format(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize(), "f")
+        whole, _, frac = text.partition(".")
+        return f"${whole}.{frac.ljust(2, '0')}"
+    return format_usd(value)
+
+
+def model_prices(model: Model, tr: Messages) -> tuple[str, str]:
+    """(input, output) price per million tokens, or "free" / "unknown"."""
+    if model.price is None:
+        unknown = tr("price.unknown")
+        return unknown, unknown
+    if model.price.is_free:
+        free = tr("price.free")
+        return free, free
+    return price_per_million(model.price.prompt), price_per_million(model.price.completion)
+
+
+def context(tokens: int | None) -> str:
+    """``128000`` → ``128k``; ``1047576`` → ``1M``; unknown → ``?``."""
+    if not tokens:
+        return "?"
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    if tokens >= 1000:
+        return f"{round(tokens / 1000)}k"
+    return str(tokens)
+
+
+def allowance_text(allowance: Allowance | None, tr: Messages) -> str:
+    """``$5.00 per month`` (``strict`` added when set); "no ceiling" for none."""
+    if allowance is None:
+        return tr("allowance.none")
+    text = tr(
+        "allowance.amount", amount=usd(allowance.amount), period=tr(f"period.{allowance.period}")
+    )
+    return f"{text} ({tr('allowance.strict')})" if allowance.strict else text
+
+
+def allowances_text(allowances: list[Allowance], tr: Messages) -> str:
+    if not allowances:
+        return tr("allowance.none")
+    return "; ".join(allowance_text(a, tr) for a in allowances)
+
+
+def tokens(prompt: int, completion: int, tr: Messages) -> str:
+    return tr("live.tokens", prompt=f"{prompt:,}", completion=f"{completion:,}")

@@ -1,0 +1,366 @@
+"""The connection panel (R5.5): what is connected, which model each feature uses, the
+allowances and what counts against them, the key's whereabouts, and the spend history.
+
+The same figures serve ``byom status`` / ``byom history`` (as text or ``--json``) and the
+in-app panel of :meth:`Panel.run`, from which a user changes a model, adjusts the allowance,
+rotates or forgets the key and looks at the history.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from byom.core.errors import ByomError
+from byom.core.money import from_pico
+from byom.locales import Messages
+from byom.terminal._console import Cancel, Prompter, clean
+from byom.terminal._format import allowance_text, context, model_prices, usd
+from byom.terminal.chart import bar_lines, last_days
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from byom.app import App
+
+By = Literal["day", "feature", "model"]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def saved_connection(app: App) -> dict[str, Any]:
+    text = app.store.get_setting(app.app_id, "connection")
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def status_data(app: App) -> dict[str, Any]:
+    """Everything ``byom status`` shows, as JSON-ready data (money as decimal strings)."""
+    saved = saved_connection(app)
+    features = []
+    for feature in app.features.values():
+        entry: dict[str, Any] = {
+            "name": feature.name,
+            "category": feature.category,
+            "description": feature.description,
+            "model": None,
+        }
+        try:
+            model = app.model_for(feature.name)
+        except ByomError:
+            model = None
+        if model is not None:
+            price = model.price
+            entry["model"] = {
+                "id": model.id,
+                "name": model.name,
+                "prompt_per_million": None if price is None else _money(price.prompt * 1_000_000),
+                "completion_per_million": None
+                if price is None
+                else _money(price.completion * 1_000_000),
+                "context_length": model.context_length,
+            }
+        features.append(entry)
+    allowances = []
+    for allowance in app.allowances():
+        counts = app.spent(allowance.period)
+        allowances.append(
+            {
+                "period": allowance.period,
+                "amount": _money(allowance.amount),
+                "strict": allowance.strict,
+                "counts": _money(counts),
+                "left": _money(max(Decimal(0), allowance.amount - counts)),
+            }
+        )
+    pending = app.unreconciled()
+    return {
+        "app": {"id": app.app_id, "name": app.name},
+        "connected": app.connected,
+        "provider": app.provider or saved.get("provider"),
+        "base_url": app.adapter.base_url if app.connected else saved.get("base_url"),
+        "key": app.key_location(),
+        "features": features,
+        "allowances": allowances,
+        "spent": {p: _money(app.spent(p)) for p in ("day", "month", "total")},
+        "unreconciled": {
+            "count": len(pending),
+            "amount": _money(from_pico(sum(row.counted_pico for row in pending))),
+        },
+    }
+
+
+def render_status(app: App, tr: Messages) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from byom.terminal.wizard import where_text
+
+    data = status_data(app)
+    parts: list[RenderableType] = [
+        Text(tr("cli.status.title", app=clean(app.name), app_id=app.app_id), style="bold")
+    ]
+    if app.connected:
+        parts.append(Text("✓ " + tr("cli.status.connected", provider=data["provider"])))
+    else:
+        parts.append(Text(tr("cli.status.not_connected", app_id=app.app_id), style="yellow"))
+    if data["base_url"]:
+        parts.append(Text(tr("cli.status.endpoint", base_url=data["base_url"])))
+    if app.connected:
+        parts.append(Text(tr("cli.status.key", where=where_text(app, tr))))
+    parts.append(Text(""))
+    parts.append(Text(tr("cli.status.features"), style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+    for column, justify in (
+        ("column.feature", "left"),
+        ("column.category", "left"),
+        ("column.model", "left"),
+        ("column.in", "right"),
+        ("column.out", "right"),
+        ("column.context", "right"),
+    ):
+        table.add_column(tr(column), justify=justify, no_wrap=column != "column.model")  # type: ignore[arg-type]
+    for feature in app.features.values():
+        try:
+            model = app.model_for(feature.name)
+        except ByomError:
+            table.add_row(feature.name, tr(f"category.{feature.category}"), "?", "", "", "")
+            continue
+        price_in, price_out = model_prices(model, tr)
+        table.add_row(
+            feature.name,
+            tr(f"category.{feature.category}"),
+            clean(model.name),
+            price_in,
+            price_out,
+            context(model.context_length),
+        )
+    parts.append(table)
+    parts.append(Text(""))
+    parts.append(Text(tr("cli.status.allowances"), style="bold"))
+    allowances = app.allowances()
+    if allowances:
+        grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+        grid.add_column(tr("column.allowance"))
+        grid.add_column(tr("column.spent"), justify="right")
+        grid.add_column(tr("column.left"), justify="right")
+        for allowance in allowances:
+            counts = app.spent(allowance.period)
+            grid.add_row(
+                allowance_text(allowance, tr),
+                usd(counts),
+                usd(max(Decimal(0), allowance.amount - counts)),
+            )
+        parts.append(grid)
+    else:
+        parts.append(Text(tr("cli.status.no_allowance", app_id=app.app_id), style="yellow"))
+    spent = {p: usd(app.spent(p)) for p in ("day", "month", "total")}
+    parts.append(Text(""))
+    parts.append(Text(tr("cli.status.spent", **spent)))
+    if data["unreconciled"]["count"]:
+        parts.append(
+            Text(
+                tr(
+                    "cli.status.unreconciled",
+                    count=data["unreconciled"]["count"],
+                    amount=usd(Decimal(data["unreconciled"]["amount"])),
+                ),
+                style="yellow",
+            )
+        )
+    parts.append(Text(tr("cli.status.best_effort"), style="dim"))
+    return Group(*parts)
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def totals_rows(app: App, by: By) -> list[tuple[str, Decimal, int]]:
+    """(key, known cost, number of requests) per day / feature / model, from history."""
+    totals: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    for record in app.history():
+        if by == "day":
+            key = datetime.fromtimestamp(record.started_at).astimezone().date().isoformat()
+        elif by == "feature":
+            key = record.feature
+        else:
+            key = record.model
+        counts[key] = counts.get(key, 0) + 1
+        totals[key] = totals.get(key, Decimal(0)) + (record.cost or Decimal(0))
+    return [(k, totals[k], counts[k]) for k in sorted(totals)]
+
+
+def render_history(
+    app: App,
+    tr: Messages,
+    *,
+    by: By | None = None,
+    days: int = 14,
+    width: int = 80,
+    today: date | None = None,
+) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    records = app.history()
+    if not records:
+        return Text(tr("cli.history.empty"))
+    parts: list[RenderableType] = []
+    if by in (None, "day"):
+        today = today or datetime.fromtimestamp(time.time()).astimezone().date()
+        series = last_days(app.totals("day"), days, today)
+        parts.append(Text(tr("cli.history.title", days=days), style="bold"))
+        parts.extend(Text(line) for line in bar_lines(series, width=width))
+    if by in ("feature", "model"):
+        parts.append(Text(tr("cli.history.by", by=tr(f"by.{by}")), style="bold"))
+        rows = totals_rows(app, by)
+        lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8)
+        for line, (_, _, count) in zip(lines, rows, strict=True):
+            parts.append(Text(f"{line}  ×{count}"))
+    if by is None:
+        parts.append(Text(""))
+        parts.append(Text(tr("cli.history.recent"), style="bold"))
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
+        table.add_column(tr("column.when"), no_wrap=True)
+        table.add_column(tr("column.feature"), no_wrap=True)
+        table.add_column(tr("column.model"), overflow="ellipsis", no_wrap=True, max_width=28)
+        table.add_column(tr("column.tokens"), justify="right", no_wrap=True)
+        table.add_column(tr("column.cost"), justify="right", no_wrap=True)
+        table.add_column(tr("column.outcome"), no_wrap=True)
+        for record in records[:8]:
+            when = datetime.fromtimestamp(record.started_at).astimezone()
+            outcome_key = f"outcome.{record.outcome}"
+            table.add_row(
+                when.strftime("%m-%d %H:%M"),
+                record.feature,
+                clean(record.model),
+                f"{record.usage.prompt_tokens}+{record.usage.completion_tokens}",
+                usd(record.cost) if record.cost is not None else "—",
+                tr(outcome_key) if tr.has(outcome_key) else record.outcome,
+            )
+        parts.append(table)
+    total = sum((r.cost or Decimal(0) for r in records), Decimal(0))
+    parts.append(Text(tr("cli.history.summary", count=len(records), total=usd(total)), style="dim"))
+    parts.append(Text(tr("cli.history.export_hint", app_id=app.app_id), style="dim"))
+    return Group(*parts)
+
+
+# -- the in-app panel -----------------------------------------------------------------------------
+
+
+class Panel:
+    """An interactive connection panel inside a terminal app (R5.5)."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        tr: Messages,
+        console: Console,
+        connect: Callable[[str], bool],
+        base_url: str | None = None,
+    ) -> None:
+        self.app = app
+        self.tr = tr
+        self.console = console
+        self.prompt = Prompter(console, tr)
+        self._connect = connect
+        self.base_url = base_url
+
+    def run(self) -> None:
+        from rich.text import Text
+
+        while True:
+            if self.console.is_terminal:
+                self.console.clear()
+            self.console.print(render_status(self.app, self.tr))
+            self.console.print()
+            self.console.print(Text(self.tr("panel.menu"), style="bold"))
+            try:
+                choice = self.prompt.ask(self.tr("panel.prompt")).lower()
+            except Cancel:
+                return
+            try:
+                if not choice or choice == "q":
+                    return
+                if choice == "m":
+                    self._model()
+                elif choice == "a":
+                    self._wizard(next(iter(self.app.features))).choose_allowance()
+                elif choice == "r":
+                    self._rotate()
+                elif choice == "f":
+                    if self.prompt.yes_no(
+                        self.tr("cli.key.confirm_forget", app=self.app.name), default=False
+                    ):
+                        self.app.forget_key()
+                        self.prompt.note(self.tr("cli.key.forgotten"), style="green")
+                        self.prompt.pause(self.tr("prompt.enter"))
+                elif choice == "h":
+                    if self.console.is_terminal:
+                        self.console.clear()
+                    self.console.print(render_history(self.app, self.tr, width=self.console.width))
+                    self.prompt.pause(self.tr("prompt.enter"))
+            except Cancel:
+                continue
+
+    def _wizard(self, feature: str) -> Any:
+        from byom.terminal.wizard import Wizard
+
+        return Wizard(
+            self.app,
+            feature,
+            tr=self.tr,
+            console=self.console,
+            base_url=self.base_url,
+            steps=(),  # single screens: no "step n of 9" header
+            then_run=False,
+        )
+
+    def _model(self) -> None:
+        names = list(self.app.features)
+        feature = names[0]
+        if len(names) > 1:
+            listing = " · ".join(f"{i} {n}" for i, n in enumerate(names, start=1))
+            answer = self.prompt.ask(f"{listing} [1]: ")
+            if answer.isdigit() and 1 <= int(answer) <= len(names):
+                feature = names[int(answer) - 1]
+            elif answer in names:
+                feature = answer
+        self._wizard(feature).choose_model()
+
+    def _rotate(self) -> None:
+        feature = next(iter(self.app.features))
+        if not self.app.connected:
+            self._connect(feature)
+            return
+        from byom.terminal.wizard import RECONNECT, Wizard
+
+        Wizard(
+            self.app,
+            feature,
+            tr=self.tr,
+            console=self.console,
+            base_url=self.base_url,
+            steps=RECONNECT,
+            then_run=False,
+        ).rotate()
+
+
+__all__ = ["Panel", "render_history", "render_status", "status_data", "totals_rows"]
