@@ -19,6 +19,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "byom.badge.cli",
     "byom.registry.cli",
     "byom.integration.cli",
+    "byom.terminal.cli",
+    "byom.audit.cli",
 )
 
 
