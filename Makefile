@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest browser lock clean
+.PHONY: demo demo-deps test lint typecheck pytest browser lock clean
 
 $(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,19 +19,29 @@ $(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
 		--no-build-isolation -e .
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) demo-deps
 	$(BIN)/byom demo
 
-# Browser tests drive Debian's chromium; install it when missing (needs root, as in CI).
+# Browser tests drive Debian's chromium; the web build fetches Pyodide with npm (once, into
+# ~/.cache/byom, hash-checked). Install whichever is missing (needs root, as in CI).
 browser:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+	@missing=""; \
+	[ -x "$(CHROMIUM)" ] || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing Debian chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; \
+			echo "missing:$$missing — run 'sudo apt-get install$$missing'" >&2; exit 1; \
 		fi; \
 	fi
+
+demo-deps:
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+		else echo "npm is missing: run 'sudo apt-get install npm'" >&2; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -20,6 +20,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "byom.registry.cli",
     "byom.integration.cli",
     "byom.terminal.cli",
+    "byom.web.cli",
     "byom.audit.cli",
 )
 

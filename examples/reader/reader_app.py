@@ -1,0 +1,96 @@
+"""Reader's model features, in Python. They run in the user's browser under Pyodide.
+
+The free part of Reader (open, read, outline, search, reading time, bookmarks) is plain
+JavaScript and needs no key. The four features below are the only ones that use a model; each
+asks for a *category*, and the user picks the concrete model when connecting.
+
+Each function only turns what the page passed into chat messages. byom does the rest: the budget
+check before sending, the origin-locked request to the user's provider, the real cost, history.
+Nothing here logs or stores the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from byom.web import WebApp
+
+app = WebApp("Reader", app_id="byom-reader")
+
+#: Longest document excerpt sent with a request (characters). Longer documents are cut, and the
+#: model is told so; the budget estimate is made on what is actually sent.
+MAX_DOCUMENT = 24_000
+MAX_PASSAGE = 4_000
+MAX_QUESTION = 1_000
+
+_LANGUAGES = {"nl": "Dutch", "en": "English"}
+
+
+def _language(inputs: Mapping[str, Any]) -> str:
+    return _LANGUAGES.get(str(inputs.get("lang", "en"))[:2], "English")
+
+
+def _document(inputs: Mapping[str, Any]) -> str:
+    text = str(inputs.get("text", ""))
+    title = str(inputs.get("title", "")).strip()[:200] or "Untitled"
+    if len(text) > MAX_DOCUMENT:
+        text = text[:MAX_DOCUMENT] + "\n\n[The document continues; only the first part is shown.]"
+    return f"Title: {title}\n\n{text}"
+
+
+def _system(task: str, inputs: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "role": "system",
+        "content": (
+            f"You help a person read a document they opened in a reading app. {task} "
+            f"Answer in {_language(inputs)}. Be concrete and brief; use short paragraphs or a "
+            "short list. Only use what the document says unless asked otherwise."
+        ),
+    }
+
+
+@app.feature("summarize", "worker", "Summarize the document", max_tokens=450)
+def summarize(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [
+        _system("Summarize the document: its main point first, then the key ideas.", inputs),
+        {"role": "user", "content": _document(inputs)},
+    ]
+
+
+@app.feature("explain", "worker", "Explain a selected passage", max_tokens=400)
+def explain(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    passage = str(inputs.get("passage", "")).strip()[:MAX_PASSAGE]
+    return [
+        _system(
+            "Explain the selected passage in plain words: what it says, what any terms mean, "
+            "and how it fits the document.",
+            inputs,
+        ),
+        {"role": "user", "content": _document(inputs) + "\n\nSelected passage:\n" + passage},
+    ]
+
+
+@app.feature("ask", "worker", "Ask the document a question", max_tokens=400)
+def ask(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    question = str(inputs.get("question", "")).strip()[:MAX_QUESTION]
+    return [
+        _system(
+            "Answer the question from the document. If the document does not answer it, say "
+            "so plainly.",
+            inputs,
+        ),
+        {"role": "user", "content": _document(inputs) + "\n\nQuestion: " + question},
+    ]
+
+
+@app.feature("critique", "frontier", "Critique the document", max_tokens=900)
+def critique(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [
+        _system(
+            "Give a careful critique: the strongest points, the weakest arguments or gaps, "
+            "anything unclear or likely wrong, and what would improve it most.",
+            inputs,
+        ),
+        {"role": "user", "content": _document(inputs)},
+    ]

@@ -1,0 +1,365 @@
+// Reader: the free core (open, read, outline, search, reading time, bookmarks) in plain
+// JavaScript — it paints and works before Python has loaded, and without any key. The model
+// tools call BYOM.run(), which runs the Python feature through byom.
+"use strict";
+(function () {
+  const B = window.BYOM;
+  const t = B.t;
+  const h = B.h;
+  const $ = function (id) { return document.getElementById(id); };
+  const MAX_BYTES = 5 * 1024 * 1024;
+  const SAMPLES = [
+    { file: "samples/connecting-a-key.md", title: { en: "A plain guide to connecting a key", nl: "A plain guide to connecting a key (English)" } },
+    { file: "samples/lighthouse.md", title: { en: "The lighthouse keeper's log", nl: "The lighthouse keeper's log (English)" } },
+    { file: "samples/rustig-lezen.md", title: { en: "Rustig lezen (Dutch)", nl: "Rustig lezen" } },
+  ];
+  const state = { title: "", text: "", hash: "", headings: [], marks: [], markIndex: -1, controller: null };
+
+  // ---- i18n of the static page ----------------------------------------------------------------
+  function translatePage() {
+    document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    document.title = t("app.name") + " — " + t("welcome.title");
+  }
+
+  // ---- Markdown → DOM (a safe subset; text only ever goes through textContent) ------------------
+  function inline(text, parent) {
+    const re = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\((https?:\/\/[^)\s]+)\))/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text))) {
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const s = m[0];
+      if (m[1]) parent.appendChild(h("code", { text: s.slice(1, -1) }));
+      else if (m[2]) parent.appendChild(h("strong", { text: s.slice(2, -2) }));
+      else if (m[3]) parent.appendChild(h("em", { text: s.slice(1, -1) }));
+      else if (m[4]) {
+        const label = s.slice(1, s.indexOf("]("));
+        parent.appendChild(h("a", { href: m[5], target: "_blank", rel: "noopener noreferrer", text: label }));
+      }
+      last = m.index + s.length;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+    return parent;
+  }
+  function renderMarkdown(src, target, plain) {
+    const lines = src.replace(/\r\n?/g, "\n").split("\n");
+    const headings = [];
+    let i = 0;
+    let para = [];
+    function flush() {
+      if (para.length) { target.appendChild(inline(para.join(" "), h("p"))); para = []; }
+    }
+    while (i < lines.length) {
+      const line = lines[i];
+      let m;
+      if (!plain && /^```/.test(line)) {
+        flush();
+        const code = [];
+        i++;
+        while (i < lines.length && !/^```/.test(lines[i])) code.push(lines[i++]);
+        i++;
+        target.appendChild(h("pre", {}, h("code", { text: code.join("\n") })));
+        continue;
+      }
+      if (!plain && (m = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line))) {
+        flush();
+        const level = m[1].length;
+        const id = "h-" + headings.length;
+        const el = inline(m[2], h("h" + Math.min(level + 1, 6), { id: id, "data-level": level }));
+        headings.push({ id: id, level: level, text: el.textContent });
+        target.appendChild(el);
+        i++;
+        continue;
+      }
+      if (!plain && /^(\*\s*\*\s*\*|-\s*-\s*-|_\s*_\s*_)[\s*_-]*$/.test(line)) { flush(); target.appendChild(h("hr")); i++; continue; }
+      if (!plain && /^>\s?/.test(line)) {
+        flush();
+        const quote = [];
+        while (i < lines.length && /^>\s?/.test(lines[i])) quote.push(lines[i++].replace(/^>\s?/, ""));
+        target.appendChild(inline(quote.join(" "), h("blockquote")));
+        continue;
+      }
+      if (!plain && /^\s*([-*+]|\d+[.)])\s+/.test(line)) {
+        flush();
+        const ordered = /^\s*\d/.test(line);
+        const list = h(ordered ? "ol" : "ul");
+        while (i < lines.length && /^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) {
+          let item = lines[i++].replace(/^\s*([-*+]|\d+[.)])\s+/, "");
+          while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !/^\s*([-*+]|\d+[.)])\s+/.test(lines[i])) item += " " + lines[i++].trim();
+          list.appendChild(inline(item, h("li")));
+        }
+        target.appendChild(list);
+        continue;
+      }
+      if (!line.trim()) { flush(); i++; continue; }
+      para.push(line.trim());
+      i++;
+    }
+    flush();
+    return headings;
+  }
+
+  // ---- opening a document ---------------------------------------------------------------------------
+  async function sha256(text) {
+    const data = new TextEncoder().encode(text);
+    const digest = await crypto.subtle.digest("SHA-256", data);
+    return Array.from(new Uint8Array(digest).slice(0, 12)).map(function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+  async function openDocument(title, text, isPlain) {
+    state.title = title;
+    state.text = text;
+    state.hash = await sha256(text);
+    const doc = $("doc");
+    while (doc.firstChild) doc.removeChild(doc.firstChild);
+    state.headings = renderMarkdown(text, doc, isPlain);
+    $("welcome").hidden = true;
+    document.querySelector(".layout").classList.add("has-doc");
+    doc.hidden = false;
+    $("doc-head").hidden = false;
+    $("side").hidden = false;
+    $("tools").hidden = false;
+    $("search").disabled = false;
+    const words = (text.match(/\S+/g) || []).length;
+    const minutes = Math.max(1, Math.round(words / 230));
+    $("doc-meta").textContent = t("meta", { minutes: minutes, words: words.toLocaleString(B.lang) });
+    renderOutline();
+    renderBookmarks();
+    clearSearch();
+    $("result").hidden = true;
+    document.title = title + " — " + t("app.name");
+    window.scrollTo(0, 0);
+  }
+  function readFile(file) {
+    if (!file) return;
+    if (file.size > MAX_BYTES) { alertBox(t("file.too_big")); return; }
+    const reader = new FileReader();
+    reader.onload = function () {
+      const text = String(reader.result || "");
+      if (text.indexOf("\u0000") >= 0) { alertBox(t("file.unreadable")); return; }
+      openDocument(file.name, text, /\.txt$/i.test(file.name));
+    };
+    reader.onerror = function () { alertBox(t("file.unreadable")); };
+    reader.readAsText(file);
+  }
+  function alertBox(text) {
+    const el = h("div", { class: "notice", role: "alert", text: text });
+    document.body.appendChild(el);
+    setTimeout(function () { el.remove(); }, 5000);
+  }
+  async function openSample(sample) {
+    const r = await fetch(sample.file);
+    const text = await r.text();
+    await openDocument(sample.title[B.lang] || sample.title.en, text, false);
+  }
+
+  // ---- outline ---------------------------------------------------------------------------------------
+  function renderOutline() {
+    const ol = $("outline");
+    while (ol.firstChild) ol.removeChild(ol.firstChild);
+    if (!state.headings.length) { ol.appendChild(h("li", { class: "muted", text: t("outline.none") })); return; }
+    state.headings.forEach(function (hd) {
+      ol.appendChild(h("li", { class: "lvl-" + hd.level },
+        h("a", { href: "#" + hd.id, onclick: function (e) { e.preventDefault(); $(hd.id).scrollIntoView({ behavior: "smooth", block: "start" }); }, text: hd.text })));
+    });
+  }
+
+  // ---- bookmarks (per document, in this browser) ----------------------------------------------------
+  function bookmarkKey() { return "reader:bookmarks:" + state.hash; }
+  function loadBookmarks() {
+    try { return JSON.parse(localStorage.getItem(bookmarkKey()) || "[]"); } catch (e) { return []; }
+  }
+  function saveBookmarks(list) { localStorage.setItem(bookmarkKey(), JSON.stringify(list)); }
+  function currentBlock() {
+    const blocks = $("doc").children;
+    for (let i = 0; i < blocks.length; i++) {
+      if (blocks[i].getBoundingClientRect().bottom > 80) return i;
+    }
+    return 0;
+  }
+  function labelFor(index) {
+    const blocks = $("doc").children;
+    for (let i = index; i >= 0; i--) {
+      if (/^H[2-6]$/.test(blocks[i].tagName)) {
+        return blocks[i].textContent + (i === index ? "" : " ¶" + (index - i));
+      }
+    }
+    return (blocks[index] ? blocks[index].textContent : "").slice(0, 40) + "…";
+  }
+  function renderBookmarks() {
+    const ol = $("bookmarks");
+    while (ol.firstChild) ol.removeChild(ol.firstChild);
+    const list = loadBookmarks();
+    if (!list.length) { ol.appendChild(h("li", { class: "muted", text: t("bookmark.none") })); return; }
+    list.forEach(function (bm, n) {
+      ol.appendChild(h("li", { "data-testid": "bookmark" },
+        h("a", { href: "#", text: bm.label, onclick: function (e) {
+          e.preventDefault();
+          const el = $("doc").children[bm.block];
+          if (el) el.scrollIntoView({ behavior: "smooth", block: "start" });
+        } }),
+        h("button", { type: "button", class: "icon-btn", "aria-label": t("bookmark.remove"), text: "×", onclick: function () {
+          const next = loadBookmarks(); next.splice(n, 1); saveBookmarks(next); renderBookmarks();
+        } })));
+    });
+  }
+  function addBookmark() {
+    const block = currentBlock();
+    const list = loadBookmarks();
+    if (!list.some(function (b) { return b.block === block; })) {
+      list.push({ block: block, label: labelFor(block) });
+      list.sort(function (a, b) { return a.block - b.block; });
+      saveBookmarks(list);
+    }
+    renderBookmarks();
+  }
+
+  // ---- search -----------------------------------------------------------------------------------------
+  function clearSearch() {
+    state.marks.forEach(function (mark) {
+      const parent = mark.parentNode;
+      if (!parent) return;
+      parent.replaceChild(document.createTextNode(mark.textContent), mark);
+      parent.normalize();
+    });
+    state.marks = [];
+    state.markIndex = -1;
+    $("search-count").textContent = "";
+    $("search-prev").disabled = $("search-next").disabled = true;
+  }
+  function search(query) {
+    clearSearch();
+    query = query.trim();
+    if (query.length < 2) return;
+    const needle = query.toLocaleLowerCase();
+    const walker = document.createTreeWalker($("doc"), NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      const text = node.nodeValue;
+      const lower = text.toLocaleLowerCase();
+      let at = lower.indexOf(needle);
+      if (at < 0) return;
+      const frag = document.createDocumentFragment();
+      let last = 0;
+      while (at >= 0) {
+        frag.appendChild(document.createTextNode(text.slice(last, at)));
+        const mark = h("mark", { text: text.slice(at, at + needle.length) });
+        state.marks.push(mark);
+        frag.appendChild(mark);
+        last = at + needle.length;
+        at = lower.indexOf(needle, last);
+      }
+      frag.appendChild(document.createTextNode(text.slice(last)));
+      node.parentNode.replaceChild(frag, node);
+    });
+    if (!state.marks.length) { $("search-count").textContent = t("search.none"); return; }
+    $("search-prev").disabled = $("search-next").disabled = false;
+    step(1);
+  }
+  function step(delta) {
+    if (!state.marks.length) return;
+    if (state.markIndex >= 0) state.marks[state.markIndex].classList.remove("current");
+    state.markIndex = (state.markIndex + delta + state.marks.length) % state.marks.length;
+    const mark = state.marks[state.markIndex];
+    mark.classList.add("current");
+    mark.scrollIntoView({ block: "center" });
+    $("search-count").textContent = t("search.count", { n: state.markIndex + 1, total: state.marks.length });
+  }
+
+  // ---- model tools (through byom) ---------------------------------------------------------------------
+  function selectedPassage() {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed) return "";
+    const range = sel.getRangeAt(0);
+    if (!$("doc").contains(range.commonAncestorContainer)) return "";
+    return sel.toString().trim();
+  }
+  async function runTool(feature, extra) {
+    const result = $("result");
+    const body = $("result-body");
+    const foot = $("result-foot");
+    result.hidden = false;
+    const narrow = window.matchMedia("(max-width: 1100px)").matches;
+    let scrolled = false;
+    $("result-title").textContent = t("feature." + feature);
+    while (body.firstChild) body.removeChild(body.firstChild);
+    body.appendChild(h("p", { class: "muted", text: t("result.waiting") }));
+    foot.textContent = "";
+    foot.className = "fine";
+    const controller = new AbortController();
+    if (state.controller) state.controller.abort();
+    state.controller = controller;
+    $("result-stop").hidden = false;
+    $("result-stop").onclick = function () { controller.abort(); };
+    let streamed = "";
+    const inputs = Object.assign({ title: state.title, text: state.text, lang: B.lang }, extra || {});
+    document.querySelectorAll(".tool, #ask-form button").forEach(function (b) { b.disabled = true; });
+    try {
+      const res = await B.run(feature, inputs, {
+        signal: controller.signal,
+        onDelta: function (piece) {
+          streamed += piece;
+          if (narrow && !scrolled) { scrolled = true; result.scrollIntoView({ block: "start" }); }
+          while (body.firstChild) body.removeChild(body.firstChild);
+          body.appendChild(h("p", { text: streamed }));
+        },
+      });
+      while (body.firstChild) body.removeChild(body.firstChild);
+      if (res.ok) {
+        renderMarkdown(res.text || streamed, body, false);
+        foot.textContent = t("result.cost", { cost: B.money(res.cost), model: res.model }) + (res.truncated ? " · " + t("result.cut") : "");
+      } else {
+        if (streamed) body.appendChild(h("p", { text: streamed }));
+        foot.className = "fine error";
+        foot.dataset.code = res.code;
+        foot.textContent = res.message || B.errorText(res);
+        if (res.code === "not_connected" && !streamed) result.hidden = true;
+      }
+    } finally {
+      $("result-stop").hidden = true;
+      if (state.controller === controller) state.controller = null;
+      document.querySelectorAll(".tool, #ask-form button").forEach(function (b) { b.disabled = false; });
+      updateExplain();
+    }
+  }
+  function updateExplain() { $("t-explain").disabled = !selectedPassage(); }
+
+  // ---- wiring -------------------------------------------------------------------------------------------
+  translatePage();
+  B.mountStatus($("byom-chip"));
+  B.mountCost($("cost-slot"));
+  SAMPLES.forEach(function (s) {
+    $("samples").appendChild(h("li", {}, h("button", { type: "button", class: "sample", "data-testid": "sample", text: s.title[B.lang] || s.title.en,
+      onclick: function () { openSample(s); } })));
+  });
+  $("file-input").addEventListener("change", function (e) { readFile(e.target.files[0]); e.target.value = ""; });
+  document.addEventListener("dragover", function (e) { e.preventDefault(); });
+  document.addEventListener("drop", function (e) { e.preventDefault(); if (e.dataTransfer.files.length) readFile(e.dataTransfer.files[0]); });
+  let searchTimer = null;
+  $("search").addEventListener("input", function (e) { clearTimeout(searchTimer); searchTimer = setTimeout(function () { search(e.target.value); }, 120); });
+  $("search").addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); step(e.shiftKey ? -1 : 1); } });
+  $("search-next").addEventListener("click", function () { step(1); });
+  $("search-prev").addEventListener("click", function () { step(-1); });
+  $("add-bookmark").addEventListener("click", addBookmark);
+  document.addEventListener("selectionchange", updateExplain);
+  $("t-summarize").addEventListener("click", function () { runTool("summarize"); });
+  $("t-critique").addEventListener("click", function () { runTool("critique"); });
+  $("t-explain").addEventListener("click", function () { const p = selectedPassage(); if (p) runTool("explain", { passage: p }); });
+  $("ask-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    const q = $("ask-input").value.trim();
+    if (q) runTool("ask", { question: q });
+  });
+  $("open-panel").addEventListener("click", function () { B.openPanel(); });
+  // A document open before an OAuth redirect comes back with the page.
+  window.addEventListener("byom:before-redirect", function () {
+    if (state.text) sessionStorage.setItem("reader:doc", JSON.stringify({ title: state.title, text: state.text }));
+  });
+  const stashed = sessionStorage.getItem("reader:doc");
+  if (stashed) {
+    sessionStorage.removeItem("reader:doc");
+    try { const d = JSON.parse(stashed); openDocument(d.title, d.text, false); } catch (e) { /* ignore */ }
+  }
+  window.Reader = { openDocument: openDocument, state: state };
+})();

@@ -1,0 +1,634 @@
+// byom UI components: the connect wizard, the connection panel, the cost surface and the leave
+// guard. Plain DOM, no framework, no innerHTML, no inline script or style. All money and key
+// decisions happen in Python (the byom core); this file only shows them.
+"use strict";
+(function () {
+  const script = document.currentScript;
+  const CONFIG_URL = script.dataset.config;
+  const lang = (navigator.language || "en").toLowerCase().indexOf("nl") === 0 ? "nl" : "en";
+  const strings = { en: {}, nl: {} };
+  function addStrings(dict) {
+    Object.keys(dict).forEach(function (l) { Object.assign(strings[l] || (strings[l] = {}), dict[l]); });
+  }
+  addStrings(window.BYOM_STRINGS || {});
+  function t(key, vars) {
+    let text = (strings[lang] && strings[lang][key]) || strings.en[key] || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    }
+    return text;
+  }
+  function money(m) {
+    // Python formats dollars (significant digits kept for tiny amounts); Dutch swaps separators.
+    const text = m && typeof m === "object" ? m.text : m;
+    if (text === null || text === undefined) return "—";
+    if (lang !== "nl") return text;
+    return text.replace(/[.,]/g, function (c) { return c === "." ? "," : "."; });
+  }
+
+  // ---- tiny DOM helper (textContent only) ----------------------------------------------------
+  function h(tag, attrs) {
+    const el = tag.indexOf("svg:") === 0
+      ? document.createElementNS("http://www.w3.org/2000/svg", tag.slice(4))
+      : document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        const v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "text") el.textContent = v;
+        else if (k === "class") el.setAttribute("class", v);
+        else if (k.indexOf("on") === 0) el.addEventListener(k.slice(2), v);
+        else el.setAttribute(k, v === true ? "" : v);
+      });
+    }
+    for (let i = 2; i < arguments.length; i++) {
+      const c = arguments[i];
+      if (c === null || c === undefined || c === false) continue;
+      if (Array.isArray(c)) c.forEach(function (x) { if (x) el.appendChild(typeof x === "string" ? document.createTextNode(x) : x); });
+      else el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    }
+    return el;
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
+  function extLink(href, label) {
+    return h("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "byom-ext" },
+      label, h("span", { class: "byom-sr", text: " " + t("common.link_new_tab") }));
+  }
+
+  // ---- state ------------------------------------------------------------------------------------
+  let shell = null;
+  let config = null;
+  let bootMs = null;
+  let bootFailed = false;
+  let readyResolve;
+  const ready = new Promise(function (resolve) { readyResolve = resolve; });
+  const chips = [];
+  let runCounter = 0;
+  const configPromise = fetch(CONFIG_URL, { cache: "no-cache" }).then(function (r) { return r.json(); })
+    .then(function (c) { config = c; return c; });
+
+  // Every call into Python goes through here: a failure becomes an error code, never an
+  // uncaught exception (whose text would land in the console).
+  const FAILED = '{"ok":false,"code":"byom_error"}';
+  function guard(py) {
+    const safe = {};
+    ["status", "connect", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
+      "set_allowance", "clear_unreconciled", "reload", "history", "export", "delete_history", "run", "cancel", "in_flight"]
+      .forEach(function (name) {
+        safe[name] = function () {
+          try {
+            const out = py[name].apply(null, arguments);
+            if (out && typeof out.then === "function") return Promise.resolve(out).catch(function () { return FAILED; });
+            return out;
+          } catch (e) {
+            return name === "in_flight" ? true : FAILED;
+          }
+        };
+      });
+    return safe;
+  }
+  function status() { return shell ? JSON.parse(shell.status()) : null; }
+
+  // ---- the connection chip (the app places it) -------------------------------------------------
+  function renderChips() {
+    const st = status();
+    chips.forEach(function (chip) {
+      clear(chip);
+      chip.classList.toggle("byom-chip-on", !!(st && st.connected));
+      let label;
+      if (bootFailed) label = t("chip.failed");
+      else if (!st) label = t("chip.loading");
+      else if (st.connected) label = t("chip.connected") + " · " + money(st.session_cost);
+      else label = t("chip.connect");
+      chip.appendChild(h("span", { class: "byom-dot", "aria-hidden": "true" }));
+      chip.appendChild(h("span", { text: label }));
+    });
+  }
+  function mountStatus(el) {
+    el.classList.add("byom-chip");
+    el.setAttribute("type", "button");
+    el.addEventListener("click", function () { openPanel(); });
+    chips.push(el);
+    renderChips();
+  }
+
+  // ---- dialogs ------------------------------------------------------------------------------------
+  function dialog(cls, labelId) {
+    const d = h("dialog", { class: "byom-dialog " + cls, "aria-labelledby": labelId });
+    document.body.appendChild(d);
+    d.addEventListener("close", function () { d.remove(); });
+    return d;
+  }
+
+  // ---- the wizard (R5.2 order, then R5.3) ----------------------------------------------------------
+  let wizardOpen = null;
+  function openWizard(featureName, startAt) {
+    if (wizardOpen) return wizardOpen;
+    wizardOpen = new Promise(function (resolve) {
+      const st = status();
+      const feature = (st.features.find(function (f) { return f.name === featureName; }) || st.features[0]);
+      const category = feature.category;
+      const d = dialog("byom-wizard", "byom-wizard-title");
+      d.dataset.testid = "wizard";
+      let finished = false;
+      d.addEventListener("close", function () { wizardOpen = null; resolve(finished); renderChips(); });
+      d.addEventListener("cancel", function () { finished = false; });
+      const steps = ["wizard.step1", "wizard.step2", "wizard.step3"];
+      let keyInfo = pendingKeyInfo;
+      pendingKeyInfo = null;
+      let optionId = null;
+
+      function header(step) {
+        return h("header", { class: "byom-wizard-head" },
+          h("div", { class: "byom-brand" }, h("span", { class: "byom-plug", "aria-hidden": "true" }), "BYOM"),
+          h("h2", { id: "byom-wizard-title", text: t("wizard.title") }),
+          h("p", { class: "byom-lede", text: t("wizard.for_feature", { feature: featureLabel(feature) }) }),
+          h("ol", { class: "byom-steps" }, steps.map(function (s, i) {
+            return h("li", { class: i === step ? "byom-step-now" : (i < step ? "byom-step-done" : ""), "aria-current": i === step ? "step" : null },
+              h("span", { class: "byom-step-n", text: String(i + 1) }), h("span", { text: t(s) }));
+          })));
+      }
+      function footer(buttons) { return h("footer", { class: "byom-wizard-foot" }, buttons); }
+      function cancelButton() {
+        return h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("common.cancel"), onclick: function () { d.close(); } });
+      }
+      function section(testid, n, title, body, extra) {
+        return h("section", { class: "byom-sec byom-sec-numbered", "data-testid": testid },
+          h("h3", {}, h("span", { class: "byom-sec-n", text: String(n) }), title),
+          h("p", { text: body }), extra || null);
+      }
+
+      function screen1() {
+        clear(d);
+        d.dataset.screen = "1";
+        d.appendChild(header(0));
+        d.appendChild(h("div", { class: "byom-wizard-body" },
+          section("wizard-what", 1, t("wizard.what.title"), t("wizard.what.body")),
+          section("wizard-key-what", 2, t("wizard.key.title"), t("wizard.key.body"),
+            h("p", {}, extLink("https://openrouter.ai/keys", t("wizard.key.link")))),
+          section("wizard-limit", 3, t("wizard.limit.title"), t("wizard.limit.body"),
+            h("p", {}, extLink("https://openrouter.ai/settings/keys", t("wizard.limit.link")))),
+          section("wizard-threat", 4, t("wizard.threat.title"), t("wizard.threat.body"))));
+        d.appendChild(footer([cancelButton(),
+          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: screen2 })]));
+      }
+
+      function screen2() {
+        clear(d);
+        d.dataset.screen = "2";
+        d.appendChild(header(1));
+        const options = config.providers;
+        optionId = optionId || options[0].id;
+        const msg = h("p", { class: "byom-msg", role: "status", "aria-live": "polite", "data-testid": "wizard-message" });
+        const input = h("input", { type: "password", id: "byom-key", class: "byom-input", autocomplete: "off", spellcheck: "false",
+          placeholder: t("wizard.key_placeholder"), "data-testid": "wizard-key-input" });
+        const check = h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-validate", text: t("wizard.validate") });
+        const body = h("div", { class: "byom-wizard-body" });
+        const radios = options.length > 1 ? h("fieldset", { class: "byom-options", "data-testid": "wizard-provider" },
+          h("legend", { text: t("wizard.provider") }),
+          options.map(function (o) {
+            const r = h("input", { type: "radio", name: "byom-provider", value: o.id, checked: o.id === optionId,
+              onchange: function () { optionId = o.id; screen2(); } });
+            return h("label", { class: "byom-option" + (o.simulator ? " byom-option-sim" : "") }, r,
+              h("span", {}, h("strong", { text: o.simulator ? t("wizard.sim_label") : o.label }),
+                o.simulator ? h("small", { text: t("wizard.sim_note") }) : null));
+          })) : null;
+        const option = options.find(function (o) { return o.id === optionId; });
+        const pkce = option.pkce ? h("div", { class: "byom-pkce" },
+          h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "wizard-pkce", text: t(option.simulator ? "wizard.pkce_sim" : "wizard.pkce"),
+            onclick: function () { startPkce(option.id); } }),
+          h("small", { text: t("wizard.pkce_note") })) : null;
+        const simKey = option.simulator ? h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "wizard-sim-key",
+          text: t("wizard.sim_use_key"), onclick: function () { input.value = "sk-or-v1-simulated-demo-key"; } }) : null;
+        body.appendChild(radios);
+        body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
+          pkce,
+          h("label", { for: "byom-key", class: "byom-label", text: pkce ? t("wizard.or_paste") : t("wizard.key_label") }),
+          h("div", { class: "byom-row" }, input, check), simKey, msg));
+        d.appendChild(body);
+        d.appendChild(footer([h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("common.back"), onclick: screen1 }), cancelButton()]));
+        async function validate() {
+          const key = input.value;
+          if (!key.trim()) { input.focus(); return; }
+          check.disabled = true;
+          msg.className = "byom-msg";
+          msg.textContent = t("wizard.checking");
+          const res = JSON.parse(await shell.connect(optionId, key));
+          input.value = "";
+          check.disabled = false;
+          if (!res.ok) { showError(msg, res); return; }
+          keyInfo = res.key;
+          screen3();
+        }
+        check.addEventListener("click", validate);
+        input.addEventListener("keydown", function (e) { if (e.key === "Enter") validate(); });
+        input.focus();
+      }
+
+      function screen3() {
+        clear(d);
+        d.dataset.screen = "3";
+        d.appendChild(header(2));
+        const st = status();
+        const body = h("div", { class: "byom-wizard-body" });
+        const info = keyInfo || {};
+        const limitText = info.limit && info.limit.text
+          ? t("wizard.key_limit", { limit: money(info.limit), remaining: money(info.limit_remaining), usage: money(info.usage) })
+          : t("wizard.key_nolimit");
+        body.appendChild(h("section", { class: "byom-sec byom-ok", "data-testid": "wizard-key-result" },
+          h("p", {}, h("strong", { text: t("wizard.key_ok") }), " ", limitText)));
+        const remember = h("input", { type: "checkbox", id: "byom-remember", "data-testid": "wizard-remember" });
+        body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-remember-section" },
+          h("label", { class: "byom-check", for: "byom-remember" }, remember, h("span", { text: t("wizard.remember") })),
+          h("p", { class: "byom-note", text: t("wizard.remember_note") })));
+        const cat = st.categories[category];
+        const select = h("select", { id: "byom-model", class: "byom-input", "data-testid": "wizard-model" },
+          cat.models.map(function (m) {
+            return h("option", { value: m.id, selected: m.id === cat.chosen, text: m.name + " — " + priceText(m) });
+          }));
+        body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-model-section" },
+          h("label", { class: "byom-label", for: "byom-model", text: t("wizard.model", { category: t("category." + category) }) }),
+          select,
+          h("p", { class: "byom-note", text: t("wizard.model_note", { category_text: t("category." + category + "_text") }) })));
+        const amount = h("input", { type: "text", inputmode: "decimal", id: "byom-amount", class: "byom-input byom-amount",
+          value: lang === "nl" ? "1,00" : "1.00", "data-testid": "wizard-amount" });
+        const period = h("select", { id: "byom-period", class: "byom-input", "data-testid": "wizard-period" },
+          ["day", "month", "total", "session"].map(function (p) { return h("option", { value: p, text: t("period." + p) }); }));
+        const msg = h("p", { class: "byom-msg", role: "status", "aria-live": "polite", "data-testid": "wizard-message" });
+        body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-allowance" },
+          h("h3", { text: t("wizard.allowance") }),
+          h("p", { class: "byom-note", text: t("wizard.allowance_note") }),
+          h("div", { class: "byom-row" },
+            h("label", { class: "byom-field" }, h("span", { text: t("wizard.amount") }), h("span", { class: "byom-dollar" }, "$", amount)),
+            h("label", { class: "byom-field" }, h("span", { text: t("wizard.period") }), period)),
+          h("p", { class: "byom-note", text: t("panel.strict_note") }), msg));
+        d.appendChild(body);
+        const finish = h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-finish", text: t("wizard.finish") });
+        d.appendChild(footer([cancelButton(), finish]));
+        finish.addEventListener("click", async function () {
+          finish.disabled = true;
+          const a = JSON.parse(await shell.set_allowance(amount.value, period.value, lang === "nl"));
+          if (!a.ok) { finish.disabled = false; showError(msg, a); amount.focus(); return; }
+          await shell.choose_model(category, select.value);
+          await shell.remember(remember.checked);
+          finished = true;
+          d.close();
+        });
+      }
+
+      d.showModal();
+      if (startAt === 3) screen3(); else if (startAt === 2) screen2(); else screen1();
+    });
+    return wizardOpen;
+  }
+
+  function featureLabel(f) {
+    const key = "feature." + f.name;
+    return (strings[lang] && strings[lang][key]) || strings.en[key] || f.description || f.name;
+  }
+  function priceText(m) {
+    if (m.prompt_per_million === null) return t("price.unknown");
+    const f = function (x) { return money({ text: "$" + trimNum(x) }); };
+    return t("price.per_million", { prompt: f(m.prompt_per_million), completion: f(m.completion_per_million) });
+  }
+  function trimNum(x) {
+    const n = Number(x);
+    return n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
+  }
+
+  // ---- OAuth PKCE: leave for the provider, come back with a code --------------------------------
+  const PKCE_SLOT = "byom:pkce";
+  function startPkce(optionId) {
+    const callback = location.origin + location.pathname;
+    const res = JSON.parse(shell.pkce_begin(optionId, callback));
+    sessionStorage.setItem(PKCE_SLOT, JSON.stringify({ option: optionId, verifier: res.verifier }));
+    window.dispatchEvent(new Event("byom:before-redirect"));
+    location.assign(res.url);
+  }
+  async function finishPkce() {
+    const params = new URLSearchParams(location.search);
+    const code = params.get("code");
+    const saved = sessionStorage.getItem(PKCE_SLOT);
+    if (!code || !saved) return;
+    sessionStorage.removeItem(PKCE_SLOT);
+    history.replaceState(null, "", location.pathname + location.hash);
+    const state = JSON.parse(saved);
+    const res = JSON.parse(await shell.pkce_finish(state.option, code, state.verifier));
+    if (res.ok) {
+      await openWizardAfterPkce(res.key);
+    } else {
+      toast(errorText(res));
+    }
+  }
+  async function openWizardAfterPkce(info) {
+    // Resume at step 3 with the key the provider issued.
+    const st = status();
+    pendingKeyInfo = info;
+    await openWizard(st.features[0].name, 3);
+  }
+  let pendingKeyInfo = null;
+
+  // ---- errors ------------------------------------------------------------------------------------
+  function errorText(res) {
+    const code = res.code || "byom_error";
+    if (code === "budget_exceeded" && res.figures) {
+      const f = res.figures;
+      return t("err.budget_exceeded", { estimate: money(f.estimate), spent: money(f.spent), allowance: money(f.allowance), period: t("period." + f.period) });
+    }
+    const key = "err." + code;
+    if (code === "boot") return t("err.boot");
+    return strings.en[key] ? t(key) : t("err.byom_error");
+  }
+  function showError(el, res) {
+    el.className = "byom-msg byom-msg-error";
+    el.dataset.code = res.code || "byom_error";
+    el.textContent = errorText(res);
+  }
+  function toast(text) {
+    const el = h("div", { class: "byom-toast", role: "alert", text: text });
+    document.body.appendChild(el);
+    setTimeout(function () { el.remove(); }, 6000);
+  }
+
+  // ---- the cost surface (R4.1): pending → real cost, running total, one row per request -----------
+  let costEl = null;
+  let costSlot = null;
+  let costRows = null;
+  let costTotal = null;
+  let costClose = null;
+  let inFlight = 0;
+  function ensureCost() {
+    if (costEl) return;
+    costRows = h("ol", { class: "byom-cost-rows", "data-testid": "cost-rows" });
+    costTotal = h("data", { class: "byom-cost-total", "data-testid": "cost-total", value: "0", text: money("$0.00") });
+    costClose = h("button", { type: "button", class: "byom-icon-btn", "aria-label": t("common.close"), text: "×",
+      onclick: function () { if (!inFlight) { costEl.hidden = true; document.body.classList.remove("byom-cost-open"); } } });
+    costEl = h("aside", { class: "byom-cost", "data-testid": "cost-surface", "aria-live": "polite", "aria-label": t("cost.title") },
+      h("header", {}, h("strong", { text: t("cost.title") }), costClose),
+      h("div", { class: "byom-cost-sum" }, h("span", { text: t("cost.session") }), costTotal),
+      costRows);
+    if (costSlot) {
+      costEl.classList.add("byom-cost-inline");
+      costSlot.appendChild(costEl);
+    } else {
+      document.body.appendChild(costEl);
+    }
+  }
+  function costRow(ev) {
+    let row = costRows.querySelector('[data-call="' + ev.call_id + '"]');
+    if (!row) {
+      row = h("li", { class: "byom-cost-row", "data-call": ev.call_id, "data-testid": "cost-row" },
+        h("span", { class: "byom-cost-what" }, h("strong", { text: ev.feature }), h("small", { text: ev.model })),
+        h("span", { class: "byom-cost-figure" }));
+      costRows.insertBefore(row, costRows.firstChild);
+    }
+    return row;
+  }
+  function onEvent(ev) {
+    inFlight = ev.in_flight;
+    ensureCost();
+    costEl.hidden = false;
+    if (!costSlot) document.body.classList.add("byom-cost-open");
+    const row = costRow(ev);
+    const fig = row.querySelector(".byom-cost-figure");
+    clear(fig);
+    row.dataset.state = ev.type;
+    if (ev.type === "pending") {
+      fig.appendChild(h("span", { class: "byom-pending", text: t("cost.pending") }));
+    } else if (ev.type === "landed") {
+      fig.appendChild(h("data", { value: ev.cost.exact === null ? "" : ev.cost.exact, "data-testid": "cost-value",
+        title: ev.cost.exact ? ev.cost.exact + " USD" : "", text: money(ev.cost) }));
+      fig.appendChild(h("small", { text: t("cost.tokens", { prompt: ev.usage.prompt, completion: ev.usage.completion }) +
+        (ev.cost_source === "computed" ? " · " + t("cost.computed") : "") }));
+    } else if (ev.type === "refused") {
+      fig.appendChild(h("span", { class: "byom-bad", text: t("cost.refused") }));
+    } else if (ev.type === "failed") {
+      if (ev.cost && ev.cost.exact !== null) {
+        fig.appendChild(h("data", { value: ev.cost.exact, "data-testid": "cost-value", text: money(ev.cost) }));
+      }
+      fig.appendChild(h("span", { class: "byom-bad", text: ev.unreconciled ? t("cost.unreconciled") : t("cost.failed") }));
+    }
+    costTotal.value = ev.session_cost.exact || "0";
+    costTotal.textContent = money(ev.session_cost);
+    costClose.disabled = inFlight > 0;
+    costClose.title = inFlight > 0 ? t("cost.close_busy") : t("common.close");
+    costEl.classList.toggle("byom-busy", inFlight > 0);
+    renderChips();
+    if (panelRefresh) panelRefresh();
+  }
+
+  // ---- the connection panel (R5.5) ----------------------------------------------------------------
+  let panelRefresh = null;
+  async function openPanel() {
+    if (!shell) return;
+    await shell.reload();
+    const d = dialog("byom-panel", "byom-panel-title");
+    d.dataset.testid = "panel";
+    d.addEventListener("close", function () { panelRefresh = null; });
+    function render() {
+      clear(d);
+      const st = status();
+      d.appendChild(h("header", { class: "byom-panel-head" },
+        h("h2", { id: "byom-panel-title", text: t("panel.title") }),
+        h("button", { type: "button", class: "byom-icon-btn", "aria-label": t("common.close"), text: "×", onclick: function () { d.close(); } })));
+      const body = h("div", { class: "byom-panel-body" });
+      d.appendChild(body);
+      if (!st.connected) {
+        body.appendChild(h("section", { class: "byom-sec" }, h("p", { text: t("panel.not_connected") }),
+          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "panel-connect", text: t("panel.connect"),
+            onclick: async function () { d.close(); await openWizard(null); } })));
+      } else {
+        const option = config.providers.find(function (o) { return o.id === st.option; });
+        const where = st.key_where.indexOf("browser") >= 0 ? t("panel.key_browser") : t("panel.key_memory");
+        body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-connection" },
+          h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : option.label) : "?" }) })),
+          h("p", { class: "byom-note", "data-testid": "panel-key-where", text: where }),
+          h("div", { class: "byom-row" },
+            h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-clear", text: t("panel.clear"),
+              onclick: async function () { await shell.forget_key(); renderChips(); render(); } }),
+            h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-rotate", text: t("panel.rotate"),
+              onclick: async function () { d.close(); await openWizard(null, 2); } }))));
+        const models = h("section", { class: "byom-sec", "data-testid": "panel-models" }, h("h3", { text: t("panel.models") }));
+        Object.keys(st.categories).forEach(function (cat) {
+          const c = st.categories[cat];
+          const sel = h("select", { class: "byom-input", id: "byom-panel-model-" + cat,
+            onchange: async function () { await shell.choose_model(cat, sel.value); renderChips(); } },
+            c.models.map(function (m) { return h("option", { value: m.id, selected: m.id === c.chosen, text: m.name + " — " + priceText(m) }); }));
+          models.appendChild(h("label", { class: "byom-field", for: "byom-panel-model-" + cat }, h("span", { text: t("wizard.model", { category: t("category." + cat) }) }), sel));
+        });
+        body.appendChild(models);
+      }
+      // allowance
+      const a = st.allowances[0];
+      const amount = h("input", { type: "text", inputmode: "decimal", class: "byom-input byom-amount", "data-testid": "panel-amount",
+        value: a ? money(a.amount).replace("$", "") : "" });
+      const period = h("select", { class: "byom-input", "data-testid": "panel-period" },
+        ["day", "month", "total", "session"].map(function (p) { return h("option", { value: p, selected: a && a.period === p, text: t("period." + p) }); }));
+      const amsg = h("p", { class: "byom-msg", role: "status" });
+      body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-allowance" },
+        h("h3", { text: t("panel.allowance") }),
+        h("p", { "data-testid": "panel-spent", text: a ? t("panel.spent", { spent: money(a.spent), amount: money(a.amount), period: t("period." + a.period) }) : t("panel.no_allowance") }),
+        h("div", { class: "byom-row" }, h("span", { class: "byom-dollar" }, "$", amount), period,
+          h("button", { type: "button", class: "byom-btn byom-btn-secondary", text: t("common.save"),
+            onclick: async function () {
+              const res = JSON.parse(await shell.set_allowance(amount.value, period.value, lang === "nl"));
+              if (!res.ok) showError(amsg, res); else render();
+            } })),
+        h("p", { class: "byom-note", text: t("panel.strict_note") }), amsg));
+      if (st.unreconciled.length) {
+        body.appendChild(h("section", { class: "byom-sec byom-warn" },
+          h("h3", { text: t("panel.unreconciled") }), h("p", { class: "byom-note", text: t("panel.unreconciled_note") }),
+          h("ul", {}, st.unreconciled.map(function (u) {
+            return h("li", {}, u.feature + " · " + u.model + " · " + money(u.estimate) + " ",
+              h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("panel.stop_counting"),
+                onclick: async function () { await shell.clear_unreconciled(u.id); render(); } }));
+          }))));
+      }
+      body.appendChild(historySection());
+    }
+    panelRefresh = render;
+    render();
+    d.showModal();
+  }
+
+  function historySection() {
+    const hist = JSON.parse(shell.history());
+    const sec = h("section", { class: "byom-sec", "data-testid": "panel-history" },
+      h("h3", { text: t("panel.history") }), h("p", { class: "byom-note", text: t("panel.history_note") }));
+    sec.appendChild(chart(hist.days));
+    if (!hist.rows.length) {
+      sec.appendChild(h("p", { class: "byom-note", text: t("panel.history_empty") }));
+    } else {
+      sec.appendChild(h("p", { "data-testid": "history-total", text: t("panel.total", { total: money(hist.total) }) }));
+      const table = h("table", { class: "byom-table", "data-testid": "history-table" },
+        h("thead", {}, h("tr", {}, ["hist.when", "hist.feature", "hist.model", "hist.tokens", "hist.cost", "hist.outcome"].map(function (k) { return h("th", { scope: "col", text: t(k) }); }))),
+        h("tbody", {}, hist.rows.slice(0, 50).map(function (r) {
+          return h("tr", { "data-testid": "history-row" },
+            h("td", { text: new Date(r.started_at * 1000).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" }) }),
+            h("td", { text: r.feature }), h("td", { class: "byom-mono", text: r.model }),
+            h("td", { text: r.tokens[0] + " / " + r.tokens[1] }),
+            h("td", {}, h("data", { value: r.cost.exact || "", text: r.cost.exact === null ? "—" : money(r.cost) })),
+            h("td", { text: t("outcome." + r.outcome) }));
+        })));
+      sec.appendChild(h("div", { class: "byom-table-wrap" }, table));
+    }
+    sec.appendChild(h("div", { class: "byom-row" },
+      h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "export-csv", text: t("panel.export_csv"), onclick: function () { download("csv"); } }),
+      h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "export-json", text: t("panel.export_json"), onclick: function () { download("json"); } }),
+      h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "history-delete", text: t("panel.delete"),
+        onclick: async function () { await shell.delete_history(); if (panelRefresh) panelRefresh(); } })));
+    sec.appendChild(h("p", { class: "byom-note", text: t("panel.delete_note") }));
+    return sec;
+  }
+
+  function chart(days) {
+    const W = 560, H = 120, pad = 22;
+    const today = new Date();
+    const keys = [];
+    for (let i = 13; i >= 0; i--) {
+      const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
+      keys.push(d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"));
+    }
+    const values = keys.map(function (k) { return days[k] ? Number(days[k].exact) : 0; });
+    const max = Math.max.apply(null, values.concat([0]));
+    const svg = h("svg:svg", { viewBox: "0 0 " + W + " " + H, class: "byom-chart", role: "img", "aria-label": t("panel.chart"), "data-testid": "history-chart" });
+    svg.appendChild(h("svg:title", { text: t("panel.chart") }));
+    svg.appendChild(h("svg:line", { x1: 0, x2: W, y1: H - pad, y2: H - pad, class: "byom-axis" }));
+    const bw = W / keys.length;
+    keys.forEach(function (k, i) {
+      const v = values[i];
+      const bh = max > 0 ? Math.max(v > 0 ? 2 : 0, (H - pad - 14) * v / max) : 0;
+      const bar = h("svg:rect", { x: (i * bw + bw * 0.18).toFixed(1), y: (H - pad - bh).toFixed(1), width: (bw * 0.64).toFixed(1), height: bh.toFixed(1), rx: 2, class: "byom-bar" });
+      bar.appendChild(h("svg:title", { text: k + ": " + (days[k] ? money(days[k]) : money("$0.00")) }));
+      svg.appendChild(bar);
+      if (i % 2 === 1 || keys.length < 8) {
+        svg.appendChild(h("svg:text", { x: (i * bw + bw / 2).toFixed(1), y: H - 6, class: "byom-tick", "text-anchor": "middle", text: k.slice(8) }));
+      }
+    });
+    if (max > 0) svg.appendChild(h("svg:text", { x: 2, y: 10, class: "byom-tick", text: money({ text: "$" + trimNum(max) }) }));
+    return svg;
+  }
+
+  function download(fmt) {
+    const text = shell.export(fmt);
+    const blob = new Blob([text], { type: fmt === "json" ? "application/json" : "text/csv" });
+    const url = URL.createObjectURL(blob);
+    const a = h("a", { href: url, download: "byom-history." + fmt });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  // ---- running a feature ---------------------------------------------------------------------------
+  async function run(feature, inputs, opts) {
+    opts = opts || {};
+    await ready;
+    if (!shell) return { ok: false, code: "boot", message: t("err.boot") };
+    let st = status();
+    if (!st.connected) {
+      const ok = await openWizard(feature);
+      st = status();
+      if (!ok || !st.connected) return { ok: false, code: "not_connected" };
+    }
+    const runId = "run-" + (++runCounter);
+    if (opts.signal) opts.signal.addEventListener("abort", function () { shell.cancel(runId); }, { once: true });
+    const onDelta = function (text) { if (opts.onDelta) opts.onDelta(text); };
+    const res = JSON.parse(await shell.run(runId, feature, JSON.stringify(inputs || {}), onDelta));
+    if (!res.ok) {
+      res.message = errorText(res);
+      if (res.code === "key_rejected") {
+        renderChips();
+        toast(res.message);
+        openWizard(feature, 2);
+      }
+    }
+    renderChips();
+    return res;
+  }
+
+  // ---- leave guard (R4.5): the core's in-flight state, nothing else --------------------------------
+  function leaveGuard() { return !!(shell && shell.in_flight()); }
+  window.addEventListener("beforeunload", function (e) {
+    if (leaveGuard()) { e.preventDefault(); e.returnValue = ""; }
+  });
+
+  window.BYOM = {
+    lang: lang,
+    t: t,
+    h: h,
+    money: money,
+    addStrings: addStrings,
+    ready: ready,
+    run: run,
+    openPanel: openPanel,
+    openWizard: function (feature) { return ready.then(function () { return openWizard(feature); }); },
+    mountStatus: mountStatus,
+    // Place the cost surface inside the page (else it floats bottom-right).
+    mountCost: function (el) { costSlot = el; },
+    leaveGuard: leaveGuard,
+    errorText: errorText,
+    get bootMs() { return bootMs; },
+    get isReady() { return !!shell; },
+    _attach: async function (s, ms) {
+      await configPromise;
+      shell = guard(s);
+      bootMs = ms;
+      document.documentElement.dataset.byomReady = "1";
+      performance.mark("byom:ready");
+      renderChips();
+      readyResolve();
+      await finishPkce();
+    },
+    _bootFailed: function () {
+      bootFailed = true;
+      document.documentElement.dataset.byomReady = "failed";
+      renderChips();
+      readyResolve();
+    },
+    _onEvent: onEvent,
+    _status: status,
+    _setAllowance: function (amount, period) { return shell.set_allowance(amount, period, false).then(JSON.parse); },
+  };
+  document.documentElement.lang = lang;
+})();

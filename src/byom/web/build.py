@@ -1,0 +1,321 @@
+"""``byom web build``: an app directory in, a static site out — reproducibly.
+
+An app directory holds ``byom-app.toml``::
+
+    name = "Reader"                 # shown to the user
+    app_id = "byom-reader"          # storage namespace in the browser
+    module = "reader_app"           # the Python module that defines ``app = WebApp(...)``
+    python = ["reader_app.py"]      # files or folders copied into Python's path
+    static = "static"               # copied to the site root; must contain index.html
+    providers = ["openrouter"]      # the only provider origins the page may connect to
+
+The site gets: the app's static files; ``index.html`` with the CSP ``<meta>`` and the byom
+scripts inserted at its ``<!-- byom:head -->`` marker (every script and stylesheet with a
+Subresource-Integrity hash); ``_headers`` with the same policy as HTTP headers;
+``byom/`` (the first-party boot script, UI components, config, and one content-addressed zip of
+the byom core plus the app's Python); and ``pyodide/<version>/``, copied from the verified cache.
+
+The same inputs give byte-identical output: files are written in a fixed order, the zip has
+fixed timestamps and permissions, and nothing records the time or the machine. The build refuses
+app HTML with inline scripts, inline event handlers, inline styles or ``javascript:`` URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import tomllib
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from byom.web import pyodide_dist
+from byom.web.headers import csp, format_headers, site_rules
+
+ASSETS = Path(__file__).with_name("assets")
+BYOM_ROOT = Path(__file__).resolve().parents[1]  # .../byom
+#: What of the byom package runs in the browser: the core, the adapters, the App and the shell.
+BROWSER_PARTS = (
+    "__init__.py",
+    "errors.py",
+    "app.py",
+    "catalogs.py",
+    "core",
+    "providers",
+    "transport/__init__.py",
+    "data",
+    "web/__init__.py",
+    "web/app.py",
+    "web/browser",
+)
+KIT_FILES = ("i18n.js", "kit.js", "boot.js", "kit.css")
+MARKER = "<!-- byom:head -->"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+PROVIDER_OPTIONS = {
+    "openrouter": {
+        "id": "openrouter",
+        "provider": "openrouter",
+        "label": "OpenRouter",
+        "base_url": "https://openrouter.ai/api/v1",
+        "pkce": True,
+    },
+}
+
+_FORBIDDEN = (
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "an inline <script>"),
+    (re.compile(r"\son[a-z]+\s*=", re.I), "an inline event handler (on...=)"),
+    (re.compile(r"\sstyle\s*=", re.I), "an inline style attribute"),
+    (re.compile(r"<style[\s>]", re.I), "an inline <style> element"),
+    (re.compile(r"javascript:", re.I), "a javascript: URL"),
+)
+
+
+class BuildError(ValueError):
+    """The app directory cannot be built as given."""
+
+
+@dataclass
+class AppSpec:
+    root: Path
+    name: str
+    app_id: str
+    module: str
+    python: list[str]
+    static: str
+    providers: list[str]
+
+    @classmethod
+    def load(cls, root: Path) -> AppSpec:
+        path = root / "byom-app.toml"
+        if not path.is_file():
+            raise BuildError(f"{root} has no byom-app.toml")
+        data = tomllib.loads(path.read_text("utf-8"))
+        try:
+            spec = cls(
+                root=root,
+                name=str(data["name"]),
+                app_id=str(data["app_id"]),
+                module=str(data["module"]),
+                python=[str(p) for p in data.get("python", [])],
+                static=str(data.get("static", "static")),
+                providers=[str(p) for p in data.get("providers", ["openrouter"])],
+            )
+        except KeyError as exc:
+            raise BuildError(f"byom-app.toml needs {exc.args[0]!r}") from None
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", spec.app_id):
+            raise BuildError("app_id must be lowercase letters, digits, '.', '_' or '-'")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", spec.module):
+            raise BuildError("module must be a Python module name")
+        for provider in spec.providers:
+            if provider not in PROVIDER_OPTIONS:
+                raise BuildError(
+                    f"unknown provider {provider!r}; known: {sorted(PROVIDER_OPTIONS)}"
+                )
+        if not (root / spec.static / "index.html").is_file():
+            raise BuildError(f"{spec.static}/index.html is missing")
+        return spec
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: dict[str, str] = field(default_factory=dict)  # site path -> sha256
+
+    @property
+    def digest(self) -> str:
+        """One hash over every file's path and content (equal builds, equal digests)."""
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode() + b"\0" + self.files[name].encode() + b"\n")
+        return h.hexdigest()
+
+
+def _sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def _walk(base: Path, rel: str) -> Iterable[tuple[str, Path]]:
+    path = base / rel
+    if path.is_file():
+        yield rel.replace("\\", "/"), path
+        return
+    if not path.is_dir():
+        raise BuildError(f"{path} does not exist")
+    for child in sorted(path.rglob("*")):
+        if not child.is_file() or "__pycache__" in child.parts or child.suffix in (".pyc", ".pyo"):
+            continue
+        if any(part.startswith(".") for part in child.relative_to(base).parts):
+            continue
+        yield child.relative_to(base).as_posix(), child
+
+
+def python_zip(spec: AppSpec) -> bytes:
+    """The byom core and the app's Python as one deterministic zip."""
+    entries: dict[str, bytes] = {}
+    for part in BROWSER_PARTS:
+        for rel, path in _walk(BYOM_ROOT, part):
+            entries["byom/" + rel] = path.read_bytes()
+    for part in spec.python:
+        for rel, path in _walk(spec.root, part):
+            entries[rel] = path.read_bytes()
+    # Folders that are packages need their parents' __init__ too (namespace packages also work).
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, entries[name], compresslevel=9)
+    return buffer.getvalue()
+
+
+def check_html(html: str, where: str) -> None:
+    for pattern, what in _FORBIDDEN:
+        match = pattern.search(html)
+        if match:
+            raise BuildError(f"{where} contains {what}: {match.group(0)[:60]!r}")
+    if MARKER not in html:
+        raise BuildError(f"{where} has no {MARKER} marker in its <head>")
+
+
+def _with_integrity(html: str, site: dict[str, bytes]) -> str:
+    """Add ``integrity`` to the app's own local ``<script src>`` and stylesheet links."""
+
+    def add(match: re.Match[str]) -> str:
+        tag, url = match.group(0), match.group(2)
+        if "integrity=" in tag or "://" in url or url.startswith("//"):
+            return tag
+        data = site.get(url.lstrip("./"))
+        if data is None:
+            raise BuildError(f"index.html refers to {url!r}, which the site does not contain")
+        return tag[:-1].rstrip("/").rstrip() + f' integrity="{_sri(data)}">'
+
+    html = re.sub(r'<script\b[^>]*\bsrc=(["\'])([^"\']+)\1[^>]*>', add, html)
+    return re.sub(
+        r'<link\b[^>]*\brel=["\']stylesheet["\'][^>]*\bhref=(["\'])([^"\']+)\1[^>]*>', add, html
+    )
+
+
+def build_site(
+    app_dir: Path | str,
+    out: Path | str,
+    *,
+    demo_sim: str | None = None,
+    quiet: bool = True,
+) -> BuildResult:
+    """Build ``app_dir`` into ``out`` (replaced). ``demo_sim`` is the simulator's base URL
+    (``http://127.0.0.1:PORT``) for demo builds: it is offered in the wizard, clearly labelled,
+    and its origin is added to ``connect-src`` — in demo builds only."""
+    from byom import __version__
+    from byom.providers.base import origin_of
+
+    spec = AppSpec.load(Path(app_dir).resolve())
+    out = Path(out).resolve()
+    pyodide_dir = pyodide_dist.ensure_pyodide(quiet=quiet)
+    _prepare_out(out, spec.root)
+
+    site: dict[str, bytes] = {}
+    static_root = spec.root / spec.static
+    for rel, path in _walk(static_root, "."):
+        rel = rel.removeprefix("./")
+        site[rel] = path.read_bytes()
+    for name in KIT_FILES:
+        site["byom/" + name] = (ASSETS / name).read_bytes()
+    pyodide_base = f"pyodide/{pyodide_dist.VERSION}/"
+    for name in sorted(pyodide_dist.FILE_SHA256):
+        site[pyodide_base + name] = (pyodide_dir / name).read_bytes()
+    zipped = python_zip(spec)
+    zip_name = f"byom/py/site-{hashlib.sha256(zipped).hexdigest()[:20]}.zip"
+    site[zip_name] = zipped
+
+    options = [dict(PROVIDER_OPTIONS[p]) for p in spec.providers]
+    if demo_sim is not None:
+        sim_base = demo_sim.rstrip("/")
+        origin_of(sim_base)  # validates
+        options.insert(
+            0,
+            {
+                "id": "sim",
+                "provider": "openrouter",
+                "label": "Simulator",
+                "base_url": sim_base + "/api/v1",
+                "pkce": True,
+                "simulator": True,
+            },
+        )
+    origins = [origin_of(o["base_url"]) for o in options]
+    config = {
+        "app_id": spec.app_id,
+        "name": spec.name,
+        "providers": options,
+        "demo": demo_sim is not None,
+        "byom_version": __version__,
+        "pyodide_version": pyodide_dist.VERSION,
+    }
+    site["byom/config.json"] = (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
+
+    html = site["index.html"].decode("utf-8")
+    check_html(html, "index.html")
+    html = _with_integrity(html, site)
+    head = "\n".join(
+        [
+            f'<meta http-equiv="Content-Security-Policy" content="{csp(origins, header=False)}">',
+            '<meta name="referrer" content="no-referrer">',
+            f'<link rel="stylesheet" href="byom/kit.css" integrity="{_sri(site["byom/kit.css"])}">',
+            f'<script src="byom/i18n.js" defer integrity="{_sri(site["byom/i18n.js"])}"></script>',
+            f'<script src="byom/kit.js" defer data-config="byom/config.json" '
+            f'integrity="{_sri(site["byom/kit.js"])}"></script>',
+            f'<script src="{pyodide_base}pyodide.js" defer '
+            f'integrity="{_sri(site[pyodide_base + "pyodide.js"])}"></script>',
+            f'<script src="byom/boot.js" defer data-pyodide="{pyodide_base}" '
+            f'data-zip="{zip_name}" data-zip-integrity="{_sri(zipped)}" '
+            f'data-config="byom/config.json" data-module="{spec.module}" '
+            f'integrity="{_sri(site["byom/boot.js"])}"></script>',
+        ]
+    )
+    site["index.html"] = html.replace(MARKER, head, 1).encode("utf-8")
+    site["_headers"] = format_headers(site_rules(origins)).encode()
+
+    result = BuildResult(out)
+    for rel in sorted(site):
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(site[rel])
+        result.files[rel] = hashlib.sha256(site[rel]).hexdigest()
+    return result
+
+
+def _prepare_out(out: Path, app_root: Path) -> None:
+    """Empty ``out`` — only if it is new, empty, or an earlier byom build (never anything else)."""
+    if out == app_root or (app_root in out.parents and out.name == "static"):
+        raise BuildError("the output folder must not be the app folder")
+    if out.exists():
+        if not out.is_dir():
+            raise BuildError(f"{out} exists and is not a folder")
+        if any(out.iterdir()) and not (out / "_headers").is_file():
+            raise BuildError(f"{out} is not empty and is not a byom build; refusing to replace it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def site_key(app_dir: Path | str, demo_sim: str | None) -> str:
+    """A hash of every build input, for caching demo builds."""
+    spec = AppSpec.load(Path(app_dir).resolve())
+    h = hashlib.sha256()
+    h.update(f"{pyodide_dist.TARBALL_SHA256}|{demo_sim}|".encode())
+    sources: list[tuple[str, Path]] = []
+    sources += [("app/" + r, p) for r, p in _walk(spec.root, ".")]
+    sources += [("assets/" + r, p) for r, p in _walk(ASSETS, ".")]
+    for part in BROWSER_PARTS:
+        sources += [("byom/" + r, p) for r, p in _walk(BYOM_ROOT, part)]
+    for rel, path in sorted(sources):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:24]

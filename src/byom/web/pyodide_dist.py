@@ -1,0 +1,126 @@
+"""Self-hosted Pyodide: fetched once through npm into a cache, verified against pinned hashes.
+
+A BYOM page must not load code from a CDN at run time (the key lives in that page), so the build
+copies Pyodide into the site. The files come from the npm ``pyodide`` package, fetched with the
+ordinary ``npm pack`` client into ``~/.cache/byom/pyodide-<version>/`` (``$BYOM_CACHE_DIR``
+overrides the root) and checked twice: the tarball against :data:`TARBALL_SHA256`, every file the
+site ships against :data:`FILE_SHA256`. A mismatch stops the build; nothing is trusted on first
+use. Pyodide is never committed to the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+VERSION = "314.0.7"
+#: SHA-256 of ``pyodide-314.0.7.tgz`` as published on the npm registry.
+TARBALL_SHA256 = "66b7949e5a0cba2250b586d7e368bf12fb482800748d182c4618254b685ffaa0"
+#: The files a site needs (the package also carries consoles, typings and source maps we skip).
+FILE_SHA256: dict[str, str] = {
+    "pyodide.js": "3141b814715a72e59b51b1b18b9ceae5bf19f7c852417e431bb0a34feadf825c",
+    "pyodide.asm.mjs": "f7cdc8ece80678ceb712f8e65ebe6d3a83203a180c399865f49612a051693635",
+    "pyodide.asm.wasm": "cc36e3cab04fdfc9a63ff13eb52eae2b911bf46c025cc7b281f394bd3de1d5e6",
+    "python_stdlib.zip": "fa1957e5777068fc4f7437f96d860ae2fbe9c19732ba06c84e004ec16dd7dd7a",
+    "pyodide-lock.json": "5dc2fc119108bc148c7457dc86e7675b5c87e1cafd420b9c34c1eaef7b36c010",
+}
+
+
+class PyodideUnavailable(RuntimeError):
+    """Pyodide could not be fetched or did not match the pinned hashes."""
+
+
+def cache_root() -> Path:
+    """``$BYOM_CACHE_DIR``, else ``$XDG_CACHE_HOME/byom``, else ``~/.cache/byom``."""
+    env = os.environ.get("BYOM_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "byom"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verified(directory: Path) -> bool:
+    for name, expected in FILE_SHA256.items():
+        path = directory / name
+        if not path.is_file() or _sha256(path) != expected:
+            return False
+    return True
+
+
+def _npm_pack(into: Path) -> Path:
+    """Run ``npm pack pyodide@VERSION`` into ``into``; return the tarball path."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PyodideUnavailable(
+            "npm is needed once to fetch Pyodide (the npm package 'pyodide'); install Node.js, "
+            "or point BYOM_PYODIDE_TARBALL at pyodide-" + VERSION + ".tgz"
+        )
+    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [npm, "pack", f"pyodide@{VERSION}", "--pack-destination", str(into), "--silent"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    tarball = into / f"pyodide-{VERSION}.tgz"
+    if result.returncode != 0 or not tarball.is_file():
+        raise PyodideUnavailable(
+            "npm pack pyodide@" + VERSION + " failed: " + (result.stderr.strip()[-400:] or "?")
+        )
+    return tarball
+
+
+def ensure_pyodide(*, quiet: bool = True) -> Path:
+    """Return the cache directory holding the verified Pyodide files, fetching them if needed.
+
+    ``$BYOM_PYODIDE_TARBALL`` may name a local copy of the npm tarball (offline builds); it is
+    verified like a download.
+    """
+    target = cache_root() / f"pyodide-{VERSION}"
+    if _verified(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="byom-pyodide-", dir=target.parent) as tmp:
+        work = Path(tmp)
+        local = os.environ.get("BYOM_PYODIDE_TARBALL")
+        if not quiet:
+            print(f"byom: fetching Pyodide {VERSION} (npm package 'pyodide', once) …")
+        tarball = Path(local) if local else _npm_pack(work)
+        actual = _sha256(tarball)
+        if actual != TARBALL_SHA256:
+            raise PyodideUnavailable(
+                f"pyodide-{VERSION}.tgz has SHA-256 {actual}, expected {TARBALL_SHA256}; refusing"
+            )
+        staging = work / "files"
+        staging.mkdir()
+        with tarfile.open(tarball, "r:gz") as archive:
+            for name in FILE_SHA256:
+                member = archive.getmember("package/" + name)
+                if not member.isfile():
+                    raise PyodideUnavailable(f"{name} is not a regular file in the tarball")
+                source = archive.extractfile(member)
+                assert source is not None
+                with source, (staging / name).open("wb") as out:
+                    shutil.copyfileobj(source, out)
+        if not _verified(staging):
+            raise PyodideUnavailable("the Pyodide files do not match the pinned hashes; refusing")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    return target
+
+
+__all__ = ["FILE_SHA256", "TARBALL_SHA256", "VERSION", "PyodideUnavailable", "ensure_pyodide"]
