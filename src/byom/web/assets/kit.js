@@ -200,7 +200,7 @@
           h("small", { text: t("wizard.pkce_note") })) : null;
         const simKey = option.simulator ? h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "wizard-sim-key",
           text: t("wizard.sim_use_key"), onclick: function () { input.value = "sk-or-v1-simulated-demo-key"; } }) : null;
-        body.appendChild(radios);
+        if (radios) body.appendChild(radios);
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
           pkce,
           h("label", { for: "byom-key", class: "byom-label", text: pkce ? t("wizard.or_paste") : t("wizard.key_label") }),

@@ -1,0 +1,229 @@
+"""R7.1 in a real browser: ``byom audit`` on small static sites and on the reference app.
+
+``tests/fixtures/audit/good`` is a minimal BYOM app in plain HTML/JS (no Pyodide, so it is fast)
+that follows every invariant; each folder in ``variants/`` replaces one or two of its files to
+break exactly one thing. Every site is audited once (two at a time, one shared Chromium) and the
+tests read the reports:
+
+- the good app passes all ten checks, auto-detected and driven through ``byom-audit.toml``;
+- each broken variant fails exactly the check it should, with evidence of the right kind, and
+  every other check still passes;
+- a site with no key input reports "could not check" (never "pass") and exit code 2;
+- the reference app (``examples/reader``, production build) passes every check in under 60 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+from byom.audit import (  # noqa: E402
+    AuditBrowser,
+    AuditOptions,
+    AuditReport,
+    load_config,
+    render_html,
+    run_audit,
+    run_audits,
+)
+from byom.audit.model import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_PASSED, FAIL, PASS  # noqa: E402
+from byom.cli import main  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():  # `make test` installs it; a missing browser is a setup error
+    raise RuntimeError("Chromium is not installed at /usr/bin/chromium: run `make browser`")
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audit"
+ROOT = Path(__file__).resolve().parents[1]
+READER = ROOT / "examples" / "reader"
+MAX_SECONDS = 60.0
+
+#: variant folder → (the check it must fail, the evidence kind that shows it)
+VARIANTS: dict[str, tuple[str, str]] = {
+    "persisted-key": ("key-persistence", "storage"),
+    "analytics-egress": ("egress", "request"),
+    "unsafe-inline-csp": ("csp", "header"),
+    "console-key": ("logging", "console"),
+    "no-inflight-budget": ("budget", "request"),
+    "no-limit-link": ("wizard", "screenshot"),
+    "hidden-onboarding": ("wizard", "text"),
+    "clear-key-on-403": ("key-rejected", "screenshot"),
+}
+NEEDS_KEY = (
+    "key-persistence",
+    "egress",
+    "logging",
+    "budget",
+    "wizard",
+    "leave-guard",
+    "key-rejected",
+)
+
+
+def site(tmp: Path, variant: str | None) -> Path:
+    """The good app, with the variant's files laid over it."""
+    out = tmp / (variant or "good")
+    shutil.copytree(FIXTURES / "good", out)
+    if variant is not None:
+        for path in (FIXTURES / "variants" / variant).iterdir():
+            shutil.copy(path, out / path.name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def audit_browser() -> Iterator[AuditBrowser]:
+    with AuditBrowser(CHROMIUM) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def reports(
+    audit_browser: AuditBrowser, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[AuditReport, float]]:
+    """Every fixture site audited once; name → (report, seconds)."""
+    tmp = tmp_path_factory.mktemp("audit-sites")
+    jobs: dict[str, AuditOptions] = {
+        "good": AuditOptions(str(site(tmp, None)), screenshot_dir=tmp / "shots-good"),
+        "configured": AuditOptions(
+            str(site(tmp / "cfg", None)),
+            config=load_config(FIXTURES / "configured.byom-audit.toml"),
+            screenshot_dir=tmp / "shots-configured",
+        ),
+    }
+    for variant in (*VARIANTS, "no-key-input"):
+        jobs[variant] = AuditOptions(
+            str(site(tmp, variant)), screenshot_dir=tmp / f"shots-{variant}"
+        )
+    started = time.monotonic()
+    done = run_audits(list(jobs.values()), browser=audit_browser, concurrency=2)
+    print(f"\n{len(jobs)} fixture audits in {time.monotonic() - started:.1f} s (two at a time)")
+    out = {}
+    for name, report in zip(jobs, done, strict=True):
+        print(f"  {name}: {report.verdict} in {report.duration_s:.1f} s")
+        out[name] = (report, report.duration_s)
+    return out
+
+
+def _statuses(report: AuditReport) -> dict[str, str]:
+    return {c.spec.id: c.status for c in report.checks}
+
+
+def _explain(report: AuditReport) -> str:
+    return "\n".join(f"{c.spec.id}: {c.status} — {c.summary}" for c in report.checks) + (
+        f"\nerror: {report.error}" if report.error else ""
+    )
+
+
+@pytest.mark.parametrize("name", ["good", "configured"])
+def test_r7_1_good_app_passes_every_check(
+    reports: dict[str, tuple[AuditReport, float]], name: str
+) -> None:
+    report, seconds = reports[name]
+    assert report.error is None, report.error
+    assert set(_statuses(report).values()) == {PASS}, _explain(report)
+    assert report.exit_code == EXIT_PASSED
+    assert seconds < MAX_SECONDS
+    # evidence is there even when everything passes
+    wizard = report.check("wizard")
+    shots = [e.path for e in wizard.evidence if e.kind == "screenshot"]
+    assert shots and all(p is not None and Path(p).is_file() for p in shots)
+    budget = report.check("budget")
+    assert sum(1 for e in budget.evidence if e.kind == "request") == 1  # the stub got one of two
+
+
+@pytest.mark.parametrize(("variant", "expected"), list(VARIANTS.items()), ids=list(VARIANTS))
+def test_r7_1_broken_variant_fails_exactly_its_check(
+    reports: dict[str, tuple[AuditReport, float]], variant: str, expected: tuple[str, str]
+) -> None:
+    check_id, evidence_kind = expected
+    report, _ = reports[variant]
+    statuses = _statuses(report)
+    assert statuses[check_id] == FAIL, _explain(report)
+    others = {cid: s for cid, s in statuses.items() if cid != check_id}
+    assert set(others.values()) == {PASS}, _explain(report)
+    assert report.exit_code == EXIT_FAILED
+    failing = report.check(check_id)
+    kinds = {e.kind for e in failing.evidence}
+    assert evidence_kind in kinds, [e.to_dict() for e in failing.evidence]
+
+
+def test_r7_1_variant_evidence_names_the_leak(
+    reports: dict[str, tuple[AuditReport, float]],
+) -> None:
+    stored = reports["persisted-key"][0].check("key-persistence")
+    assert any("localStorage" in e.summary and "notebook.key" in e.summary for e in stored.evidence)
+    egress = reports["analytics-egress"][0].check("egress")
+    assert any("https://stats.example.net" in e.summary for e in egress.evidence)
+    csp = reports["unsafe-inline-csp"][0].check("csp")
+    assert "'unsafe-inline'" in csp.summary
+    logged = reports["console-key"][0].check("logging")
+    console = [e.summary for e in logged.evidence if e.kind == "console"]
+    assert console and all("‹canary key›" in s and "sk-or-v1-" not in s for s in console)
+    budget = reports["no-inflight-budget"][0].check("budget")
+    assert sum(1 for e in budget.evidence if e.kind == "request") == 2
+    assert "spend limit" in reports["no-limit-link"][0].check("wizard").summary
+    hidden = reports["hidden-onboarding"][0].check("wizard")
+    assert any("present but not visible" in e.summary for e in hidden.evidence)
+    rejected = reports["clear-key-on-403"][0].check("key-rejected")
+    assert "403" in rejected.summary
+
+
+def test_r7_1_no_key_input_is_could_not_check_never_pass(
+    reports: dict[str, tuple[AuditReport, float]],
+) -> None:
+    report, _ = reports["no-key-input"]
+    statuses = _statuses(report)
+    for check_id in NEEDS_KEY:
+        assert statuses[check_id] == "could-not-check", _explain(report)
+        assert "could not check" in report.check(check_id).summary
+    assert statuses["csp"] == PASS and statuses["integration-doc"] == PASS
+    assert report.exit_code == EXIT_INCOMPLETE
+    assert "COULD NOT CHECK" in render_html(report)
+
+
+def test_r7_1_cli_writes_reports_and_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = site(tmp_path, "no-key-input")
+    html = tmp_path / "report.html"
+    code = main(["audit", str(target), "--json", "--html", str(html), "--timeout", "60"])
+    out = capsys.readouterr().out
+    assert code == EXIT_INCOMPLETE
+    assert '"exit_code": 2' in out and '"verdict": "incomplete"' in out
+    page = html.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page and "could not check" in page
+
+
+def test_r7_1_audit_that_cannot_run_exits_2(audit_browser: AuditBrowser, tmp_path: Path) -> None:
+    missing = run_audit(str(tmp_path / "nowhere"), browser=audit_browser)
+    assert missing.error is not None and missing.exit_code == EXIT_INCOMPLETE
+    assert all(c.status == "could-not-check" for c in missing.checks)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    not_found = run_audit(str(empty), browser=audit_browser)
+    assert not_found.error is not None and "404" in not_found.error
+    assert not_found.exit_code == EXIT_INCOMPLETE
+
+
+# ---------------------------------------------------------------------------- the reference app
+
+
+def test_r7_1_reference_app_passes_every_check(audit_browser: AuditBrowser, tmp_path: Path) -> None:
+    """The production build of examples/reader (OpenRouter only, no simulator option)."""
+    from byom.web.build import build_site
+
+    dist = tmp_path / "dist"
+    build_site(READER, dist)
+    config = load_config(READER / "byom-audit.toml")
+    report = run_audit(str(dist), config=config, browser=audit_browser)
+    print(f"\nreference app audited in {report.duration_s:.1f} s: {report.timings}")
+    assert report.error is None, report.error
+    assert set(_statuses(report).values()) == {PASS}, _explain(report)
+    assert report.exit_code == EXIT_PASSED
+    assert report.duration_s < MAX_SECONDS
