@@ -8,6 +8,7 @@ decisions stay in the core; this module only moves bytes and keys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -98,6 +100,7 @@ class App:
         vault: Vault | None = None,
         transport_factory: Callable[[str], Any] | None = None,
         async_transport_factory: Callable[[str], Any] | None = None,
+        admission: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
         self.name = name
         self.app_id = app_id or app_id_for(name)
@@ -120,6 +123,9 @@ class App:
         owner = f"pid:{os.getpid()}"
         self._transport_factory = transport_factory
         self._async_transport_factory = async_transport_factory
+        # Held around check-and-reserve in achat/astream, on top of the store's own atomic()
+        # (the browser passes a Web Lock shared by all tabs, which cannot be taken synchronously).
+        self._admission = admission or contextlib.nullcontext
         self._clock = clock
         self.ledger = Ledger(store, self.app_id, owner=owner, clock=clock)
         self.events = EventBus()
@@ -330,7 +336,23 @@ class App:
         request = connection.adapter.models_request(connection.key)
         if request is None:
             return self.catalog
-        response = self._transport(connection).send(request)
+        return self._cache_models(connection, self._send(connection, request))
+
+    async def arefresh_models(self) -> Catalog:
+        """:meth:`refresh_models` for asyncio (and the browser)."""
+        from byom.transport import SendFailed
+
+        connection = self._require()
+        request = connection.adapter.models_request(connection.key)
+        if request is None:
+            return self.catalog
+        try:
+            response = await self._atransport(connection).send(request)
+        except SendFailed as failure:
+            raise failure.error from None
+        return self._cache_models(connection, response)
+
+    def _cache_models(self, connection: Connection, response: Any) -> Catalog:
         if response.status != 200:
             raise connection.adapter.error_for(response.status, response.headers, response.body)
         connection.adapter.parse_models(response.body)  # validate before caching
@@ -488,6 +510,10 @@ class App:
         """True while paid work is in flight (R4.5): the single source for every guard."""
         return bool(self._in_flight)
 
+    def in_flight_count(self) -> int:
+        """How many paid calls are in flight (same source as :meth:`in_flight`)."""
+        return len(self._in_flight)
+
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         """Receive Pending / Landed / Refused / Failed events; returns an unsubscribe function."""
         return self.events.subscribe(listener)
@@ -586,7 +612,8 @@ class App:
         """``chat`` for asyncio. Cancelling the task cancels the request."""
         from byom.transport import SendFailed
 
-        call, connection = self._begin(feature, messages, max_tokens, False, params)
+        async with self._admission():
+            call, connection = self._begin(feature, messages, max_tokens, False, params)
         try:
             response = await self._atransport(connection).send(call.request)
         except SendFailed as failure:
@@ -610,7 +637,8 @@ class App:
         """``stream`` for asyncio."""
         from byom.transport import SendFailed
 
-        call, connection = self._begin(feature, messages, max_tokens, True, params)
+        async with self._admission():
+            call, connection = self._begin(feature, messages, max_tokens, True, params)
         try:
             async with self._atransport(connection).stream(call.request) as response:
                 if response.status < 200 or response.status >= 300:
@@ -644,7 +672,23 @@ class App:
         request = connection.adapter.key_info_request(connection.key)
         if request is None:
             return KeyInfo()
-        response = self._transport(connection).send(request)
+        return self._key_info(connection, self._send(connection, request))
+
+    async def avalidate_key(self) -> KeyInfo:
+        """:meth:`validate_key` for asyncio (and the browser)."""
+        connection = self._require()
+        request = connection.adapter.key_info_request(connection.key)
+        if request is None:
+            return KeyInfo()
+        from byom.transport import SendFailed
+
+        try:
+            response = await self._atransport(connection).send(request)
+        except SendFailed as failure:
+            raise failure.error from None
+        return self._key_info(connection, response)
+
+    def _key_info(self, connection: Connection, response: Any) -> KeyInfo:
         try:
             return connection.adapter.parse_key_info(
                 response.status, response.headers, response.body
@@ -671,7 +715,7 @@ class App:
                 )
                 if request is None:
                     continue
-                response = self._transport(connection).send(request)
+                response = self._send(connection, request)
                 try:
                     info = connection.adapter.parse_generation(response.status, response.body)
                 except ByomError as error:
@@ -782,7 +826,17 @@ class App:
             from byom.core.errors import EgressBlocked
 
             raise EgressBlocked()
-        return self._transport(connection).send(request)
+        return self._send(connection, request)
+
+    def _send(self, connection: Connection, request: HttpRequest) -> Any:
+        """Send a request that is not a paid call (key check, model list, reconciliation):
+        transport failures surface as byom errors."""
+        from byom.transport import SendFailed
+
+        try:
+            return self._transport(connection).send(request)
+        except SendFailed as failure:
+            raise failure.error from None
 
     def _close_transports(self) -> None:
         with self._lock:

@@ -13,9 +13,9 @@ to show. Never the key: JavaScript hands the key in once and never gets it back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from byom.core.events import Event, Failed, Landed, Pending, Refused
 from byom.core.ledger import Allowance
 from byom.core.money import format_usd, parse_amount
 from byom.core.secret import Secret
+from byom.core.usage import Done
 from byom.providers import make_adapter
 from byom.providers.base import origin_of
 from byom.transport import SendFailed
@@ -126,6 +127,8 @@ class Shell:
             app_id=web.app_id,
             transport_factory=self._transport_for,
             async_transport_factory=self._transport_for,
+            # check-and-reserve under the cross-tab Web Lock, on a fresh view of storage
+            admission=store.exclusive,
         )
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._session_cost = Decimal(0)
@@ -139,15 +142,12 @@ class Shell:
             transport = self._transports[origin] = FetchTransport(origin)
         return transport
 
-    def _connection(self) -> Any:
-        return self.app._require()
-
     def _option_for_connection(self) -> dict[str, Any] | None:
-        connection = self.app._connection
-        if connection is None:
+        if not self.app.connected:
             return None
+        origin = self.app.adapter.origin
         for option in self.providers.values():
-            if origin_of(option["base_url"]) == connection.adapter.origin:
+            if origin_of(option["base_url"]) == origin:
                 return option
         return None
 
@@ -183,7 +183,7 @@ class Shell:
             )
         elif isinstance(event, Refused):
             data.update(error=_error(event.error))
-        data["in_flight"] = len(self.app._in_flight)
+        data["in_flight"] = self.app.in_flight_count()
         data["session_cost"] = _money(self._session_cost)
         try:
             self._emit(json.dumps(data))
@@ -256,7 +256,7 @@ class Shell:
                 "allowances": allowances,
                 "unreconciled": unreconciled,
                 "session_cost": _money(self._session_cost),
-                "in_flight": len(app._in_flight),
+                "in_flight": app.in_flight_count(),
             }
         )
 
@@ -287,30 +287,14 @@ class Shell:
             info = await self._validate()
             await self._refresh_models()
         except ByomError as exc:
-            if isinstance(exc, KeyRejected) or not isinstance(exc, SendFailed):
-                self.app.forget_key()
+            self.app.forget_key()  # a key that could not be checked is not kept
             await self._persist()
             return json.dumps(_error(exc))
         await self._persist()
         return json.dumps({"ok": True, "key": info})
 
     async def _validate(self) -> dict[str, Any]:
-        connection = self._connection()
-        request = connection.adapter.key_info_request(connection.key)
-        if request is None:
-            return {}
-        transport = self._transport_for(connection.adapter.origin)
-        try:
-            response = await transport.send(request)
-        except SendFailed as failure:
-            raise failure.error from None
-        try:
-            info = connection.adapter.parse_key_info(
-                response.status, response.headers, response.body
-            )
-        except KeyRejected:
-            self.app._on_key_rejected(connection)
-            raise
+        info = await self.app.avalidate_key()  # a 401 clears the key, like every 401
         return {
             "label": info.label,
             "limit": _money(info.limit),
@@ -328,28 +312,10 @@ class Shell:
             return json.dumps(_error(exc))
 
     async def _refresh_models(self) -> None:
-        """Fetch the provider's model list and cache it with its date (R1.4). Best effort."""
-        connection = self._connection()
-        request = connection.adapter.models_request(connection.key)
-        if request is None:
-            return
-        try:
-            response = await self._transport_for(connection.adapter.origin).send(request)
-            if response.status != 200:
-                return
-            connection.adapter.parse_models(response.body)
-        except (ByomError, SendFailed):
-            return
-        self.store.set_setting(
-            self.app.app_id,
-            "catalog:" + connection.provider,
-            json.dumps(
-                {
-                    "fetched": datetime.now().astimezone().isoformat(timespec="seconds"),
-                    "body": response.body.decode("utf-8"),
-                }
-            ),
-        )
+        """Fetch the provider's model list and cache it with its date (R1.4). Best effort:
+        the bundled snapshot serves when the list cannot be had."""
+        with contextlib.suppress(ByomError):
+            await self.app.arefresh_models()
 
     @guarded
     def pkce_begin(self, option_id: str, callback_url: str) -> str:
@@ -389,9 +355,8 @@ class Shell:
     @guarded
     async def remember(self, remember: bool) -> str:
         """Apply the persistence choice (R2.2): local storage only when ``remember``."""
-        connection = self.app._connection
-        if connection is not None:
-            self.vault.remember(connection.adapter.origin, bool(remember))
+        if self.app.connected:
+            self.vault.remember(self.app.adapter.origin, bool(remember))
         return json.dumps({"ok": True, "key_where": self.app.key_location()})
 
     @guarded
@@ -498,50 +463,36 @@ class Shell:
             task.cancel()
 
     async def _run(self, feature: str, inputs_json: str, on_delta: Any) -> str:
+        """The App's own streamed call path; the shell only forwards deltas to the page."""
         app = self.app
         try:
             inputs = json.loads(inputs_json)
             if not isinstance(inputs, Mapping):
                 raise InvalidRequest()
             messages, max_tokens = self.web.messages(feature, inputs)
-            wanted = app.feature(feature)
-            connection = self._connection()
-            model = app.model_for(feature)
-            if model.category is not None and model.category != wanted.category:
-                raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
-            async with self.store.exclusive():
-                call = app.calls.begin(
-                    connection, wanted, model, messages, max_tokens=max_tokens, stream=True
-                )
         except ByomError as exc:
             return json.dumps(_error(exc))
         except (ValueError, TypeError):
             return json.dumps(_error(InvalidRequest()))
-        transport = self._transport_for(connection.adapter.origin)
         error: ByomError | None = None
         reply = None
         try:
-            async with transport.stream(call.request) as response:
-                if response.status < 200 or response.status >= 300:
-                    raise call.reject(response.status, response.headers, await response.read())
-                call.open_stream()
-                async for chunk in response.aiter_bytes():
-                    for delta in call.feed(chunk):
-                        if delta.text:
-                            on_delta(delta.text)
-            reply = call.finish_stream()
-        except SendFailed as failure:
-            error = call.fail(failure.error, sent=failure.sent)
+            async with contextlib.aclosing(
+                app.astream(feature, messages, max_tokens=max_tokens)
+            ) as items:
+                async for item in items:
+                    if isinstance(item, Done):
+                        reply = item.reply
+                    elif item.text:
+                        on_delta(item.text)
         except ByomError as exc:
             error = exc
         except asyncio.CancelledError:
-            call.abort(Cancelled())
             await self._persist()
             raise
-        except Exception:  # a UI callback failed: the call was sent, so it counts
-            error = call.abort(Cancelled())
+        except Exception:  # a UI callback failed: the stream was closed, the call counts
+            error = Cancelled()
         if isinstance(error, KeyRejected):
-            app._settled(connection, error)
             self.store.set_setting(app.app_id, "connection", None)
         await self._persist()
         if error is not None:
