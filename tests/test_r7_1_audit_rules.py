@@ -24,7 +24,6 @@ from byom.audit import (
 from byom.audit.canary import make_key, make_prompt, mask
 from byom.audit.csp import evaluate, parse_policy
 from byom.audit.model import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_PASSED, FAIL, PASS
-from byom.audit.site import headers_for_path, parse_headers_file
 from byom.cli import build_parser
 
 PROVIDERS = {"https://openrouter.ai"}
@@ -103,30 +102,6 @@ def test_r7_1_object_src_may_come_from_default_src_and_extra_origins_are_concess
 
 def test_r7_1_repeated_directive_is_ignored_as_browsers_do() -> None:
     assert parse_policy("script-src 'self'; script-src *")["script-src"] == ["'self'"]
-
-
-# ---------------------------------------------------------------------------- _headers
-
-
-def test_r7_1_headers_file_in_netlify_format() -> None:
-    rules = parse_headers_file(
-        "# comment\n/*\n  Content-Security-Policy: default-src 'self'\n  X-Frame-Options: DENY\n"
-        "/docs/:page\n  Cache-Control: no-store\n"
-        "https://example.com/admin/*\n  ! X-Frame-Options\n  Content-Security-Policy: sandbox\n"
-    )
-    assert headers_for_path(rules, "/index.html") == [
-        ("Content-Security-Policy", "default-src 'self'"),
-        ("X-Frame-Options", "DENY"),
-    ]
-    assert ("Cache-Control", "no-store") in headers_for_path(rules, "/docs/intro")
-    assert ("Cache-Control", "no-store") not in headers_for_path(rules, "/docs/a/b")
-    admin = headers_for_path(rules, "/admin/x")
-    assert ("X-Frame-Options", "DENY") not in admin
-    # two CSP headers are two policies, both sent
-    assert [v for n, v in admin if n == "Content-Security-Policy"] == [
-        "default-src 'self'",
-        "sandbox",
-    ]
 
 
 # ---------------------------------------------------------------------------- byom-audit.toml

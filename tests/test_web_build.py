@@ -31,7 +31,7 @@ from byom.web.browser.store import BrowserStore
 from byom.web.browser.transport import check_origin
 from byom.web.browser.vault import BrowserVault
 from byom.web.build import BuildError, build_site, check_html
-from byom.web.headers import csp, headers_for, parse_headers
+from byom.web.headers import Rule, csp, format_headers, headers_for, parse_headers, site_rules
 from byom.web.serve import Site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,16 +69,52 @@ def test_csp_meta_and_headers_file(built: Path) -> None:
     assert f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">' in html
     assert '<meta name="referrer" content="no-referrer">' in html
     rules = parse_headers((built / "_headers").read_text())
-    headers = headers_for(rules, "/index.html")
+    headers = dict(headers_for(rules, "/index.html"))
     assert headers["Content-Security-Policy"] == POLICY + "; frame-ancestors 'none'"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert "'unsafe-eval'" not in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
 
 
+def test_r7_1_headers_file_in_netlify_format() -> None:
+    rules = parse_headers(
+        "# comment\n/*\n  Content-Security-Policy: default-src 'self'\n  X-Frame-Options: DENY\n"
+        "/docs/:page\n  Cache-Control: no-store\n"
+        "https://example.com/admin/*\n  ! X-Frame-Options\n  Content-Security-Policy: sandbox\n"
+    )
+    assert headers_for(rules, "/index.html") == [
+        ("Content-Security-Policy", "default-src 'self'"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    assert ("Cache-Control", "no-store") in headers_for(rules, "/docs/intro")
+    assert ("Cache-Control", "no-store") not in headers_for(rules, "/docs/a/b")
+    admin = headers_for(rules, "/admin/x")
+    assert ("X-Frame-Options", "DENY") not in admin
+    # two CSP headers are two policies, both sent
+    assert [v for n, v in admin if n == "Content-Security-Policy"] == [
+        "default-src 'self'",
+        "sandbox",
+    ]
+
+
+def test_headers_file_round_trips_and_skips_malformed_lines() -> None:
+    rules = [*site_rules(["https://openrouter.ai"]), Rule("/x/*", (("A", "1"),), ("B",))]
+    assert parse_headers(format_headers(rules)) == rules
+    assert "  ! B\n  A: 1\n" in format_headers(rules)
+    skipped = parse_headers("  X-Early: 1\n/*\n  no colon\n  Bad Name: 2\n  : 3\n  Ok: 4\n")
+    assert skipped == [Rule("/*", (("Ok", "4"),))]
+    # a later rule's header is added to an earlier one's; dict() keeps the last value
+    assert headers_for(rules, "/pyodide/a.js")[-1] == (
+        "Cache-Control",
+        "public, max-age=31536000, immutable",
+    )
+    assert dict(headers_for(rules, "/pyodide/a.js"))["Cache-Control"].endswith("immutable")
+    assert dict(headers_for(rules, "/index.html"))["Cache-Control"] == "no-cache"
+
+
 def test_non_demo_build_connects_only_to_openrouter(tmp_path: Path) -> None:
     result = build_site(READER, tmp_path / "prod")
-    policy = headers_for(parse_headers((result.out / "_headers").read_text()), "/")
+    policy = dict(headers_for(parse_headers((result.out / "_headers").read_text()), "/"))
     assert "connect-src 'self' https://openrouter.ai;" in policy["Content-Security-Policy"]
     config = json.loads((result.out / "byom/config.json").read_text())
     assert [p["id"] for p in config["providers"]] == ["openrouter"] and not config["demo"]
@@ -184,6 +220,54 @@ def test_server_applies_headers_and_serves_nothing_else(built: Path) -> None:
             with pytest.raises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(site.url + path)
             assert caught.value.code == 404
+
+
+def test_server_serves_a_static_site_as_hosts_do(tmp_path: Path) -> None:
+    """What ``byom audit DIR`` needs of the server: every policy sent (``repeated="all"``), the
+    host's files hidden, clean URLs and the site's 404 page; ``byom demo`` keeps the last value."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.html").write_text("docs")
+    (tmp_path / "about.html").write_text("about")
+    (tmp_path / "404.html").write_text("missing")
+    (tmp_path / ".secret").write_text("no")
+    (tmp_path / "_redirects").write_text("/a /b\n")
+    (tmp_path / "_headers").write_text(
+        "/*\n  Content-Security-Policy: default-src 'self'\n  X-Frame-Options: DENY\n"
+        "/docs/*\n  ! X-Frame-Options\n  Content-Security-Policy: sandbox\n"
+    )
+
+    def get(site: Site, path: str, **headers: str) -> tuple[int, Any, bytes]:
+        request = urllib.request.Request(site.url + path.lstrip("/"), headers=headers)
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    with Site(tmp_path, repeated="all") as site:
+        assert site.base_url + "/" == site.url and site.root == tmp_path.resolve()
+        status, headers, body = get(site, "/docs/")
+        assert (status, body) == (200, b"docs")
+        assert headers.get_all("Content-Security-Policy") == ["default-src 'self'", "sandbox"]
+        assert headers["X-Frame-Options"] is None
+        assert get(site, "/docs")[2] == b"docs" and get(site, "/about")[2] == b"about"
+        for path in ("/_headers", "/_redirects", "/.secret", "/nope", "/../x", "/a%00b"):
+            status, headers, body = get(site, path)
+            assert (status, body) == (404, b"missing"), path
+            assert headers["Content-Type"] == "text/html; charset=utf-8"
+            assert headers["X-Frame-Options"] == "DENY"
+        etag = get(site, "/about.html")[1]["ETag"]
+        assert get(site, "/about.html", **{"If-None-Match": etag})[0] == 304
+        assert site.server.served == {"/docs/index.html": 2, "/about.html": 2}
+    with Site(tmp_path) as site:
+        status, headers, body = get(site, "/docs/index.html")
+        assert headers.get_all("Content-Security-Policy") == ["sandbox"]
+    (tmp_path / "404.html").unlink()
+    with Site(tmp_path) as site:
+        status, headers, body = get(site, "/nope")
+        assert (status, body) == (404, b"404 Not Found\n")
+        assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    Site(tmp_path).stop()  # never started: closes without waiting
 
 
 def test_csp_helper_keeps_origins_unique() -> None:

@@ -47,8 +47,8 @@ from byom.audit.csp import split_header
 from byom.audit.driver import Driver
 from byom.audit.model import FAIL, PASS, UNCHECKED, AuditReport, CheckResult
 from byom.audit.network import KNOWN_PROVIDERS, Network, Recorded, normalise_origin, origin_of
-from byom.audit.site import StaticSite
 from byom.audit.words import WIZARD_TOPICS, topic_patterns
+from byom.web.serve import Site
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
@@ -282,7 +282,7 @@ class _Audit:
         self.config = AuditConfig()
         self.key: Canary = make_key()
         self.prompt: Canary = make_prompt()
-        self.site: StaticSite | None = None
+        self.site: Site | None = None
         self.sim: Simulator | None = None
         self.context: BrowserContext | None = None
         self.page: Page | None = None
@@ -424,8 +424,8 @@ class _Audit:
                 raise AuditCannotRun(f"{target} is neither a URL nor a directory")
             if config is None and config_path is None:
                 config_path = find_config(root.resolve())
-            self.site = StaticSite(root)
-            self.url = self.site.start()
+            self.site = Site(root, repeated="all")
+            self.url = self.site.start().base_url
         if config is None and config_path is not None:
             config = load_config(config_path)
         if config is None and "://" in target:

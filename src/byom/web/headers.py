@@ -9,13 +9,27 @@ network connections only to the site itself and the allowed provider origins; no
 module, standard library and our Python sources from the site with ``fetch``. That means script
 on the page can send data to the site's own host; BYOM-INTEGRATION.md says so.
 
-``_headers`` is the plain format static hosts read (Netlify, Cloudflare Pages): a path pattern on
-its own line, then indented ``Name: value`` lines. ``byom demo`` applies the same file as real HTTP
-headers, so what is tested is what gets deployed.
+``_headers`` is the plain format static hosts read (Netlify, Cloudflare Pages)::
+
+    # a comment
+    /*
+      Content-Security-Policy: default-src 'self'
+      X-Frame-Options: DENY
+    /admin/*
+      ! X-Frame-Options
+
+A path line starts at column 0 (``*`` matches anything, ``:name`` one path segment; a full URL's
+host is ignored); header lines are indented ``Name: value``; ``! Name`` removes a header set by an
+earlier rule. Every matching rule applies, in file order. :func:`format_headers` writes the file
+``byom web build`` ships; :func:`parse_headers` and :func:`headers_for` read any site's, for the
+static server (:mod:`byom.web.serve`) behind ``byom demo`` and ``byom audit DIR`` — so what is
+tested is what gets deployed.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +42,9 @@ BASE_DIRECTIVES: tuple[tuple[str, str], ...] = (
     ("base-uri", "'none'"),
     ("form-action", "'none'"),
 )
+
+#: A header name (an RFC 9110 token).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def csp(connect_origins: Iterable[str], *, header: bool) -> str:
@@ -43,15 +60,33 @@ def csp(connect_origins: Iterable[str], *, header: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Headers for paths matching ``pattern`` (``/*`` splat at the end, else an exact path)."""
+    """One block of a ``_headers`` file: the headers set, and removed (``! Name``), on ``pattern``.
+
+    A pattern is a path; ``*`` matches anything (slashes included), ``:name`` one path segment, a
+    trailing ``/`` is optional, and a full URL's scheme and host are ignored.
+    """
 
     pattern: str
     headers: tuple[tuple[str, str], ...]
+    remove: tuple[str, ...] = ()
 
     def matches(self, path: str) -> bool:
-        if self.pattern.endswith("*"):
-            return path.startswith(self.pattern[:-1])
-        return path == self.pattern
+        return _regex(self.pattern).match(path) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern[str]:
+    if "://" in pattern:
+        pattern = "/" + pattern.split("://", 1)[1].partition("/")[2]
+    out = []
+    for piece in re.split(r"(\*|:[A-Za-z_][A-Za-z0-9_]*)", pattern):
+        if piece == "*":
+            out.append(".*")
+        elif piece.startswith(":") and len(piece) > 1:
+            out.append("[^/]+")
+        else:
+            out.append(re.escape(piece))
+    return re.compile("".join(out) + r"/?\Z")
 
 
 def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
@@ -75,40 +110,62 @@ def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
 
 
 def format_headers(rules: Iterable[Rule]) -> str:
+    """The ``_headers`` text for ``rules`` (:func:`parse_headers` reads it back unchanged)."""
     lines: list[str] = []
     for rule in rules:
         lines.append(rule.pattern)
+        lines.extend(f"  ! {name}" for name in rule.remove)
         lines.extend(f"  {name}: {value}" for name, value in rule.headers)
     return "\n".join(lines) + "\n"
 
 
 def parse_headers(text: str) -> list[Rule]:
-    """Read a ``_headers`` file. Comments (``#``) and blank lines are ignored."""
+    """Read a ``_headers`` file. Comments (``#``), blank and malformed lines are skipped, as the
+    hosts do: a header line before any path, without a colon, or whose name is not a header name.
+    """
     rules: list[Rule] = []
     pattern: str | None = None
-    current: list[tuple[str, str]] = []
+    sets: list[tuple[str, str]] = []
+    removes: list[str] = []
+
+    def flush() -> None:
+        if pattern is not None:
+            rules.append(Rule(pattern, tuple(sets), tuple(removes)))
+
     for raw in text.splitlines():
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         if not raw[0].isspace():
-            if pattern is not None:
-                rules.append(Rule(pattern, tuple(current)))
-            pattern, current = raw.strip(), []
+            flush()
+            pattern, sets, removes = raw.strip(), [], []
             continue
-        if pattern is None or ":" not in raw:
-            raise ValueError("malformed _headers line: " + raw.strip()[:80])
-        name, _, value = raw.strip().partition(":")
-        current.append((name.strip(), value.strip()))
-    if pattern is not None:
-        rules.append(Rule(pattern, tuple(current)))
+        line = raw.strip()
+        if pattern is None:
+            continue
+        if line.startswith("!"):
+            name = line[1:].strip()
+            if _TOKEN.fullmatch(name):
+                removes.append(name)
+        else:
+            name, colon, value = line.partition(":")
+            if colon and _TOKEN.fullmatch(name.strip()):
+                sets.append((name.strip(), value.strip()))
+    flush()
     return rules
 
 
-def headers_for(rules: Iterable[Rule], path: str) -> dict[str, str]:
-    """Headers for a request path; later matching rules override earlier ones per name."""
-    found: dict[str, str] = {}
+def headers_for(rules: Iterable[Rule], path: str) -> list[tuple[str, str]]:
+    """The headers for a request path: every matching rule in file order, each first removing the
+    names it lists with ``!`` (case-insensitively) and then adding its own. A header set twice is
+    there twice (two ``Content-Security-Policy`` headers are two policies, both enforced);
+    ``dict(headers_for(...))`` keeps the last value of each instead.
+    """
+    found: list[tuple[str, str]] = []
     for rule in rules:
-        if rule.matches(path):
-            for name, value in rule.headers:
-                found[name] = value
+        if not rule.matches(path):
+            continue
+        if rule.remove:
+            gone = {name.lower() for name in rule.remove}
+            found = [(name, value) for name, value in found if name.lower() not in gone]
+        found.extend(rule.headers)
     return found

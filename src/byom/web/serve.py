@@ -1,8 +1,18 @@
 """A small static server for a built site: loopback only, ``_headers`` applied as HTTP headers.
 
-Used by ``byom demo`` and the browser tests. It serves files below one directory and nothing
-else: no listings, no paths outside the root, no ``_headers`` file itself. Requests are not
-logged (a URL may carry an OAuth code).
+Used by ``byom demo``, the browser tests and ``byom audit DIR`` (which audits what would be
+deployed). It serves files below one directory and nothing else: no listings, no paths outside the
+root, no dot-files, never ``_headers`` or ``_redirects`` (hosts read them, they don't serve them).
+``/x/`` serves ``/x/index.html``; ``/x`` also tries ``/x.html`` and ``/x/index.html`` (clean URLs);
+a miss gets the site's ``404.html`` if it has one. Files carry an ETag (a matching
+``If-None-Match`` gets a 304). Requests are not logged (a URL may carry an OAuth code).
+
+The headers are :func:`byom.web.headers.headers_for` the request path. Hosts differ when several
+matching rules set the same header: Cloudflare Pages sends every value (comma-joined; for
+``Content-Security-Policy`` that is every policy, all enforced), Netlify's dev server keeps the
+last. ``repeated="all"`` is the first — the audit's choice, so no policy a host may send goes
+unchecked; ``repeated="last"`` (the default) the second — ``byom web build``'s ``_headers`` counts
+on its ``/pyodide/*`` and ``/byom/py/*`` ``Cache-Control`` replacing the site-wide ``no-cache``.
 """
 
 from __future__ import annotations
@@ -12,26 +22,41 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from byom.web.headers import Rule, headers_for, parse_headers
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
+    ".map": "application/json",
     ".wasm": "application/wasm",
     ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".tar": "application/x-tar",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
     ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
     ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".toml": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
+#: Files a static host reads as its configuration and never serves.
+HIDDEN_NAMES = frozenset({"_headers", "_redirects"})
+
+Repeated = Literal["all", "last"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,68 +72,96 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _deny(self, status: HTTPStatus) -> None:
-        body = f"{status.value} {status.phrase}\n".encode()
-        self.send_response(status)
-        for name, value in headers_for(self.server.rules, "/").items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _serve(self, *, head: bool) -> None:
-        path = unquote(urlsplit(self.path).path)
-        if path.endswith("/"):
-            path += "index.html"
-        root = self.server.root
-        target = (root / path.lstrip("/")).resolve()
-        if (
-            root not in target.parents
-            or not target.is_file()
-            or target.name == "_headers"
-            or any(part.startswith(".") for part in target.relative_to(root).parts)
-        ):
-            self._deny(HTTPStatus.NOT_FOUND)
+        path = unquote(urlsplit(self.path).path) or "/"
+        headers = self.server.headers(path)
+        target = self.server.resolve(path)
+        if target is None:
+            page = self.server.file("/404.html")
+            if page is None:
+                body, kind = b"404 Not Found\n", "text/plain; charset=utf-8"
+            else:
+                body, kind = self.server.read(page)[0], CONTENT_TYPES[".html"]
+            self._send(HTTPStatus.NOT_FOUND, [*headers, ("Content-Type", kind)], body, head)
             return
         body, etag = self.server.read(target)
-        headers = headers_for(self.server.rules, path)
         if self.headers.get("If-None-Match") == etag:
-            self.send_response(HTTPStatus.NOT_MODIFIED)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("ETag", etag)
-            self.end_headers()
+            self._send(HTTPStatus.NOT_MODIFIED, [*headers, ("ETag", etag)], None, head)
             return
-        self.server.count(path, len(body))
-        self.send_response(HTTPStatus.OK)
-        for name, value in headers.items():
+        self.server.count("/" + target.relative_to(self.server.root).as_posix(), len(body))
+        kind = CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
+        self._send(HTTPStatus.OK, [*headers, ("Content-Type", kind), ("ETag", etag)], body, head)
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        head: bool,
+    ) -> None:
+        self.send_response(status)
+        for name, value in headers:
             self.send_header(name, value)
-        self.send_header(
-            "Content-Type", CONTENT_TYPES.get(target.suffix, "application/octet-stream")
-        )
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
+        if body is not None:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if not head:
+        if body is not None and not head:
             self.wfile.write(body)
 
 
 class SiteServer(ThreadingHTTPServer):
+    """Serves ``root`` with its ``_headers``; ``served`` counts the 200s per site path."""
+
     daemon_threads = True
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        repeated: Repeated = "last",
+    ) -> None:
         self.root = root.resolve()
         headers_file = self.root / "_headers"
         self.rules: list[Rule] = (
             parse_headers(headers_file.read_text("utf-8")) if headers_file.is_file() else []
         )
+        self.repeated = repeated
         self._cache: dict[Path, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
         self.served: dict[str, int] = {}
         super().__init__((host, port), _Handler)
 
+    def headers(self, path: str) -> list[tuple[str, str]]:
+        """The ``_headers`` headers for request ``path``, ``repeated`` ones as configured."""
+        found = headers_for(self.rules, path)
+        return list(dict(found).items()) if self.repeated == "last" else found
+
+    def file(self, path: str) -> Path | None:
+        """The file at site path ``path``, or ``None`` if there is none that may be served."""
+        try:
+            target = (self.root / path.lstrip("/")).resolve()
+            parts = target.relative_to(self.root).parts  # ValueError: outside the root
+            if not target.is_file():
+                return None
+        except (OSError, ValueError):  # also a NUL byte or an over-long name
+            return None
+        if target.name in HIDDEN_NAMES or any(part.startswith(".") for part in parts):
+            return None
+        return target
+
+    def resolve(self, path: str) -> Path | None:
+        """The file a request for ``path`` gets (``index.html`` for a folder, clean URLs)."""
+        if path.endswith("/"):
+            return self.file(path + "index.html")
+        for candidate in (path, path + ".html", path + "/index.html"):
+            if (target := self.file(candidate)) is not None:
+                return target
+        return None
+
     def read(self, path: Path) -> tuple[bytes, str]:
+        """The file's bytes and ETag (read once, then kept)."""
         with self._lock:
             hit = self._cache.get(path)
         if hit is None:
@@ -125,30 +178,48 @@ class SiteServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
 
 class Site:
     """A running :class:`SiteServer` in a daemon thread (a context manager)."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = SiteServer(root, host, port)
+    def __init__(
+        self,
+        root: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        repeated: Repeated = "last",
+    ) -> None:
+        self.server = SiteServer(root, host, port, repeated=repeated)
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
     @property
+    def root(self) -> Path:
+        return self.server.root
+
+    @property
     def url(self) -> str:
+        """The site's root URL, ``http://127.0.0.1:PORT/``."""
         return self.server.url
+
+    @property
+    def base_url(self) -> str:
+        """:attr:`url` without its final ``/``, to append a path to."""
+        return self.server.url.removesuffix("/")
 
     def start(self) -> Site:
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():  # shutdown() would wait forever on a server never started
+            self.server.shutdown()
+            self._thread.join(timeout=5)
         self.server.server_close()
-        self._thread.join(timeout=5)
 
     def __enter__(self) -> Site:
         return self.start()
