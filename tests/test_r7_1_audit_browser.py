@@ -102,9 +102,8 @@ def reports(
         )
     started = time.monotonic()
     done = run_audits(list(jobs.values()), browser=audit_browser, concurrency=1)
-    print(
-        f"\n{len(jobs)} fixture audits in {time.monotonic() - started:.1f} s (one at a time: steady timing on a loaded machine)"
-    )
+    # One at a time: steady timing on a loaded two-core machine.
+    print(f"\n{len(jobs)} fixture audits in {time.monotonic() - started:.1f} s")
     out = {}
     for name, report in zip(jobs, done, strict=True):
         print(f"  {name}: {report.verdict} in {report.duration_s:.1f} s")
