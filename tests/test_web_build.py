@@ -104,12 +104,25 @@ def test_headers_file_round_trips_and_skips_malformed_lines() -> None:
     skipped = parse_headers("  X-Early: 1\n/*\n  no colon\n  Bad Name: 2\n  : 3\n  Ok: 4\n")
     assert skipped == [Rule("/*", (("Ok", "4"),))]
     # a later rule's header is added to an earlier one's; dict() keeps the last value
-    assert headers_for(rules, "/pyodide/a.js")[-1] == (
-        "Cache-Control",
-        "public, max-age=31536000, immutable",
-    )
+    assert headers_for(rules, "/x/y") == [*headers_for(rules[:1], "/x/y"), ("A", "1")]
     assert dict(headers_for(rules, "/pyodide/a.js"))["Cache-Control"].endswith("immutable")
+    assert dict(headers_for(rules, "/py/site-0.zip"))["Cache-Control"].endswith("immutable")
     assert dict(headers_for(rules, "/index.html"))["Cache-Control"] == "no-cache"
+
+
+def test_no_built_path_gets_two_cache_policies(built: Path) -> None:
+    """Hosts join a header met in two matching rules; ``no-cache`` would then win over
+    ``immutable``. So the build's cache rules never overlap, and every policy is whole."""
+    rules = parse_headers((built / "_headers").read_text())
+    paths = ["/"] + ["/" + p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()]
+    assert any(p.startswith("/py/") for p in paths)
+    for path in paths:
+        found = [v for n, v in headers_for(rules, path) if n.lower() == "cache-control"]
+        assert len(found) <= 1, (path, found)
+        assert (
+            len([n for n, _ in headers_for(rules, path) if n.lower() == "content-security-policy"])
+            == 1
+        )
 
 
 def test_non_demo_build_connects_only_to_openrouter(tmp_path: Path) -> None:
@@ -145,7 +158,7 @@ def test_pyodide_is_self_hosted_and_pinned(built: Path) -> None:
 
 
 def test_python_zip_has_the_core_and_nothing_cpython_only(built: Path) -> None:
-    (zip_path,) = (built / "byom" / "py").glob("site-*.zip")
+    (zip_path,) = (built / "py").glob("site-*.zip")
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         sources = {n: zf.read(n).decode() for n in names if n.endswith(".py")}

@@ -233,7 +233,7 @@ def build_site(
     for name in sorted(pyodide_dist.FILE_SHA256):
         site[pyodide_base + name] = (pyodide_dir / name).read_bytes()
     zipped = python_zip(spec)
-    zip_name = f"byom/py/site-{hashlib.sha256(zipped).hexdigest()[:20]}.zip"
+    zip_name = f"py/site-{hashlib.sha256(zipped).hexdigest()[:20]}.zip"
     site[zip_name] = zipped
 
     options = [dict(PROVIDER_OPTIONS[p]) for p in spec.providers]

@@ -89,6 +89,10 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"/?\Z")
 
 
+_NO_CACHE = ("Cache-Control", "no-cache")
+_IMMUTABLE = ("Cache-Control", "public, max-age=31536000, immutable")
+
+
 def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
     """The rules ``byom web build`` writes: security headers everywhere, caching by path."""
     return [
@@ -100,12 +104,16 @@ def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
                 ("X-Content-Type-Options", "nosniff"),
                 ("Cross-Origin-Opener-Policy", "same-origin"),
                 ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-                ("Cache-Control", "no-cache"),
             ),
         ),
+        # Caching by path. The path sets are disjoint on purpose: hosts that meet one header in
+        # two matching rules join the values ("no-cache, …, immutable"), and no-cache would win.
+        Rule("/", (_NO_CACHE,)),
+        Rule("/index.html", (_NO_CACHE,)),
+        Rule("/byom/*", (_NO_CACHE,)),
         # Versioned or content-addressed paths never change: cache them for good.
-        Rule("/pyodide/*", (("Cache-Control", "public, max-age=31536000, immutable"),)),
-        Rule("/byom/py/*", (("Cache-Control", "public, max-age=31536000, immutable"),)),
+        Rule("/pyodide/*", (_IMMUTABLE,)),
+        Rule("/py/*", (_IMMUTABLE,)),
     ]
 
 

@@ -11,8 +11,8 @@ The headers are :func:`byom.web.headers.headers_for` the request path. Hosts dif
 matching rules set the same header: Cloudflare Pages sends every value (comma-joined; for
 ``Content-Security-Policy`` that is every policy, all enforced), Netlify's dev server keeps the
 last. ``repeated="all"`` is the first — the audit's choice, so no policy a host may send goes
-unchecked; ``repeated="last"`` (the default) the second — ``byom web build``'s ``_headers`` counts
-on its ``/pyodide/*`` and ``/byom/py/*`` ``Cache-Control`` replacing the site-wide ``no-cache``.
+unchecked; ``repeated="last"`` (the default) the second. ``byom web build`` writes rules that
+never set one header twice for a path, so both give the same answer for its sites.
 """
 
 from __future__ import annotations
