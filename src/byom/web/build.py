@@ -316,6 +316,8 @@ def site_key(app_dir: Path | str, demo_sim: str | None) -> str:
     sources += [("assets/" + r, p) for r, p in _walk(ASSETS, ".")]
     for part in BROWSER_PARTS:
         sources += [("byom/" + r, p) for r, p in _walk(BYOM_ROOT, part)]
-    for rel, path in sorted(sources):
+    # the build step itself (what it writes, e.g. the _headers rules) is an input too
+    sources += [("build/" + p.name, p) for p in sorted((BYOM_ROOT / "web").glob("*.py"))]
+    for rel, path in sorted(set(sources)):
         h.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:24]
