@@ -319,3 +319,36 @@ def test_r5_3_byom_connect_runs_the_wizard_in_a_terminal(
     assert not (data / "keys").exists()
     with App.load(APP_ID, data_dir=data) as app:
         assert [(a.amount, a.period) for a in app.allowances()] == [(Decimal("7.5"), "month")]
+
+
+def test_r3_4_byom_reconcile_fetches_the_real_cost_and_can_clear(
+    home: Path, used_app: Path, sim: Simulator
+) -> None:
+    with App.load(APP_ID, data_dir=used_app) as app:
+        sim.push_faults([{"kind": "cut_before_usage"}, {"kind": "cut_before_usage"}])
+        for _ in range(2):
+            with pytest.raises(Exception):  # noqa: B017  (Interrupted)
+                for _item in app.stream(
+                    "summarize", [{"role": "user", "content": "x"}], max_tokens=60
+                ):
+                    pass
+        rows = app.unreconciled()
+        assert len(rows) == 2
+    first, second = rows
+    sim.config(generation_delay=0)
+    out = byom_cli(home, used_app, "reconcile", "--clear", first.id, "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["cleared"] == [first.id]
+    assert [r["id"] for r in result["unreconciled"]] == [second.id]
+    out = byom_cli(home, used_app, "reconcile", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [r["id"] for r in result["reconciled"]] == [second.id]
+    charged = {g["id"]: g["cost"] for g in sim.generations()}
+    assert result["reconciled"][0]["cost"] == charged[second.generation_id]
+    assert result["unreconciled"] == []
+    text = byom_cli(home, used_app, "reconcile", lang="nl")
+    assert "Er wacht geen verzoek op zijn kosten." in text.stdout
+    bad = byom_cli(home, used_app, "reconcile", "--clear", "nope")
+    assert bad.returncode == 1 and "nope" in bad.stderr

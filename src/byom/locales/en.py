@@ -305,6 +305,14 @@ MESSAGES: dict[str, str] = {
     "cli.budget.invalid": "“{amount}” is not a valid amount; the allowance was not changed.",
     "cli.budget.session": "A session allowance would end with this command; set it in the app, "
     "or use --period day, month or total.",
+    "cli.reconcile.done": "Request {call_id}: the provider reported its real cost, {cost}.",
+    "cli.reconcile.cleared": "Request {call_id} no longer counts against your allowance.",
+    "cli.reconcile.none": "No request is waiting for its cost.",
+    "cli.reconcile.open": "{call_id} · {feature} · {model}: still counted at its estimate, "
+    "{amount}.",
+    "cli.reconcile.hint": "Try again later, or stop counting one with: byom reconcile --app "
+    "{app_id} --clear ID",
+    "cli.reconcile.unknown": "No unreconciled request has the id {call_id}.",
     "cli.key.forgotten": "The key was removed from memory, the keyring and the key file.",
     "cli.key.rotated": "The new key is in use; every copy of the old one was removed.",
     "cli.key.not_connected": "{app} is not connected, so there is no key to replace. Connect "

@@ -306,6 +306,14 @@ MESSAGES: dict[str, str] = {
     "cli.budget.invalid": "‘{amount}’ is geen geldig bedrag; het budget is niet gewijzigd.",
     "cli.budget.session": "Een sessiebudget zou eindigen met dit commando; stel het in de app "
     "in, of gebruik --period day, month of total.",
+    "cli.reconcile.done": "Verzoek {call_id}: de provider meldde de echte kosten, {cost}.",
+    "cli.reconcile.cleared": "Verzoek {call_id} telt niet meer mee voor je budget.",
+    "cli.reconcile.none": "Er wacht geen verzoek op zijn kosten.",
+    "cli.reconcile.open": "{call_id} · {feature} · {model}: telt nog mee met de schatting, "
+    "{amount}.",
+    "cli.reconcile.hint": "Probeer het later opnieuw, of laat er één niet meer meetellen met: "
+    "byom reconcile --app {app_id} --clear ID",
+    "cli.reconcile.unknown": "Geen onafgerekend verzoek heeft het id {call_id}.",
     "cli.key.forgotten": "De sleutel is verwijderd uit het geheugen, de sleutelbos en het "
     "sleutelbestand.",
     "cli.key.rotated": "De nieuwe sleutel is in gebruik; elke kopie van de oude is verwijderd.",

@@ -107,6 +107,14 @@ def register(subparsers: Any) -> None:
     key.add_argument("--allow-plain-file", action="store_true", help="rotate: see connect")
     key.add_argument("--json", action="store_true", help="machine-readable output")
 
+    reconcile = add(
+        "reconcile", _reconcile, "fetch the real cost of requests whose usage never came back"
+    )
+    clear = reconcile.add_mutually_exclusive_group()
+    clear.add_argument("--clear", metavar="ID", default=None, help="stop counting one request")
+    clear.add_argument("--clear-all", action="store_true", help="stop counting all of them")
+    reconcile.add_argument("--json", action="store_true", help="machine-readable output")
+
     history = add("history", _history, "spend history: chart, totals, export, delete")
     history.add_argument("--by", choices=("day", "feature", "model"), default=None)
     history.add_argument("--days", type=int, default=14, help="days in the chart (default 14)")
@@ -505,6 +513,73 @@ def _key(ctx: _Context) -> int:
     if not wizard.rotate():
         return 1
     ctx.err.print(tr("cli.key.rotated") + " " + tr("cli.status.key", where=where_text(app, tr)))
+    return 0
+
+
+# -- reconcile ----------------------------------------------------------------------------------
+
+
+def _reconcile(ctx: _Context) -> int:
+    """R3.4: an unreconciled request counts its estimate until the provider reports its real
+    cost (``/generation``) or the user explicitly clears it."""
+    from byom.core.money import format_usd, from_pico
+
+    app, tr, args = ctx.app, ctx.tr, ctx.args
+    open_rows = app.unreconciled()
+    cleared: list[str] = []
+    if args.clear or args.clear_all:
+        wanted = {r.id for r in open_rows} if args.clear_all else {args.clear}
+        unknown = wanted - {r.id for r in open_rows}
+        if unknown:
+            return ctx.fail(tr("cli.reconcile.unknown", call_id=sorted(unknown)[0][:40]))
+        for call_id in sorted(wanted):
+            app.clear_unreconciled(call_id)
+            cleared.append(call_id)
+    reconciled = []
+    if not cleared and open_rows and app.connected:
+        reconciled = app.reconcile()
+    remaining = app.unreconciled()
+    if args.json:
+        return ctx.json(
+            {
+                "reconciled": [
+                    {"id": r.id, "cost": None if r.cost is None else format(r.cost, "f")}
+                    for r in reconciled
+                ],
+                "cleared": cleared,
+                "unreconciled": [
+                    {
+                        "id": r.id,
+                        "feature": r.feature,
+                        "model": r.model,
+                        "counted": format(from_pico(r.counted_pico), "f"),
+                        "generation_id": r.generation_id,
+                    }
+                    for r in remaining
+                ],
+            }
+        )
+    for record in reconciled:
+        ctx.say(
+            tr("cli.reconcile.done", call_id=record.id[:8], cost=format_usd(record.cost)),
+            style="green",
+        )
+    for call_id in cleared:
+        ctx.say(tr("cli.reconcile.cleared", call_id=call_id[:8]))
+    if not remaining:
+        ctx.say(tr("cli.reconcile.none"))
+        return 0
+    for row in remaining:
+        ctx.say(
+            tr(
+                "cli.reconcile.open",
+                call_id=row.id,
+                feature=row.feature,
+                model=row.model,
+                amount=format_usd(from_pico(row.counted_pico)),
+            )
+        )
+    ctx.say(tr("cli.reconcile.hint", app_id=app.app_id))
     return 0
 
 
