@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from byom.core.errors import BadResponse, ByomError, InvalidRequest
 from byom.core.usage import ChatResult, Delta, Usage
 from byom.providers._wire import SSEDecoder, as_decimal, as_int, get, header, loads
+from byom.providers.base import DecoderState
 
 
 class ErrorMapper(Protocol):
@@ -108,7 +109,7 @@ def error_hint(error: Any) -> str:
     return error if isinstance(error, str) else ""
 
 
-class OpenAIStyleDecoder:
+class OpenAIStyleDecoder(DecoderState):
     """Decoder for OpenAI-style ``chat.completion.chunk`` SSE streams.
 
     Usage is taken from whichever chunk carries a ``usage`` object (the last one before
@@ -117,36 +118,15 @@ class OpenAIStyleDecoder:
     """
 
     def __init__(self, adapter: ErrorMapper) -> None:
+        super().__init__()
         self._adapter = adapter
         self._sse = SSEDecoder()
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
         self._usage: Usage | None = None
         self._cost: Decimal | None = None
-        self._finish: str | None = None
-        self._model: str | None = None
-        self._generation_id: str | None = None
-        self._done = False
-
-    @property
-    def generation_id(self) -> str | None:
-        return self._generation_id
-
-    @property
-    def complete(self) -> bool:
-        return self._done
 
     @property
     def partial(self) -> ChatResult:
-        return ChatResult(
-            text="".join(self._text),
-            reasoning="".join(self._reasoning),
-            usage=self._usage,
-            cost=self._cost,
-            generation_id=self._generation_id,
-            finish_reason=self._finish,
-            model=self._model,
-        )
+        return self._result(self._usage, self._cost)
 
     def feed(self, data: bytes) -> list[Delta]:
         out: list[Delta] = []

@@ -28,7 +28,7 @@ from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._listing import merge_listing
 from byom.providers._openai_style import error_hint, error_object
 from byom.providers._wire import SSEDecoder, as_int, get, loads
-from byom.providers.base import HttpRequest, origin_of, post_json, require_key
+from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
@@ -163,43 +163,23 @@ def _aliases(model_id: str) -> Iterable[str]:
         yield head + "-latest"
 
 
-class AnthropicDecoder:
+class AnthropicDecoder(DecoderState):
     """Incremental parser of a Messages API event stream."""
 
     def __init__(self, adapter: AnthropicAdapter) -> None:
+        super().__init__()
         self._adapter = adapter
         self._sse = SSEDecoder()
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
         self._input: Mapping[str, Any] = {}
         self._output = 0
         self._final = False
-        self._finish: str | None = None
-        self._model: str | None = None
-        self._generation_id: str | None = None
-        self._done = False
-
-    @property
-    def generation_id(self) -> str | None:
-        return self._generation_id
-
-    @property
-    def complete(self) -> bool:
-        return self._done
 
     @property
     def partial(self) -> ChatResult:
         usage = None
         if self._final:
             usage = usage_from_anthropic({**self._input, "output_tokens": self._output})
-        return ChatResult(
-            text="".join(self._text),
-            reasoning="".join(self._reasoning),
-            usage=usage,
-            generation_id=self._generation_id,
-            finish_reason=self._finish,
-            model=self._model,
-        )
+        return self._result(usage)
 
     def feed(self, data: bytes) -> list[Delta]:
         out: list[Delta] = []

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from byom.core.catalog import Catalog, Price
 from byom.core.errors import ByomError, InvalidRequest
 from byom.core.secret import Secret
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 
 
 def origin_of(url: str) -> str:
@@ -88,6 +89,38 @@ def post_json(
         body=dumps(body),
         stream=stream,
     )
+
+
+class DecoderState:
+    """What every stream decoder keeps: the text so far, the finish reason, model, generation
+    id and whether the provider's end-of-stream marker arrived. Subclasses add usage."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._finish: str | None = None
+        self._model: str | None = None
+        self._generation_id: str | None = None
+        self._done = False
+
+    @property
+    def generation_id(self) -> str | None:
+        return self._generation_id
+
+    @property
+    def complete(self) -> bool:
+        return self._done
+
+    def _result(self, usage: Usage | None, cost: Decimal | None = None) -> ChatResult:
+        return ChatResult(
+            text="".join(self._text),
+            reasoning="".join(self._reasoning),
+            usage=usage,
+            cost=cost,
+            generation_id=self._generation_id,
+            finish_reason=self._finish,
+            model=self._model,
+        )
 
 
 class StreamDecoder(Protocol):

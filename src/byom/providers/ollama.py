@@ -23,7 +23,7 @@ from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._openai_style import error_hint, error_object
 from byom.providers._wire import MAX_BODY, as_int, get, loads
-from byom.providers.base import HttpRequest, origin_of, post_json
+from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json
 from byom.providers.errors import error_for_status
 
 DEFAULT_BASE_URL: Final = "http://localhost:11434"
@@ -111,36 +111,18 @@ def _finish(data: Mapping[str, Any]) -> str | None:
     return reason[:40] if isinstance(reason, str) else None
 
 
-class OllamaDecoder:
+class OllamaDecoder(DecoderState):
     """Incremental parser of Ollama's newline-delimited JSON stream."""
 
     def __init__(self, adapter: OllamaAdapter) -> None:
+        super().__init__()
         self._adapter = adapter
         self._buffer = b""
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
         self._usage: Usage | None = None
-        self._finish: str | None = None
-        self._model: str | None = None
-        self._done = False
-
-    @property
-    def generation_id(self) -> str | None:
-        return None  # Ollama has no generation ids
-
-    @property
-    def complete(self) -> bool:
-        return self._done
 
     @property
     def partial(self) -> ChatResult:
-        return ChatResult(
-            text="".join(self._text),
-            reasoning="".join(self._reasoning),
-            usage=self._usage,
-            finish_reason=self._finish,
-            model=self._model,
-        )
+        return self._result(self._usage)
 
     def feed(self, data: bytes) -> list[Delta]:
         self._buffer += data
