@@ -5,6 +5,7 @@ Every test talks to ``byom.sim`` on loopback, or to adapters directly. No test n
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,19 @@ def user(text: str) -> list[dict[str, str]]:
 
 def chat_count(sim: Simulator) -> int:
     return sim.counts().get("/api/v1/chat/completions", 0)
+
+
+def assert_no_canary(text: str, where: str) -> None:
+    """Fail if the canary key or any part-marked canary prompt shows up in ``text`` (R2.5)."""
+    assert CANARY_KEY not in text, f"key leaked into {where}"
+    assert "CANARY-PROMPT" not in text, f"prompt leaked into {where}"
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp directory of this test's own, so temp files byom may write can be scanned."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    return tmp

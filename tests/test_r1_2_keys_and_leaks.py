@@ -7,7 +7,6 @@ for every provider kind and every fault the simulator can produce.
 from __future__ import annotations
 
 import logging
-import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from byom.core.errors import ByomError, EgressBlocked
 from byom.providers.base import HttpRequest, origin_of
 from byom.sim import Simulator
 from byom.transport.httpx_transport import HttpxTransport
-from conftest import CANARY_KEY, CANARY_PROMPT, user
+from conftest import CANARY_KEY, CANARY_PROMPT, assert_no_canary, user
 from test_r1_2_providers_sim import KINDS, Kind, connect, summarize
 
 OTHER_KEY = "sk-OTHER-CANARY-2c4e6a8b0d1f3e5a7c9b"
@@ -195,20 +194,6 @@ FAULTS: list[dict[str, object]] = [
 ]
 
 
-def _scan(text: str, where: str) -> None:
-    assert CANARY_KEY not in text, f"key leaked into {where}"
-    assert "CANARY-PROMPT" not in text, f"prompt leaked into {where}"
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp))
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    return tmp
-
-
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: str(f.get("status") or f.get("kind")))
 @pytest.mark.parametrize("kind", KINDS, ids=str)
@@ -236,31 +221,31 @@ def test_r2_5_canaries_never_leak_for_any_provider(
     try:
         if stream:
             for item in app.stream("summarize", prompt, max_tokens=200):
-                _scan(repr(item), "repr(stream item)")
+                assert_no_canary(repr(item), "repr(stream item)")
         else:
-            _scan(repr(app.chat("summarize", prompt, max_tokens=200)), "repr(reply)")
+            assert_no_canary(repr(app.chat("summarize", prompt, max_tokens=200)), "repr(reply)")
     except ByomError as exc:
         errors.append(exc)
     if app.connected:  # the happy path too, when the key survived
         reply = app.chat("summarize", prompt, max_tokens=50)
-        _scan(repr(reply), "repr(reply)")
+        assert_no_canary(repr(reply), "repr(reply)")
     for exc in errors:
-        _scan(str(exc), "str(exc)")
-        _scan(repr(exc), "repr(exc)")
-        _scan("".join(traceback.format_exception(exc)), "traceback")
+        assert_no_canary(str(exc), "str(exc)")
+        assert_no_canary(repr(exc), "repr(exc)")
+        assert_no_canary("".join(traceback.format_exception(exc)), "traceback")
         assert exc.__cause__ is None
         assert exc.__context__ is None or exc.__suppress_context__
-    _scan(repr(app), "repr(app)")
-    _scan(repr(app.adapter) if app.connected else "", "repr(adapter)")
+    assert_no_canary(repr(app), "repr(app)")
+    assert_no_canary(repr(app.adapter) if app.connected else "", "repr(adapter)")
     for record in app.history():
-        _scan(repr(record), "repr(history record)")
+        assert_no_canary(repr(record), "repr(history record)")
     for fmt in ("csv", "json"):
-        _scan(app.export_history(fmt), f"export {fmt}")  # type: ignore[arg-type]
-    _scan(caplog.text, "logs")
+        assert_no_canary(app.export_history(fmt), f"export {fmt}")  # type: ignore[arg-type]
+    assert_no_canary(caplog.text, "logs")
     for record in caplog.records:
-        _scan(record.getMessage(), "log record")
+        assert_no_canary(record.getMessage(), "log record")
     captured = capsys.readouterr()
-    _scan(captured.out + captured.err, "console")
+    assert_no_canary(captured.out + captured.err, "console")
     app.close()
     for path in list((tmp_path / "data").rglob("*")) + list(private_tmp.rglob("*")):
         if path.is_file():
@@ -279,8 +264,8 @@ def test_r2_5_adapter_requests_never_show_the_key_or_prompt(sim: Simulator, kind
             key, model=kind.model, messages=user(CANARY_PROMPT), max_tokens=10, stream=stream,
             params={},
         )  # fmt: skip
-        _scan(repr(request), "repr(request)")
-        _scan(str(request), "str(request)")
-        _scan(repr(dict(request.headers)), "plain headers")
-        _scan(repr(request.secret_headers), "repr(secret headers)")
-        _scan(repr(adapter.stream_decoder().partial), "repr(partial)")
+        assert_no_canary(repr(request), "repr(request)")
+        assert_no_canary(str(request), "str(request)")
+        assert_no_canary(repr(dict(request.headers)), "plain headers")
+        assert_no_canary(repr(request.secret_headers), "repr(secret headers)")
+        assert_no_canary(repr(adapter.stream_decoder().partial), "repr(partial)")

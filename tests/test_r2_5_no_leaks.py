@@ -4,7 +4,6 @@ the SQLite file or temp files — on every failure path, with byom/httpx/httpcor
 from __future__ import annotations
 
 import logging
-import tempfile
 import traceback
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from byom.core.errors import ByomError
 from byom.sim import Simulator
-from conftest import CANARY_KEY, CANARY_PROMPT, user
+from conftest import CANARY_KEY, CANARY_PROMPT, assert_no_canary, user
 
 FAULTS: list[dict[str, object]] = [
     {"status": 401},
@@ -29,21 +28,6 @@ FAULTS: list[dict[str, object]] = [
     {"kind": "malformed_json"},
     {"kind": "finish_error"},
 ]
-
-
-def _scan(text: str, where: str) -> None:
-    assert CANARY_KEY not in text, f"key leaked into {where}"
-    assert CANARY_PROMPT not in text, f"prompt leaked into {where}"
-    assert "CANARY-PROMPT" not in text, f"prompt leaked into {where}"
-
-
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp))
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
-    return tmp
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
@@ -75,17 +59,17 @@ def test_r2_5_canaries_never_leak(
     # A successful call afterwards too (if the key survived), so the happy path is scanned.
     if app.connected:
         reply = app.chat("summarize", prompt, max_tokens=50)
-        _scan(repr(reply), "repr(reply)")
+        assert_no_canary(repr(reply), "repr(reply)")
     for exc in errors:
-        _scan(str(exc), "str(exc)")
-        _scan(repr(exc), "repr(exc)")
-        _scan("".join(traceback.format_exception(exc)), "traceback")
+        assert_no_canary(str(exc), "str(exc)")
+        assert_no_canary(repr(exc), "repr(exc)")
+        assert_no_canary("".join(traceback.format_exception(exc)), "traceback")
         # Transport exceptions (which may carry request objects) are never chained on.
         assert exc.__cause__ is None
         assert exc.__context__ is None or exc.__suppress_context__
-    _scan(caplog.text, "logs")
+    assert_no_canary(caplog.text, "logs")
     for record in caplog.records:
-        _scan(record.getMessage(), "log record")
+        assert_no_canary(record.getMessage(), "log record")
     app.close()
     for path in list((tmp_path / "data").rglob("*")) + list(private_tmp.rglob("*")):
         if path.is_file():
@@ -100,7 +84,7 @@ def test_r2_5_history_exports_hold_figures_only(make_app) -> None:
     reply = app.chat("summarize", user(CANARY_PROMPT), max_tokens=100)
     for fmt in ("csv", "json"):
         text = app.export_history(fmt)  # type: ignore[arg-type]
-        _scan(text, fmt)
+        assert_no_canary(text, fmt)
         assert reply.text not in text
         assert reply.generation_id in text
 
@@ -110,4 +94,4 @@ def test_r2_5_the_canary_test_can_fail(caplog: pytest.LogCaptureFixture) -> None
     caplog.set_level(logging.DEBUG)
     logging.getLogger("byom").debug("oops %s", CANARY_KEY)
     with pytest.raises(AssertionError):
-        _scan(caplog.text, "logs")
+        assert_no_canary(caplog.text, "logs")
