@@ -2,7 +2,8 @@
 
 A key spends the user's money. It must not leak through ``repr`` in a traceback, an f-string in a
 log line, ``pickle`` into a cache, or ``copy`` into some object graph that is later dumped. Only an
-explicit ``reveal()`` yields the value, and only the transport calls it.
+explicit ``reveal()`` yields the value: adapters call it to build the auth header the transport
+sends, and vaults to persist a key the user chose to remember — nothing else.
 """
 
 from __future__ import annotations
