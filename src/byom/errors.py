@@ -2,6 +2,7 @@
 
 from byom.core.errors import (
     ERROR_CODES,
+    AppIdTaken,
     BadRequest,
     BadResponse,
     BudgetExceeded,
@@ -9,8 +10,11 @@ from byom.core.errors import (
     Cancelled,
     ContextTooLong,
     EgressBlocked,
+    InternalError,
     Interrupted,
     InvalidAmount,
+    InvalidBaseUrl,
+    InvalidKey,
     InvalidRequest,
     KeyRejected,
     KeyStorageUnavailable,
@@ -21,11 +25,14 @@ from byom.core.errors import (
     ProviderUnavailable,
     RateLimited,
     RequestTimeout,
+    StoreUnavailable,
+    UnboundedInput,
     error_class,
 )
 
 __all__ = [
     "ERROR_CODES",
+    "AppIdTaken",
     "BadRequest",
     "BadResponse",
     "BudgetExceeded",
@@ -33,8 +40,11 @@ __all__ = [
     "Cancelled",
     "ContextTooLong",
     "EgressBlocked",
+    "InternalError",
     "Interrupted",
     "InvalidAmount",
+    "InvalidBaseUrl",
+    "InvalidKey",
     "InvalidRequest",
     "KeyRejected",
     "KeyStorageUnavailable",
@@ -45,5 +55,7 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "RequestTimeout",
+    "StoreUnavailable",
+    "UnboundedInput",
     "error_class",
 ]

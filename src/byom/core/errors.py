@@ -178,6 +178,72 @@ class KeyStorageUnavailable(ByomError):
     )
 
 
+class InvalidKey(ByomError, ValueError):
+    """The key cannot be a key: empty, or it still holds characters no HTTP header can carry
+    after byom removed the invisible ones a copy-paste brings (pitfall 19). Never echoes it."""
+
+    code = "invalid_key"
+    default_message = (
+        "That key cannot be right: it is empty or holds characters a key never has. Copy it "
+        "again from the provider's page."
+    )
+
+
+class InvalidBaseUrl(ByomError, ValueError):
+    """A provider address byom cannot use (not http(s), no valid host, control characters)."""
+
+    code = "invalid_base_url"
+    default_message = (
+        "That provider address cannot be used. It must look like https://host/path, with no "
+        "spaces or special characters."
+    )
+
+
+class UnboundedInput(ByomError, ValueError):
+    """Strict mode met input whose cost it cannot bound (e.g. an image for a model whose
+    catalog gives no per-image worst case); nothing was reserved or sent."""
+
+    code = "unbounded_input"
+    default_message = (
+        "Strict mode cannot put an upper bound on this input (such as an image for this "
+        "model), so it was not sent."
+    )
+
+
+class StoreUnavailable(ByomError):
+    """The spend record vanished, was replaced or cannot be written. Spend cannot be checked
+    against the allowance, so nothing is admitted until the user decides (fail closed)."""
+
+    code = "store_unavailable"
+    default_message = (
+        "byom's spend record on this device was removed, replaced or cannot be written, so "
+        "spend cannot be checked against your allowance. Nothing was sent. Restart the app "
+        "to start a new record."
+    )
+
+
+class AppIdTaken(ByomError, ValueError):
+    """Another app already uses this app id on this device (its ledger, history and key)."""
+
+    code = "app_id_taken"
+    default_message = (
+        "Another app on this device already uses this app id. Give this app its own app_id."
+    )
+
+
+class InternalError(ByomError):
+    """An unexpected failure inside byom, translated so no raw exception (which may carry a
+    header or a body) leaves the public API. ``kind`` is the original exception's type name."""
+
+    code = "internal_error"
+    default_message = "byom met an unexpected problem; nothing about your key was exposed."
+
+    def __init__(self, kind: str = "", *, status: int | None = None) -> None:
+        self.kind = kind[:64]
+        message = self.default_message + (f" ({self.kind})" if self.kind else "")
+        super().__init__(message, status=status)
+
+
 _BY_CODE: dict[str, type[ByomError]] = {
     cls.code: cls
     for cls in (
@@ -199,6 +265,12 @@ _BY_CODE: dict[str, type[ByomError]] = {
         InvalidAmount,
         InvalidRequest,
         KeyStorageUnavailable,
+        InvalidKey,
+        InvalidBaseUrl,
+        UnboundedInput,
+        StoreUnavailable,
+        AppIdTaken,
+        InternalError,
     )
 }
 

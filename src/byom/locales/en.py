@@ -255,6 +255,27 @@ MESSAGES: dict[str, str] = {
     "error.invalid_request": "byom cannot make this request.",
     "error.key_storage_unavailable": "No system keyring is available, so the key was kept in "
     "memory only.",
+    "error.invalid_key": (
+        "That key cannot be right: it is empty or holds characters a "
+        "key never has. Copy it again from the provider's page."
+    ),
+    "error.invalid_base_url": (
+        "That provider address cannot be used. It must look like "
+        "https://host/path, with no spaces or special characters."
+    ),
+    "error.unbounded_input": (
+        "Strict mode cannot put an upper bound on this input (such as"
+        " an image for this model), so it was not sent."
+    ),
+    "error.store_unavailable": (
+        "byom's spend record on this device was removed, replaced or "
+        "cannot be written, so your allowance cannot be checked. "
+        "Nothing was sent. Restart the app to start a new record."
+    ),
+    "error.app_id_taken": (
+        "Another app on this device already uses this app id. Give this app its own app_id."
+    ),
+    "error.internal_error": ("byom met an unexpected problem; nothing about your key was exposed."),
     # -- the in-app connection panel -------------------------------------------------------------
     "panel.menu": "m: model · a: allowance · r: replace key · f: forget key · h: history",
     "panel.prompt": "Choice (Enter: back): ",

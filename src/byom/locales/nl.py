@@ -256,6 +256,33 @@ MESSAGES: dict[str, str] = {
     "error.invalid_request": "byom kan dit verzoek niet uitvoeren.",
     "error.key_storage_unavailable": "Er is geen sleutelbos beschikbaar, dus de sleutel is "
     "alleen in het geheugen bewaard.",
+    "error.invalid_key": (
+        "Die sleutel kan niet kloppen: hij is leeg of bevat tekens "
+        "die een sleutel nooit heeft. Kopieer hem opnieuw van de "
+        "pagina van de aanbieder."
+    ),
+    "error.invalid_base_url": (
+        "Dat adres van de aanbieder is niet bruikbaar. Het moet "
+        "eruitzien als https://host/pad, zonder spaties of bijzondere"
+        " tekens."
+    ),
+    "error.unbounded_input": (
+        "De strikte modus kan voor deze invoer (zoals een afbeelding "
+        "voor dit model) geen bovengrens bepalen, dus het verzoek is "
+        "niet verstuurd."
+    ),
+    "error.store_unavailable": (
+        "Het uitgavenoverzicht van byom op dit apparaat is "
+        "verwijderd, vervangen of niet schrijfbaar, dus je budget kan"
+        " niet worden gecontroleerd. Er is niets verstuurd. Start de "
+        "app opnieuw om een nieuw overzicht te beginnen."
+    ),
+    "error.app_id_taken": (
+        "Een andere app op dit apparaat gebruikt dit app-id al. Geef deze app een eigen app_id."
+    ),
+    "error.internal_error": (
+        "byom liep tegen een onverwacht probleem aan; er is niets over je sleutel prijsgegeven."
+    ),
     # -- het verbindingspaneel in de app --------------------------------------------------------
     "panel.menu": "m: model · a: budget · r: sleutel vervangen · f: sleutel vergeten · h: uitgaven",
     "panel.prompt": "Keuze (Enter: terug): ",
