@@ -5,7 +5,9 @@ Every test talks to ``byom.sim`` on loopback, or to adapters directly. No test n
 
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +89,48 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TMPDIR", str(tmp))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     return tmp
+
+
+# --- published fixtures beside the clone, and waiting on events -------------------------------
+
+#: The published registry/badge/schema fixtures: ``../shared/fixtures`` beside the clone. They
+#: are not part of the repository: a plain clone skips the tests that compare against them.
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+#: Set to 1 (``.ci/run`` does) to make a missing published fixture a failure instead of a skip.
+REQUIRE_SHARED = "BYOM_REQUIRE_SHARED"
+
+
+def has_shared(*parts: str) -> bool:
+    """Whether ``../shared/fixtures/<parts>`` exists (for what a module builds at import)."""
+    return SHARED_FIXTURES.joinpath(*parts).exists()
+
+
+def shared_fixture(*parts: str) -> Path:
+    """``../shared/fixtures/<parts>``; skips the calling test when it is missing, with the reason,
+    or fails it when ``BYOM_REQUIRE_SHARED=1``. Call it inside a test or fixture."""
+    path = SHARED_FIXTURES.joinpath(*parts)
+    if path.exists():
+        return path
+    reason = (
+        f"published fixture not found: {path} (the shared fixtures live in ../shared beside "
+        "the clone; not part of the repository)"
+    )
+    if os.environ.get(REQUIRE_SHARED, "") not in ("", "0"):
+        pytest.fail(f"{reason}; {REQUIRE_SHARED}=1 requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll ``condition`` until it returns something truthy, and return that.
+
+    The deadline is only there to turn a hang into a failure: it is far longer than any
+    machine, however busy, needs. Never use it to assert that something is fast.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}", pytrace=False)
+        time.sleep(0.01)

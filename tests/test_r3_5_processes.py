@@ -1,4 +1,8 @@
-"""R3.5 across processes, and a SIGKILL mid-request leaves the store consistent."""
+"""R3.5 across processes, and a SIGKILL mid-request leaves the store consistent.
+
+Every step waits on an event (a line from the child, the simulator's counters, a child's exit),
+never on the machine being fast enough.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,23 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import byom
 from byom.sim import Simulator
-from conftest import CANARY_KEY, chat_count
+from conftest import CANARY_KEY, chat_count, wait_until
 
 CHILD = r"""
-import json, sys, time
-from decimal import Decimal
+import json, sys
 import byom
 from byom.errors import BudgetExceeded
-data_dir, base, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+data_dir, base = sys.argv[1], sys.argv[2]
 app = byom.App("Paper digest", features=[byom.Feature("summarize", "worker")], data_dir=data_dir)
-app.connect("openrouter", key=sys.argv[4], base_url=base)
+app.connect("openrouter", key=sys.argv[3], base_url=base)
 app.choose_model("summarize", "openai/gpt-4o-mini")
-while time.time() < start_at:
-    time.sleep(0.001)
+print("ready", flush=True)
+sys.stdin.readline()  # the start signal: both children go at once
 try:
     reply = app.chat("summarize", [{"role": "user", "content": "hello"}], max_tokens=300)
     print(json.dumps({"ok": str(reply.cost)}))
@@ -37,6 +39,7 @@ except BudgetExceeded:
 def _spawn(script: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,11 +55,23 @@ def test_r3_5_two_processes_over_budget_only_one_reaches_the_provider(
     )
     setup.set_allowance(Decimal("0.0003"), period="total")
     setup.close()
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 1.0}] * 2)
-    start_at = str(time.time() + 2.0)
-    children = [
-        _spawn(CHILD, str(data_dir), sim.openrouter_base, start_at, CANARY_KEY) for _ in range(2)
-    ]
+    # The admitted request is held until the other child has been refused: however the two
+    # are scheduled, the first reservation is still in flight when the second one is checked.
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}] * 2)
+    children = [_spawn(CHILD, str(data_dir), sim.openrouter_base, CANARY_KEY) for _ in range(2)]
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    try:
+        wait_until(
+            lambda: any(child.poll() is not None for child in children),
+            "one child to be refused (a held request never ends by itself)",
+        )
+    finally:
+        sim.release()
     outputs = []
     for child in children:
         out, err = child.communicate(timeout=60)
@@ -84,16 +99,14 @@ print("second done", flush=True)
 
 def test_r3_4_sigkill_mid_request_leaves_store_consistent(sim: Simulator, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
+    # The second request is held until the child dies (the hang-up ends the wait).
     sim.push_faults(
-        [{"kind": "slow_first_byte", "seconds": 0}, {"kind": "slow_first_byte", "seconds": 30}]
+        [{"kind": "slow_first_byte", "seconds": 0}, {"kind": "slow_first_byte", "seconds": 3600}]
     )
     child = _spawn(KILLED, str(data_dir), sim.openrouter_base, CANARY_KEY)
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "first done"
-    deadline = time.time() + 10
-    while chat_count(sim) < 2 and time.time() < deadline:
-        time.sleep(0.02)
-    assert chat_count(sim) == 2  # the second request is in flight
+    wait_until(lambda: chat_count(sim) == 2, "the second request")  # it is in flight now
     os.kill(child.pid, signal.SIGKILL)
     child.wait(10)
 

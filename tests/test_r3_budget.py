@@ -10,7 +10,7 @@ import pytest
 from byom.core.errors import BudgetExceeded, InvalidAmount
 from byom.core.ledger import Allowance
 from byom.sim import Simulator
-from conftest import chat_count, user
+from conftest import chat_count, user, wait_until
 
 
 def test_r3_3_refused_request_never_reaches_the_network(make_app, sim: Simulator) -> None:
@@ -89,7 +89,9 @@ def test_r3_5_two_threads_over_budget_only_one_reaches_the_provider(
     app = make_app()
     # One request's estimate fits; two do not.
     app.set_allowance(Decimal("0.0003"))
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 0.5}] * 2)
+    # The admitted request is held until the other one has been refused (then released), so it
+    # is in flight when the second is checked, however the threads are scheduled.
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}] * 2)
     barrier = threading.Barrier(2)
     results: list[object] = []
 
@@ -103,13 +105,18 @@ def test_r3_5_two_threads_over_budget_only_one_reaches_the_provider(
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for t in threads:
         t.start()
+    try:
+        wait_until(lambda: results, "one of the two to be refused (a held request never ends)")
+    finally:
+        sim.release()
     for t in threads:
-        t.join(10)
+        t.join(60)
     assert sum(isinstance(r, BudgetExceeded) for r in results) == 1
     assert chat_count(sim) == 1
 
 
-async def _two_tasks(app) -> list[object]:
+async def _two_tasks(app, sim: Simulator) -> list[object]:
+    """Both at once; the simulator holds the admitted one until the other has finished."""
     import asyncio
 
     async def one() -> object:
@@ -118,7 +125,10 @@ async def _two_tasks(app) -> list[object]:
         except BudgetExceeded as exc:
             return exc
 
-    return list(await asyncio.gather(one(), one()))
+    tasks = [asyncio.create_task(one()), asyncio.create_task(one())]
+    await asyncio.wait(tasks, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    sim.release()
+    return list(await asyncio.gather(*tasks))
 
 
 def test_r3_5_two_asyncio_tasks_over_budget_only_one_reaches_the_provider(
@@ -128,8 +138,8 @@ def test_r3_5_two_asyncio_tasks_over_budget_only_one_reaches_the_provider(
 
     app = make_app()
     app.set_allowance(Decimal("0.0003"))
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 0.3}] * 2)
-    results = asyncio.run(_two_tasks(app))
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}] * 2)
+    results = asyncio.run(_two_tasks(app, sim))
     assert sum(isinstance(r, BudgetExceeded) for r in results) == 1
     assert chat_count(sim) == 1
 

@@ -165,7 +165,8 @@ def test_pitfall_10_requests_time_out(make_app, sim: Simulator) -> None:
     from byom.core.errors import RequestTimeout
 
     app = make_app(timeout=0.3)
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 2}])
+    # Held far longer than the timeout; the client's hang-up ends the wait.
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}])
     with pytest.raises(RequestTimeout):
         app.chat("summarize", user("slow"), max_tokens=50)
     assert not app.in_flight()

@@ -97,7 +97,8 @@ def test_pitfall_10_cancelling_an_async_task_cancels_the_request(make_app, sim: 
     app = make_app()
     events: list[object] = []
     app.subscribe(events.append)
-    sim.push_faults([{"kind": "slow_first_byte", "seconds": 5}])
+    # Held until the cancelled client hangs up, so it cannot land before the cancel.
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}])
 
     async def run() -> None:
         task = asyncio.create_task(app.achat("summarize", user("slow"), max_tokens=50))

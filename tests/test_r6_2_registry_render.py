@@ -1,4 +1,8 @@
-"""R6.2: ``byom registry render``: a static page with no script, a strict CSP, escaped content."""
+"""R6.2: ``byom registry render``: a static page with no script, a strict CSP, escaped content.
+
+The tests that render the published example registry (``../shared/fixtures/registry`` beside the
+clone) are skipped without it (``BYOM_REQUIRE_SHARED=1`` fails them).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,8 @@ yaml = pytest.importorskip("yaml")
 
 from byom.registry import cli as registry_cli  # noqa: E402
 from byom.registry.render import CSP, FRAMING_TITLE, render_index, render_site  # noqa: E402
+from conftest import shared_fixture  # noqa: E402
 
-REGISTRY_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "registry" / "registry.yaml"
-)
 HOSTILE_NAME = '<script>alert("x")</script> & Co'
 
 
@@ -52,7 +54,8 @@ def parse(html: str) -> Collector:
 
 
 def hostile_registry() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    registry = shared_fixture("registry", "registry.yaml")
+    data: dict[str, Any] = yaml.safe_load(registry.read_text(encoding="utf-8"))
     app = data["apps"][0]
     app["name"] = HOSTILE_NAME
     app["notes"] = "<img src=x onerror=alert(1)>"
@@ -63,7 +66,8 @@ def hostile_registry() -> dict[str, Any]:
 @pytest.fixture
 def site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     out = tmp_path / "site"
-    code, stdout, _ = run(["registry", "render", str(REGISTRY_PATH), "-o", str(out)], capsys)
+    registry = shared_fixture("registry", "registry.yaml")
+    code, stdout, _ = run(["registry", "render", str(registry), "-o", str(out)], capsys)
     assert code == 0, stdout
     return out
 

@@ -5,8 +5,9 @@
 - The rendered registry page shows the fixture's app and triggers no Content-Security-Policy
   violation (a control page with inline script and style shows the detector works).
 
-Skipped when Chromium or Playwright is not installed. Set ``BYOM_SCREENSHOT_DIR`` to keep a
-screenshot of the registry page.
+The canonical badges and the example registry are the published fixtures in ``../shared``
+beside the clone: without them those tests are skipped (``BYOM_REQUIRE_SHARED=1`` fails them).
+Set ``BYOM_SCREENSHOT_DIR`` to keep a screenshot of the registry page.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ if CHROMIUM is None:
 
 from byom.badge import badge_set  # noqa: E402
 from byom.registry import check_registry_file, render_site  # noqa: E402
+from conftest import shared_fixture  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 MAX_DIFF_FRACTION = 0.002
 """At most 0.2 % of pixels may differ (by more than 16 of 255 in a channel), at 4× scale.
 
@@ -96,8 +97,7 @@ def _b64(data: bytes) -> str:
 
 @pytest.mark.parametrize("item", badge_set(), ids=lambda i: i.filename)
 def test_r6_1_badge_renders_like_the_canonical_file(browser: Any, item: Any) -> None:
-    canonical = SHARED / "badge" / item.filename
-    assert canonical.is_file(), canonical
+    canonical = shared_fixture("badge", item.filename)
     page = browser.new_page()
     try:
         page.set_content("<!doctype html><title>compare</title>")
@@ -182,7 +182,7 @@ def _violations(browser: Any, url: str, screenshot: Path | None = None) -> tuple
 
 
 def test_r6_2_registry_page_has_no_csp_violations(browser: Any, tmp_path: Path) -> None:
-    report = check_registry_file(SHARED / "registry" / "registry.yaml")
+    report = check_registry_file(shared_fixture("registry", "registry.yaml"))
     assert report.schema_valid
     site = tmp_path / "site"
     render_site(report.data, site)

@@ -10,6 +10,7 @@ import math
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from byom.sim import Simulator
+from byom.sim import SimError, Simulator
+from conftest import wait_until
 
 KEY = "sk-or-v1-test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -361,15 +363,22 @@ def test_stream_delay_paces_pieces(sim: Simulator, http: httpx.Client) -> None:
 
 
 def test_generation_is_404_then_200(sim: Simulator, http: httpx.Client) -> None:
-    sim.config(generation_delay=0.4)
+    # A delay no machine outlasts, so the early lookup is a 404 however slow this one is.
+    sim.config(generation_delay=3600)
+    started = time.monotonic()
     body = dec(chat(http, sim))
     url = sim.openrouter_base + "/generation"
     early = http.get(url, params={"id": body["id"]}, headers=AUTH)
     assert early.status_code == 404
     assert early.json()["error"] == {"code": 404, "message": "Generation not found", "metadata": {}}
-    time.sleep(0.45)
-    late = http.get(url, params={"id": body["id"]}, headers=AUTH)
-    assert late.status_code == 200
+    sim.config(generation_delay=0.4)  # the delay counts from when the generation finished
+
+    def found() -> httpx.Response | None:
+        response = http.get(url, params={"id": body["id"]}, headers=AUTH)
+        return response if response.status_code == 200 else None
+
+    late = wait_until(found, "the generation to be found once generation_delay passed")
+    assert time.monotonic() - started >= 0.4
     data = dec(late)["data"]
     assert data["id"] == body["id"] and data["model"] == MINI
     assert data["total_cost"] == body["usage"]["cost"]
@@ -538,14 +547,27 @@ def test_slow_first_byte(sim: Simulator, http: httpx.Client) -> None:
     start = time.monotonic()
     response = chat(http, sim)
     assert response.status_code == 200 and time.monotonic() - start >= 0.3
+    # Far longer than the client waits: the client times out, hangs up, and that ends the wait.
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}])
     with pytest.raises(httpx.ReadTimeout):
-        sim.push_faults([{"kind": "slow_first_byte", "seconds": 0.5}])
         http.post(
             sim.openrouter_base + "/chat/completions",
             headers=AUTH,
             json={"model": MINI, "messages": [{"role": "user", "content": "x"}]},
             timeout=0.1,
         )
+    # The abandoned request is settled now, not an hour later (in some other test's simulator).
+    wait_until(lambda: len(sim.generations()) == 2, "the abandoned request to be settled")
+
+
+def test_release_ends_a_slow_first_byte_wait(sim: Simulator, http: httpx.Client) -> None:
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}])
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(chat, http, sim)
+        wait_until(lambda: sim.counts()["/api/v1/chat/completions"] == 1, "the request")
+        assert not pending.done()
+        sim.release()
+        assert pending.result().status_code == 200
 
 
 def test_cut_before_usage_stream_records_cancelled_generation(
@@ -637,20 +659,49 @@ def test_finish_error(sim: Simulator, http: httpx.Client) -> None:
     assert events[-2]["choices"][0]["finish_reason"] == "error" and "usage" in events[-1]
 
 
+def _stream_pieces(response: httpx.Response, count: int) -> list[str]:
+    """Read the stream until ``count`` content pieces have arrived; return them."""
+    pieces: list[str] = []
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            delta = json.loads(line[6:])["choices"][0]["delta"].get("content", "")
+            if delta:
+                pieces.append(delta)
+        if len(pieces) == count:
+            break
+    return pieces
+
+
 def test_client_hangup_mid_stream_is_a_cancelled_generation(
     sim: Simulator, http: httpx.Client
 ) -> None:
-    sim.config(stream_delay=0.05, reply_words=40)
+    # The stream holds after two pieces until the client hangs up: it cannot finish first.
+    sim.config(reply_words=40, stream_hold_after=2)
     payload = {"model": MINI, "messages": [{"role": "user", "content": "hello"}], "stream": True}
     with http.stream(
         "POST", sim.openrouter_base + "/chat/completions", headers=AUTH, json=payload
     ) as response:
-        for line in response.iter_lines():
-            if '"content":"Simulated' in line:
-                break
-    deadline = time.monotonic() + 5
-    while not sim.generations() and time.monotonic() < deadline:
-        time.sleep(0.05)
+        received = _stream_pieces(response, 2)
+    # leaving the block hangs up mid-stream
+    assert len(received) == 2 and received[0].startswith("Simulated")
+    wait_until(sim.generations, "the simulator to record the hang-up")
     [record] = sim.generations()
-    assert record["cancelled"] is True
-    assert 0 < int(str(record["tokens_completion"])) < 90
+    assert record["cancelled"] is True and record["finish_reason"] is None
+    assert record["tokens_completion"] == toks("".join(received))
+    whole = dec(chat(http, sim))
+    assert 0 < toks("".join(received)) < whole["usage"]["completion_tokens"]
+
+
+def test_stream_hold_is_released(sim: Simulator, http: httpx.Client) -> None:
+    with pytest.raises(SimError):
+        sim.config(stream_hold_after=-1)
+    sim.config(stream_hold_after=0)
+    payload = {"model": MINI, "messages": [{"role": "user", "content": "hello"}], "stream": True}
+    with http.stream(
+        "POST", sim.openrouter_base + "/chat/completions", headers=AUTH, json=payload
+    ) as response:
+        sim.release()  # it has arrived: its hold ends, and the stream carries on to its end
+        text = "".join(f"{line}\n" for line in response.iter_lines())
+    assert "data: [DONE]" in text
+    [record] = sim.generations()
+    assert record["cancelled"] is False and record["finish_reason"] == "stop"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -17,6 +18,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -24,10 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from byom.core.boundary import public_class
 from byom.core.call import Call, CallPath, Connection, apply_generation
 from byom.core.catalog import Catalog, Model, Price
 from byom.core.catalog_data import BUNDLED_CATEGORIES
 from byom.core.errors import (
+    AppIdTaken,
     ByomError,
     Cancelled,
     InvalidRequest,
@@ -39,7 +43,7 @@ from byom.core.events import Event, EventBus, InFlight
 from byom.core.features import CATEGORIES, Category, Feature
 from byom.core.ledger import Allowance, Ledger, Period, period_start
 from byom.core.money import parse_amount
-from byom.core.secret import Secret
+from byom.core.secret import Secret, clean_key
 from byom.core.store import CallRecord, LedgerRow, Store
 from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
 from byom.core.vault import Vault
@@ -62,11 +66,55 @@ _CATALOG_MAX_AGE = 24 * 3600.0
 
 def app_id_for(name: str) -> str:
     """A stable file-system-safe id from an app's display name (``"Paper digest"`` →
-    ``"paper-digest"``)."""
+    ``"paper-digest"``).
+
+    Different names can map to one id (``"Réader"`` and ``"R ader"`` are both ``"r-ader"``);
+    :class:`App` refuses the second one with :class:`~byom.errors.AppIdTaken` (see
+    :func:`claim_app_id`). A name with letters or digits but none in ASCII (``"読書"``), which
+    earlier versions refused, gets ``"app-"`` plus a digest of its NFC form, so such names do not
+    all collide.
+    """
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
     if not slug:
-        raise InvalidRequest("An app needs a name with at least one letter or digit.")
+        normal = unicodedata.normalize("NFC", name)
+        if not any(ch.isalnum() for ch in normal):
+            raise InvalidRequest("An app needs a name with at least one letter or digit.")
+        return "app-" + hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
     return slug
+
+
+#: The setting recording which display name (NFC) claimed an app id on this device.
+_CLAIM_SETTING = "app_name"
+
+
+def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) -> None:
+    """Record that the app named ``name`` uses ``app_id`` in ``store``, on first use (R4.4).
+
+    The claim is the name of the first app to open the id, or, for a store written before claims
+    existed, the name in the id's saved ``declaration``. With ``enforce`` (an id derived from the
+    name), a *different* name raises :class:`~byom.errors.AppIdTaken`: two apps must never share
+    one ledger, history and key vault. Names are the same when equal after Unicode NFC
+    normalisation, so a renamed app (``"Paper digest"`` → ``"Paper Digest"``) is refused too;
+    it keeps its data by passing the old id explicitly, ``App("Paper Digest",
+    app_id="paper-digest")``. An explicit ``app_id=`` is never refused (the claim is recorded if
+    the id has none).
+    """
+    claimant = unicodedata.normalize("NFC", name)
+    with store.atomic():
+        claimed = store.get_setting(app_id, _CLAIM_SETTING)
+        if claimed is None:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                declared = json.loads(store.get_setting(app_id, "declaration") or "null")
+                if isinstance(declared.get("name"), str):
+                    claimed = unicodedata.normalize("NFC", declared["name"])
+            store.set_setting(app_id, _CLAIM_SETTING, claimed or claimant)
+    if enforce and claimed is not None and claimed != claimant:
+        raise AppIdTaken(
+            f"The app id {app_id[:64]!r} is already used on this device by an app named "
+            f"{claimed[:64]!r}, so {name[:64]!r} cannot derive it from its name. If this is that "
+            f"app renamed, pass app_id={app_id[:64]!r} to keep its data; otherwise pass an "
+            "app_id of its own."
+        )
 
 
 def default_data_dir() -> Path:
@@ -79,6 +127,21 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("byom", appauthor=False))
 
 
+def clears_key(error: ByomError) -> bool:
+    """Whether ``error`` means the key is stale, so every copy is cleared (R2.6, pitfall 22).
+
+    Only a :class:`~byom.core.errors.KeyRejected` that an adapter made from an HTTP error
+    *status* (a 401; a provider that signals a bad key otherwise documents its status plus
+    structured code in its adapter) — never an error met inside a 2xx body or stream, and never
+    words in a body."""
+    return (
+        isinstance(error, KeyRejected)
+        and error.status is not None
+        and not 200 <= error.status < 300
+    )
+
+
+@public_class
 class App:
     """A BYOM app: its features, the user's connection, allowance and history.
 
@@ -110,11 +173,20 @@ class App:
                 raise InvalidRequest(f"Feature {feature.name!r} is declared twice.")
             self.features[feature.name] = feature
         self._data_dir = Path(data_dir) if data_dir is not None else None
+        own_store = store is None
         if store is None:
             from byom.store.sqlite import SQLiteStore
 
             store = SQLiteStore(self.data_dir)
         self.store = store
+        # Before the key vault or the ledger is touched: never open another app's data (R4.4).
+        try:
+            claim_app_id(store, self.app_id, name, enforce=app_id is None)
+        except AppIdTaken:
+            if own_store:
+                with contextlib.suppress(Exception):
+                    store.close()  # type: ignore[attr-defined]
+            raise
         if vault is None:
             from byom.store.vault import KeyVault
 
@@ -208,7 +280,10 @@ class App:
         user's consent to a file readable only by them. Makes no network request.
         """
         adapter = _adapter(provider, base_url, options)
-        secret = Secret(key) if isinstance(key, str) else key
+        # A pasted key loses the invisible characters a copy-paste adds; one that still cannot be
+        # sent as a header is refused here, in plain words (pitfall 19).
+        secret = clean_key(key) if key is not None else None
+        del key
         # -- key-less providers (issue 3) --------------------------------------------------------
         if not adapter.needs_key:
             secret = None  # e.g. Ollama: a key is never held, stored or sent
@@ -286,7 +361,8 @@ class App:
         """Replace the key: every copy of the old one is removed first."""
         connection = self._require()
         self.vault.forget(connection.adapter.origin)
-        secret = Secret(key) if isinstance(key, str) else key
+        secret = clean_key(key)
+        del key
         with self._lock:
             self._connection = Connection(connection.adapter, secret)
         self.vault.put(
@@ -539,7 +615,7 @@ class App:
         return call, connection
 
     def _settled(self, connection: Connection, error: ByomError) -> ByomError:
-        if isinstance(error, KeyRejected):
+        if clears_key(error):
             self._on_key_rejected(connection)
         return error
 
@@ -732,7 +808,10 @@ class App:
         return done
 
     def clear_unreconciled(self, call_id: str) -> None:
-        """Stop counting one unreconciled request (the user's explicit choice)."""
+        """Stop counting one unreconciled request (the user's explicit choice). Only an
+        unreconciled request of this app can be cleared; any other id (unknown, committed,
+        in flight, already cleared, another app's) raises :class:`~byom.errors.InvalidRequest`
+        and changes nothing."""
         self.ledger.clear_unreconciled(call_id)
 
     # -- history (R4.4) -------------------------------------------------------------------------

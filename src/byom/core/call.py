@@ -21,22 +21,25 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from byom.core.catalog import Model
 from byom.core.errors import (
+    BadResponse,
     BudgetExceeded,
     ByomError,
     Cancelled,
     Interrupted,
     InvalidRequest,
     ProviderUnavailable,
+    UnboundedInput,
 )
 from byom.core.estimate import (
     CharEstimator,
     Estimate,
     Estimator,
     StrictEstimator,
+    request_input_tokens,
     validate_messages,
 )
 from byom.core.events import EventBus, Failed, InFlight, Landed, Pending, Refused
@@ -44,8 +47,16 @@ from byom.core.features import Feature
 from byom.core.ledger import Ledger
 from byom.core.money import to_pico
 from byom.core.secret import Secret
-from byom.core.store import CallRecord, LedgerRow, Outcome
-from byom.core.usage import ChatResult, CostSource, Delta, GenerationInfo, Reply, Usage
+from byom.core.store import UNRECONCILED, CallRecord, LedgerRow, Outcome, not_unreconciled
+from byom.core.usage import (
+    ChatResult,
+    CostSource,
+    Delta,
+    GenerationInfo,
+    Reply,
+    Usage,
+    safe_label,
+)
 
 if TYPE_CHECKING:
     from byom.providers.base import Adapter, HttpRequest, StreamDecoder
@@ -84,6 +95,39 @@ def cost_of(
     return cost, ("free" if model.price.is_free else "computed")
 
 
+#: No single request is believed to cost more than this (and it keeps picodollar sums in int64).
+MAX_BELIEVABLE_COST = Decimal(1_000_000)
+#: Far above any listed price ($0.01 a token is $10,000 per million): beyond it, a figure is absurd.
+ABSURD_PRICE_PER_TOKEN = Decimal("0.01")
+#: Room for per-request and per-image fees on top of the token bound.
+ABSURD_REQUEST_MARGIN = Decimal(10)
+#: A provider label holding this many characters of the key or the request is an echo.
+_ECHO_RUN = 12
+
+
+def _mapped(error_for: Callable[..., ByomError], *args: Any) -> ByomError:
+    """The adapter's error for an error status. An adapter that fails on a hostile body still
+    yields a plain ``bad_response`` (nothing was generated: the reservation is released)."""
+    try:
+        return error_for(*args)
+    except Exception:
+        return BadResponse()
+
+
+def _parsed(parse: Callable[..., Any], *args: Any) -> Any:
+    """Call a parser on provider bytes; its ``ByomError`` — or, for a hostile body that trips an
+    adapter bug, a plain ``bad_response`` — is *returned*, so that the caller raises it from its
+    own frame and the parser's frames (which hold the raw body) are not kept in a traceback."""
+    try:
+        return parse(*args)
+    except ByomError as error:
+        error.__traceback__ = None
+        error.__context__ = None
+        return error
+    except Exception:
+        return BadResponse()
+
+
 class CallPath:
     """Admits calls for one app and settles them. Thread-safe; shared by sync and async shells."""
 
@@ -119,7 +163,12 @@ class CallPath:
     ) -> Call:
         """Estimate, check-and-reserve atomically, and build the request.
 
-        Raises :class:`BudgetExceeded` (recorded as refused, nothing sent) or
+        The estimate covers everything the provider bills (R8.5): the messages' text, their
+        structure (tool calls, tool results, non-text parts), ``params`` (tools, schemas, …) and
+        images, bounded by ``model.image_tokens`` (see :mod:`byom.core.estimate`).
+
+        Raises :class:`BudgetExceeded` or, in strict mode, :class:`UnboundedInput` for input it
+        cannot bound (both recorded as refused, nothing reserved or sent), or
         :class:`InvalidRequest` / :class:`NotConnected` before anything is reserved.
         """
         checked = validate_messages(messages)
@@ -134,28 +183,11 @@ class CallPath:
         allowances = self.ledger.allowances()
         strict = any(a.strict for a in allowances)
         estimator = self.strict_estimator if strict else self.estimator
-        estimate = Estimate.of(estimator.input_tokens(checked), max_tokens, model.guard_price)
-        request = connection.adapter.chat_request(
-            connection.key,
-            model=model.id,
-            messages=checked,
-            max_tokens=max_tokens,
-            stream=stream,
-            params=params or {},
-            max_price=model.guard_price if strict else None,
-        )
         call_id = uuid.uuid4().hex
         started = self.clock()
-        try:
-            row = self.ledger.reserve(
-                estimate.amount,
-                reservation_id=call_id,
-                feature=feature.name,
-                model=model.id,
-                provider=connection.provider,
-                allowances=allowances,
-            )
-        except BudgetExceeded as exc:
+
+        def refuse(exc: ByomError) -> None:
+            """Record and report a refused request (nothing reserved, nothing sent)."""
             self.store.add_record(
                 CallRecord(
                     id=call_id,
@@ -170,6 +202,38 @@ class CallPath:
                 )
             )
             self.bus.emit(Refused(call_id, feature.name, connection.provider, model.id, exc))
+
+        image_tokens = model.image_tokens
+        if image_tokens is None and model.price is not None and model.price.is_free:
+            image_tokens = 0  # a free (e.g. local) model: an image costs nothing, so it is bounded
+        try:
+            input_tokens = request_input_tokens(
+                estimator, checked, params or {}, strict=strict, image_tokens=image_tokens
+            )
+        except UnboundedInput as exc:
+            refuse(exc)
+            raise
+        estimate = Estimate.of(input_tokens, max_tokens, model.guard_price)
+        request = connection.adapter.chat_request(
+            connection.key,
+            model=model.id,
+            messages=checked,
+            max_tokens=max_tokens,
+            stream=stream,
+            params=params or {},
+            max_price=model.guard_price if strict else None,
+        )
+        try:
+            row = self.ledger.reserve(
+                estimate.amount,
+                reservation_id=call_id,
+                feature=feature.name,
+                model=model.id,
+                provider=connection.provider,
+                allowances=allowances,
+            )
+        except BudgetExceeded as exc:
+            refuse(exc)
             raise
         self.in_flight.add(call_id)
         self.bus.emit(Pending(call_id, feature.name, connection.provider, model.id, started))
@@ -200,12 +264,13 @@ class Call:
     def complete(self, status: int, headers: Mapping[str, str], body: bytes) -> Reply:
         """Settle a non-streamed response. Returns the reply or raises the mapped error."""
         if status < 200 or status >= 300:
-            raise self.fail(self.connection.adapter.error_for(status, headers, body), sent=False)
-        try:
-            result = self.connection.adapter.parse_response(status, headers, body)
-        except ByomError as exc:
+            error = _mapped(self.connection.adapter.error_for, status, headers, body)
+            raise self.fail(error, sent=False)
+        result = _parsed(self.connection.adapter.parse_response, status, headers, body)
+        del body  # a raw provider body is not kept in this frame's locals
+        if isinstance(result, ByomError):
             # A 200 we cannot read may have been charged: keep counting the estimate.
-            raise self.fail(exc, sent=True) from None
+            raise self.fail(result, sent=True)
         return self._land(result)
 
     def open_stream(self) -> None:
@@ -214,24 +279,25 @@ class Call:
 
     def reject(self, status: int, headers: Mapping[str, str], body: bytes) -> ByomError:
         """A non-2xx status at the start of a stream: the error to raise (nothing charged)."""
-        return self.fail(self.connection.adapter.error_for(status, headers, body), sent=False)
+        error = _mapped(self.connection.adapter.error_for, status, headers, body)
+        return self.fail(error, sent=False)
 
     def feed(self, data: bytes) -> list[Delta]:
         """Decode streamed bytes into deltas; a mid-stream error settles and raises."""
         assert self._decoder is not None, "open_stream() first"
-        try:
-            return self._decoder.feed(data)
-        except ByomError as exc:
-            raise self._fail_stream(exc) from None
+        deltas = _parsed(self._decoder.feed, data)
+        del data
+        if isinstance(deltas, ByomError):
+            raise self._fail_stream(deltas)
+        return cast(list[Delta], deltas)
 
     def finish_stream(self) -> Reply:
         """The stream body ended. Usage present → landed; cut before the provider's end marker
         without usage → :class:`Interrupted` (the estimate stays counted)."""
         assert self._decoder is not None, "open_stream() first"
-        try:
-            result = self._decoder.close()
-        except ByomError as exc:
-            raise self._fail_stream(exc) from None
+        result = _parsed(self._decoder.close)
+        if isinstance(result, ByomError):
+            raise self._fail_stream(result)
         if result.usage is None and not self._decoder.complete:
             raise self.fail(Interrupted(), sent=True, generation_id=result.generation_id)
         return self._land(result)
@@ -241,7 +307,8 @@ class Call:
         partial = self._decoder.partial
         if partial.usage is not None:
             cost, source = cost_of(self.connection.adapter, self.model, partial.usage, partial.cost)
-            return self._settle_failure(exc, partial, cost, source)
+            if cost is None or self._believable(cost, partial.usage):
+                return self._settle_failure(exc, partial, cost, source)
         return self.fail(exc, sent=True, generation_id=partial.generation_id)
 
     def abort(self, error: ByomError | None = None) -> ByomError:
@@ -263,44 +330,57 @@ class Call:
         else:
             usage = result.usage
             cost, source = cost_of(adapter, self.model, usage, result.cost)
+            if cost is not None and not self._believable(cost, usage):
+                raise self.fail(
+                    BadResponse(
+                        "The provider reported a cost this request could not have had. Its "
+                        "estimate counts against your allowance until it is reconciled."
+                    ),
+                    sent=True,
+                    generation_id=result.generation_id,
+                )
+        generation_id = self._label(result.generation_id)
+        finish_reason = self._label(result.finish_reason)
         outcome: Outcome = "ok"
         if source == "unreconciled":
             outcome = "unreconciled"
-        elif result.finish_reason in ("length", "max_tokens"):
+        elif finish_reason in ("length", "max_tokens"):
             outcome = "truncated"
-        failed = result.finish_reason == "error"
-        with self.path.store.atomic():
-            if self._settled:
-                raise InvalidRequest("This call is already settled.")
-            self._settled = True
-            if source == "unreconciled":
-                ledger.leave_unreconciled(self.row, result.generation_id)
-            elif cost is None:  # tokens known, price unknown: count them at the fallback rate
-                fallback = self.model.guard_price.cost(
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
+        failed = finish_reason == "error"
+        try:
+            with self.path.store.atomic():
+                if self._settled:
+                    raise InvalidRequest("This call is already settled.")
+                self._settled = True
+                if source == "unreconciled":
+                    ledger.leave_unreconciled(self.row, generation_id)
+                elif cost is None:  # tokens known, price unknown: count them at the fallback rate
+                    fallback = self.model.guard_price.cost(
+                        prompt_tokens=usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens,
+                    )
+                    self.path.store.update_ledger_row(
+                        self.row.id,
+                        state="committed",
+                        counted_pico=to_pico(fallback),
+                        generation_id=generation_id,
+                    )
+                else:
+                    ledger.commit(self.row.id, cost, generation_id)
+                self.path.store.add_record(
+                    self._record(
+                        "failed" if failed else outcome,
+                        now,
+                        usage,
+                        cost,
+                        source,
+                        generation_id,
+                        finish_reason,
+                        ProviderUnavailable.code if failed else None,
+                    )
                 )
-                self.path.store.update_ledger_row(
-                    self.row.id,
-                    state="committed",
-                    counted_pico=to_pico(fallback),
-                    generation_id=result.generation_id,
-                )
-            else:
-                ledger.commit(self.row.id, cost, result.generation_id)
-            self.path.store.add_record(
-                self._record(
-                    "failed" if failed else outcome,
-                    now,
-                    usage,
-                    cost,
-                    source,
-                    result.generation_id,
-                    result.finish_reason,
-                    ProviderUnavailable.code if failed else None,
-                )
-            )
-        self.path.in_flight.discard(self.row.id)
+        finally:  # whatever happens, this call is no longer in flight (R4.5)
+            self.path.in_flight.discard(self.row.id)
         if failed:
             error = ProviderUnavailable(
                 "The model stopped with an error before finishing. What it used was charged."
@@ -316,7 +396,7 @@ class Call:
                 cost,
                 source,
                 usage,
-                result.finish_reason,
+                finish_reason,
                 now,
             )
         )
@@ -326,8 +406,8 @@ class Call:
             cost=cost,
             cost_source=source,
             usage=usage,
-            generation_id=result.generation_id,
-            finish_reason=result.finish_reason,
+            generation_id=generation_id,
+            finish_reason=finish_reason,
             model=self.model.id,
             provider=self.connection.provider,
             feature=self.feature.name,
@@ -342,27 +422,30 @@ class Call:
         stays counted as unreconciled.
         """
         now = self.path.clock()
-        with self.path.store.atomic():
-            if self._settled:
-                return error
-            self._settled = True
-            if sent:
-                self.path.ledger.leave_unreconciled(self.row, generation_id)
-            else:
-                self.path.ledger.release(self.row.id)
-            self.path.store.add_record(
-                self._record(
-                    "unreconciled" if sent else "failed",
-                    now,
-                    Usage(),
-                    None,
-                    "unreconciled" if sent else None,
-                    generation_id,
-                    None,
-                    error.code,
+        generation_id = self._label(generation_id)
+        try:
+            with self.path.store.atomic():
+                if self._settled:
+                    return error
+                self._settled = True
+                if sent:
+                    self.path.ledger.leave_unreconciled(self.row, generation_id)
+                else:
+                    self.path.ledger.release(self.row.id)
+                self.path.store.add_record(
+                    self._record(
+                        "unreconciled" if sent else "failed",
+                        now,
+                        Usage(),
+                        None,
+                        "unreconciled" if sent else None,
+                        generation_id,
+                        None,
+                        error.code,
+                    )
                 )
-            )
-        self.path.in_flight.discard(self.row.id)
+        finally:
+            self.path.in_flight.discard(self.row.id)
         self.path.bus.emit(self._failed(error, unreconciled=sent, cost=None, now=now))
         return error
 
@@ -371,29 +454,65 @@ class Call:
     ) -> ByomError:
         now = self.path.clock()
         usage = partial.usage or Usage()
-        with self.path.store.atomic():
-            if self._settled:
-                return error
-            self._settled = True
-            if cost is None:
-                self.path.ledger.leave_unreconciled(self.row, partial.generation_id)
-            else:
-                self.path.ledger.commit(self.row.id, cost, partial.generation_id)
-            self.path.store.add_record(
-                self._record(
-                    "failed",
-                    now,
-                    usage,
-                    cost,
-                    source,
-                    partial.generation_id,
-                    partial.finish_reason,
-                    error.code,
+        generation_id = self._label(partial.generation_id)
+        try:
+            with self.path.store.atomic():
+                if self._settled:
+                    return error
+                self._settled = True
+                if cost is None:
+                    self.path.ledger.leave_unreconciled(self.row, generation_id)
+                else:
+                    self.path.ledger.commit(self.row.id, cost, generation_id)
+                self.path.store.add_record(
+                    self._record(
+                        "failed",
+                        now,
+                        usage,
+                        cost,
+                        source,
+                        generation_id,
+                        self._label(partial.finish_reason),
+                        error.code,
+                    )
                 )
-            )
-        self.path.in_flight.discard(self.row.id)
+        finally:
+            self.path.in_flight.discard(self.row.id)
         self.path.bus.emit(self._failed(error, unreconciled=cost is None, cost=cost, now=now))
         return error
+
+    def _believable(self, cost: Decimal, usage: Usage) -> bool:
+        """Whether a reported or computed cost is one this request could have had (R3.4).
+
+        Not finite, negative, beyond ``MAX_BELIEVABLE_COST``, or more than
+        ``ABSURD_PRICE_PER_TOKEN`` per token of whichever is larger — the reported tokens or the
+        reserved bound — plus a fixed per-request margin: a hostile or broken provider, never a
+        real charge. Such a reply is a ``bad_response`` and the estimate keeps counting.
+        """
+        if not cost.is_finite() or cost < 0 or cost > MAX_BELIEVABLE_COST:
+            return False
+        tokens = max(
+            usage.prompt_tokens + usage.completion_tokens,
+            self.estimate.input_tokens + self.estimate.output_tokens,
+        )
+        return cost <= tokens * ABSURD_PRICE_PER_TOKEN + ABSURD_REQUEST_MARGIN
+
+    def _label(self, value: str | None) -> str | None:
+        """A provider label (generation id, finish reason) as byom may store it: a safe label
+        (see :func:`~byom.core.usage.safe_label`) that does not echo the key or the request —
+        one holding a 12-character run of either is dropped (R2.5, R4.3)."""
+        label = safe_label(value)
+        if label is None:
+            return None
+        key = self.connection.key
+        body = self.request.body or b""
+        for start in range(max(1, len(label) - _ECHO_RUN + 1)):
+            run = label[start : start + _ECHO_RUN]
+            if len(run) < _ECHO_RUN:
+                break
+            if run.encode() in body or (key is not None and run in key.reveal()):
+                return None
+        return label
 
     def _record(
         self,
@@ -439,9 +558,20 @@ class Call:
 
 
 def apply_generation(path: CallPath, row: LedgerRow, info: GenerationInfo) -> CallRecord:
-    """Reconcile an unreconciled reservation with the provider's after-the-fact figures."""
+    """Reconcile an unreconciled reservation with the provider's after-the-fact figures.
+
+    Applies only to a row of this app that is still unreconciled; anything else (cleared or
+    reconciled meanwhile, another app's row) raises :class:`InvalidRequest`, nothing changed."""
     with path.store.atomic():
-        path.ledger.commit(row.id, info.cost, info.generation_id)
+        if not path.store.transition_ledger_row(
+            path.ledger.app_id,
+            row.id,
+            expect=UNRECONCILED,
+            state="committed",
+            counted_pico=to_pico(info.cost),
+            generation_id=info.generation_id,
+        ):
+            raise not_unreconciled(row.id)
         record = path.store.get_record(path.ledger.app_id, row.id)
         if record is None:  # e.g. the process died before recording: history gets the figures now
             record = CallRecord(

@@ -69,7 +69,12 @@ FALLBACK_PRICE = Price(prompt=Decimal("0.00015"), completion=Decimal("0.0006"))
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """One model the user can choose. ``price`` is ``None`` when unknown."""
+    """One model the user can choose. ``price`` is ``None`` when unknown.
+
+    ``image_tokens``: the most input tokens one image can cost on this model (its provider's
+    resizing rules make this finite), or ``None`` when unknown. Strict mode bounds each image by
+    it and refuses images when it is ``None`` (R3.7, R8.3); the default mode uses it when known.
+    """
 
     id: str
     name: str
@@ -78,6 +83,7 @@ class Model:
     price: Price | None = None
     provider: str = "openrouter"
     max_completion_tokens: int | None = None
+    image_tokens: int | None = None
 
     @property
     def guard_price(self) -> Price:

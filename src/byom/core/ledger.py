@@ -10,16 +10,18 @@ ledger fact: deleting history leaves it unchanged (pitfall 4).
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal, cast, get_args
 
 from byom.core.errors import BudgetExceeded, InvalidAmount
-from byom.core.money import from_pico, parse_amount, to_pico
-from byom.core.store import COUNTING_STATES, LedgerRow, Store
+from byom.core.money import from_pico, parse_amount, plain, to_pico
+from byom.core.store import COUNTING_STATES, UNRECONCILED, LedgerRow, Store, not_unreconciled
 
 Period = Literal["session", "day", "month", "total"]
 PERIODS: Final[tuple[str, ...]] = get_args(Period)
@@ -29,7 +31,12 @@ _SETTING = "allowance:"
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """A ceiling on spend over a period. ``strict`` selects the upper-bound estimator (R3.7)."""
+    """A ceiling on spend over a period. ``strict`` selects the upper-bound estimator (R3.7).
+
+    ``amount`` goes through :func:`~byom.core.money.parse_amount`: normalised (``-0`` → ``0``,
+    ``1E+3`` → ``1000``) or refused with :class:`InvalidAmount` (finer than a picodollar, negative,
+    not finite, too large), so whatever is accepted is stored and read back equal.
+    """
 
     amount: Decimal
     period: Period = "session"
@@ -41,30 +48,108 @@ class Allowance:
         object.__setattr__(self, "amount", parse_amount(self.amount))
 
     def to_json(self) -> str:
+        """JSON with the amount in plain notation (``"0.0000001"``, never ``"1E-7"``)."""
         return json.dumps(
-            {"amount": str(self.amount), "period": self.period, "strict": self.strict}
+            {"amount": plain(self.amount), "period": self.period, "strict": self.strict}
         )
 
     @classmethod
     def from_json(cls, text: str) -> Allowance:
-        """Parse a stored allowance. Anything unreadable raises (callers fail closed)."""
+        """Parse a stored allowance. Anything unreadable raises (callers fail closed).
+
+        The amount is a plain decimal string; the exponent form that older versions stored
+        (``"1E+3"``, ``"1E-7"``, ``"-0"``: ``str()`` of a ``Decimal``) is read as the same value.
+        """
         data = json.loads(text)
-        return cls(
-            amount=parse_amount(str(data["amount"])),
-            period=data["period"],
-            strict=bool(data["strict"]),
-        )
+        raw = data["amount"]
+        if isinstance(raw, bool) or not isinstance(raw, str | int):
+            raise InvalidAmount()
+        if isinstance(raw, str):
+            if not _STORED_AMOUNT.fullmatch(raw):
+                raise InvalidAmount()
+            raw = Decimal(raw)
+        return cls(amount=parse_amount(raw), period=data["period"], strict=bool(data["strict"]))
 
 
-def period_start(period: Period, now: float) -> float | None:
-    """Epoch seconds where ``period`` began, in the device's local time; ``None`` = all time."""
+_STORED_AMOUNT: Final = re.compile(r"-?\d+(?:\.\d+)?(?:E[+-]?\d+)?", re.ASCII | re.IGNORECASE)
+
+
+def period_start(period: Period, now: float, tz: tzinfo | None = None) -> float | None:
+    """Epoch seconds where the calendar ``period`` containing ``now`` began; ``None`` = all time.
+
+    Periods are calendar days and months in local time with real time-zone rules (R3.8,
+    pitfall 20): ``tz`` is a ``tzinfo`` such as ``zoneinfo.ZoneInfo`` or, when ``None``, the
+    device's zone (the platform's ``localtime``/``mktime``, which also works under Pyodide).
+    A day (month) starts at the *earliest instant whose local calendar date is that day (the
+    first of that month or later)* — not at 00:00 with today's UTC offset, which after clocks
+    go back leaves the day's first hour out of it. Midnight that does not exist (a DST jump at
+    00:00, e.g. America/Santiago) is the instant of the jump; midnight that occurs twice (clocks
+    go back over it, e.g. America/Goose_Bay until 2010) is its first occurrence. The candidate
+    is verified — its local date is the wanted one and one second earlier is an earlier date —
+    and searched for if the wall-clock conversion gives no such instant.
+
+    Why spend in one local period never exceeds its allowance, even when the clock goes back:
+    every ledger row whose local date lies in period *P* was created at or after
+    ``period_start(P)`` (it is the earliest instant of *P*), and admission counts every row with
+    ``created_at >= start``, with no upper bound. So when a request is admitted at an instant of
+    *P*, all of *P*'s earlier rows are counted, including rows stamped "in the future" by a
+    clock that has since gone backwards, or in a later period (those over-count: fail closed).
+    """
     if period == "total" or period == "session":
         return None
-    local = datetime.fromtimestamp(now).astimezone()
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "month":
-        start = start.replace(day=1)
-    return start.timestamp()
+    today = _local_date(now, tz)
+    first = today if period == "day" else today.replace(day=1)
+    return _first_instant(first, now, tz)
+
+
+_DAY: Final = 86_400
+_SCAN_STEP: Final = 900  # seconds; a local date entered and left again sooner may be missed
+
+
+def _local_date(ts: float, tz: tzinfo | None) -> date:
+    return datetime.fromtimestamp(ts, tz).date()
+
+
+def _starts_at(ts: float, first: date, tz: tzinfo | None) -> bool:
+    return _local_date(ts, tz) >= first and _local_date(ts - 1, tz) < first
+
+
+def _first_instant(first: date, now: float, tz: tzinfo | None) -> float:
+    """The earliest instant (at most ``now``) whose local date is ``first`` or later."""
+    candidates: list[float] = []
+    for fold in (0, 1):  # midnight that occurs twice has two instants; a missing one, two guesses
+        wall = datetime(first.year, first.month, first.day, fold=fold, tzinfo=tz)
+        try:
+            candidates.append(wall.timestamp())
+        except (OverflowError, OSError, ValueError):
+            continue
+    for candidate in sorted(candidates):
+        if candidate <= now and _starts_at(candidate, first, tz):
+            return candidate
+    return _search(first, now, tz)
+
+
+def _search(first: date, now: float, tz: tzinfo | None) -> float:
+    """Scan, then bisect, keeping ``_local_date(lo) < first <= _local_date(hi)``."""
+    lo = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp() - 2 * _DAY
+    lo = min(lo, now - 1)
+    for _ in range(30):  # real offsets are within a day of UTC; allow a month of slack
+        if _local_date(lo, tz) < first:
+            break
+        lo -= _DAY
+    else:
+        return lo  # nothing earlier found: an earlier start only over-counts (fail closed)
+    lo = float(math.floor(lo))
+    while lo + _SCAN_STEP < now and _local_date(lo + _SCAN_STEP, tz) < first:
+        lo += _SCAN_STEP
+    hi = min(lo + _SCAN_STEP, now)
+    while hi - lo > 1:
+        mid = float(math.floor((lo + hi) / 2))
+        if _local_date(mid, tz) >= first:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 class Ledger:
@@ -78,12 +163,16 @@ class Ledger:
         session_id: str | None = None,
         owner: str = "",
         clock: Callable[[], float],
+        tz: tzinfo | None = None,
     ) -> None:
+        """``tz`` sets the zone of day and month periods (default: the device's, see
+        :func:`period_start`)."""
         self.store = store
         self.app_id = app_id
         self.session_id = session_id or uuid.uuid4().hex
         self.owner = owner
         self._clock = clock
+        self.tz = tz
         self._session_allowance: Allowance | None = None
 
     # -- allowances ---------------------------------------------------------------------------
@@ -129,7 +218,8 @@ class Ledger:
 
     def _spent_pico(self, period: Period, now: float) -> int:
         session = self.session_id if period == "session" else None
-        return self.store.counted_since(self.app_id, period_start(period, now), session)
+        start = period_start(period, now, self.tz)
+        return self.store.counted_since(self.app_id, start, session)
 
     def reserve(
         self,
@@ -194,8 +284,16 @@ class Ledger:
         return self.store.ledger_rows(self.app_id, frozenset({"unreconciled"}))
 
     def clear_unreconciled(self, row_id: str) -> None:
-        """The user chose to stop counting an unreconciled request (explicit, never automatic)."""
-        self.store.update_ledger_row(row_id, state="cleared", counted_pico=0)
+        """The user chose to stop counting an unreconciled request (explicit, never automatic).
+
+        Only an unreconciled row of this app can be cleared: an unknown id, another app's row,
+        or a row that is reserved, committed, released or already cleared raises
+        :class:`~byom.core.errors.InvalidRequest` and changes nothing (R3.4)."""
+        with self.store.atomic():
+            if not self.store.transition_ledger_row(
+                self.app_id, row_id, expect=UNRECONCILED, state="cleared", counted_pico=0
+            ):
+                raise not_unreconciled(row_id)
 
     def open_rows(self) -> list[LedgerRow]:
         return self.store.ledger_rows(self.app_id, COUNTING_STATES - {"committed"})

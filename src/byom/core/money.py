@@ -38,6 +38,13 @@ def parse_amount(text: str | Decimal | int, *, decimal_comma: bool | None = None
     becomes "no ceiling". ``decimal_comma`` says which separator the user's locale writes as a
     decimal point (``True`` for Dutch); it resolves inputs such as ``1,234`` that are otherwise
     ambiguous and therefore refused.
+
+    The result is exact in the ledger's unit (whole picodollars, 10⁻¹² USD, see :func:`to_pico`)
+    and normalised: ``-0`` becomes ``0``; an exponent form (``Decimal("1E+3")``) becomes plain
+    ``1000``; zeros below a picodollar (``Decimal("1.5000000000000000")``) are dropped. A
+    non-zero digit below a picodollar (``Decimal("0.0000000000001")``) cannot be stored exactly
+    and is refused. Typed text never takes an exponent (``"1e3"`` is refused); a small amount such
+    as ``Decimal("0.0000001")`` keeps its value, and :func:`plain` writes it without one.
     """
     if isinstance(text, bool):
         raise InvalidAmount()
@@ -102,7 +109,23 @@ def _valid_grouping(whole: str, sep: str) -> bool:
 def _checked(value: Decimal) -> Decimal:
     if not value.is_finite() or value < 0 or value > _MAX_AMOUNT:
         raise InvalidAmount()
+    if value == 0:
+        return Decimal(0)  # also -0, 0E+3, 0E-20
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent > 0:
+        return value.quantize(Decimal(1))  # 1E+3 -> 1000 (exact: at most 10 digits)
+    below_pico = -12 - exponent
+    if below_pico > 0:
+        if any(value.as_tuple().digits[-below_pico:]):
+            raise InvalidAmount()  # finer than a picodollar: not exactly representable
+        return value.quantize(PICO)  # only zeros dropped (exact: at most 22 digits)
     return value
+
+
+def plain(amount: Decimal) -> str:
+    """An amount in plain notation, never an exponent: ``0.0000001``, ``1000``, ``5.00``."""
+    return format(amount, "f")
 
 
 def format_usd(amount: Decimal | None, *, significant: int = 2) -> str:

@@ -11,7 +11,63 @@ from __future__ import annotations
 import hmac
 from typing import Any, NoReturn
 
+from byom.core.errors import InvalidKey
+
 _MASK = "<secret: redacted>"
+#: Longest key byom accepts (real provider keys are well under 256 characters).
+MAX_KEY_LENGTH = 4096
+#: Characters a copy-paste brings that nobody means as part of a key: byte-order mark, zero-width
+#: spaces and joiners, bidirectional marks and isolates, the soft hyphen (pitfall 19).
+_INVISIBLE = frozenset(
+    "\ufeff\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u00ad\u180e"
+)
+
+
+def _header_safe(value: str) -> bool:
+    """Whether ``value`` can travel as (part of) an HTTP header value as it is: visible ASCII
+    (``!`` to ``~``) and inner spaces only — no control character, no line break, nothing an
+    HTTP client would have to encode (and then raise with the whole header in the error)."""
+    return value.isascii() and value.isprintable() and value == value.strip()
+
+
+def clean_key(value: str | Secret) -> Secret:
+    """The user's key as a :class:`Secret`, cleaned of what a copy-paste adds, or
+    :class:`~byom.core.errors.InvalidKey`.
+
+    Removes surrounding whitespace (any Unicode space, line or paragraph separator) and the
+    invisible characters of ``_INVISIBLE`` wherever they are. What is left must be 1 to
+    ``MAX_KEY_LENGTH`` visible ASCII characters with no inner space: every provider's keys
+    are, and anything else would make the HTTP client raise with the key in its exception.
+    The refusal never contains the key, and no frame of its traceback holds it as a local.
+    """
+    raw = value.reveal() if isinstance(value, Secret) else value
+    del value
+    if not isinstance(raw, str):
+        del raw
+        raise InvalidKey("A key must be text.")
+    ok = _clean_ok(raw)
+    if ok is None:
+        del raw
+        raise InvalidKey()
+    del raw
+    return Secret(ok)
+
+
+def _clean_ok(raw: str) -> str | None:
+    """The cleaned key, or ``None`` (never raises: its frame holds the raw value)."""
+    text = "".join(ch for ch in raw if ch not in _INVISIBLE).strip()
+    if not text or len(text) > MAX_KEY_LENGTH or " " in text or not _header_safe(text):
+        return None
+    return text
+
+
+def _problem(value: str) -> str:
+    if not value:
+        return "A key cannot be empty."
+    if any(ch in value for ch in "\r\n\x00"):
+        return "A key may not contain line breaks or NUL."
+    return ""
 
 
 class Secret:
@@ -23,12 +79,13 @@ class Secret:
         if isinstance(value, Secret):
             value = value.reveal()
         if not isinstance(value, str):
+            del value
             raise TypeError("Secret takes a str")
         value = value.strip()
-        if not value:
-            raise ValueError("empty secret")
-        if any(ch in value for ch in "\r\n\x00"):
-            raise ValueError("a secret may not contain line breaks or NUL")
+        problem = _problem(value)
+        if problem:
+            del value  # not a local of the frame the error's traceback keeps
+            raise InvalidKey(problem)
         self.__value = value
 
     def reveal(self) -> str:

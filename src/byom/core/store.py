@@ -10,6 +10,14 @@ keep nothing). Two record kinds are kept apart on purpose:
 
 ``atomic()`` must give mutual exclusion across every thread *and process* that shares the store,
 so that check-and-reserve is one step (R3.5).
+
+A row leaves ``unreconciled`` only through :meth:`Store.transition_ledger_row`, which names the app
+and the states the row must be in: clearing or reconciling an id that is unknown, belongs to
+another app, or is not unreconciled changes nothing (R3.4).
+
+A store that can no longer vouch for the spend it records (its file vanished, was replaced or
+cannot be written) raises :class:`~byom.core.errors.StoreUnavailable` from every method, so
+nothing is admitted (fail closed).
 """
 
 from __future__ import annotations
@@ -21,11 +29,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from byom.core.errors import InvalidRequest
 from byom.core.usage import CostSource, Usage
 
 ReservationState = Literal["reserved", "committed", "released", "unreconciled", "cleared"]
 #: States whose amount counts against the allowance.
 COUNTING_STATES: frozenset[str] = frozenset({"reserved", "committed", "unreconciled"})
+#: The only state a row can be cleared or reconciled from.
+UNRECONCILED: frozenset[str] = frozenset({"unreconciled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,21 @@ class Store(Protocol):
         generation_id: str | None = None,
     ) -> None: ...
 
+    def transition_ledger_row(
+        self,
+        app_id: str,
+        row_id: str,
+        *,
+        expect: frozenset[str],
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> bool:
+        """Move row ``row_id`` of ``app_id`` to ``state`` only if it is now in one of ``expect``,
+        as one atomic step. Returns whether it did; ``False`` (an unknown id, another app's row,
+        a row in another state) means nothing changed."""
+        ...
+
     def ledger_rows(self, app_id: str, states: frozenset[str]) -> list[LedgerRow]: ...
 
     def add_record(self, record: CallRecord) -> None: ...
@@ -122,6 +148,23 @@ class Store(Protocol):
     def get_setting(self, app_id: str, key: str) -> str | None: ...
 
     def set_setting(self, app_id: str, key: str, value: str | None) -> None: ...
+
+
+def id_hint(row_id: object) -> str:
+    """A short, safe prefix of an id for a message: at most 8 letters, digits, ``-`` or ``_``
+    (empty when the id holds anything else), so a message never echoes what a caller passed."""
+    text = row_id[:8] if isinstance(row_id, str) else ""
+    return text if text and all(c.isascii() and (c.isalnum() or c in "-_") for c in text) else ""
+
+
+def not_unreconciled(row_id: object) -> InvalidRequest:
+    """The error for clearing or reconciling anything but an unreconciled request of this app."""
+    hint = id_hint(row_id)
+    named = f" ({hint}…)" if hint else ""
+    return InvalidRequest(
+        f"That request{named} is not one of this app's unreconciled requests, so nothing was "
+        "changed."
+    )
 
 
 class MemoryStore:
@@ -171,6 +214,28 @@ class MemoryStore:
                 counted_pico=counted_pico,
                 generation_id=generation_id or row.generation_id,
             )
+
+    def transition_ledger_row(
+        self,
+        app_id: str,
+        row_id: str,
+        *,
+        expect: frozenset[str],
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> bool:
+        with self._lock:
+            row = self._ledger.get(row_id)
+            if row is None or row.app_id != app_id or row.state not in expect:
+                return False
+            self._ledger[row_id] = replace(
+                row,
+                state=state,
+                counted_pico=counted_pico,
+                generation_id=generation_id or row.generation_id,
+            )
+            return True
 
     def ledger_rows(self, app_id: str, states: frozenset[str]) -> list[LedgerRow]:
         with self._lock:

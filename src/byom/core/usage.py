@@ -13,11 +13,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
 CostSource = Literal["provider", "computed", "free", "unknown", "unreconciled"]
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]*")
+#: Longest provider-controlled label byom keeps (generation ids are ~30–40 characters).
+MAX_LABEL = 128
+
+
+def safe_label(value: object, max_length: int = MAX_LABEL) -> str | None:
+    """A provider-controlled string that byom may store and show (a generation id, a finish
+    reason, a model id echoed back), or ``None``: at most ``max_length`` characters of a safe
+    set (letters, digits, ``. _ : / @ + = -``). Anything else — spaces, quotes, markup, control
+    or non-ASCII characters, or a very long string — is dropped, not cut: a hostile provider
+    could use it to smuggle the prompt or the key into history (R2.5, R4.3)."""
+    if not isinstance(value, str) or len(value) > max_length or not _LABEL.fullmatch(value):
+        return None
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +66,12 @@ class ChatResult:
     generation_id: str | None = None
     finish_reason: str | None = None
     model: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every adapter's result passes here: provider-controlled labels are checked once.
+        object.__setattr__(self, "generation_id", safe_label(self.generation_id))
+        object.__setattr__(self, "finish_reason", safe_label(self.finish_reason, 40))
+        object.__setattr__(self, "model", safe_label(self.model, 200))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +123,9 @@ class GenerationInfo:
     usage: Usage
     finish_reason: str | None = None
     cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "finish_reason", safe_label(self.finish_reason, 40))
 
 
 @dataclass(frozen=True, slots=True)

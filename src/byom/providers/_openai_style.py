@@ -16,7 +16,15 @@ from typing import Any, Protocol
 
 from byom.core.errors import BadResponse, ByomError, InvalidRequest
 from byom.core.usage import ChatResult, Delta, Usage
-from byom.providers._wire import SSEDecoder, as_decimal, as_int, get, header, loads
+from byom.providers._wire import (
+    SSEDecoder,
+    as_decimal,
+    get,
+    header,
+    loads,
+    optional_count,
+    token_count,
+)
 from byom.providers.base import DecoderState
 
 
@@ -27,19 +35,28 @@ class ErrorMapper(Protocol):
 
 
 def usage_from_openai_shape(data: Any) -> Usage | None:
-    """Parse an OpenAI-style ``usage`` object; ``None`` when absent or not an object.
+    """Parse an OpenAI-style ``usage`` object; ``None`` when absent, not an object, or
+    unreadable — ``{}``, only ``total_tokens``, counts that are null, strings or fractions
+    (pitfall 23: unreadable usage is missing usage, never zero cost).
 
     ``prompt_tokens`` includes cached tokens; ``completion_tokens`` includes reasoning tokens
     (both providers bill reasoning as output), so neither detail is added on top.
     """
     if not isinstance(data, Mapping):
         return None
+    prompt = token_count(data.get("prompt_tokens"))
+    completion = token_count(data.get("completion_tokens"))
+    cached = optional_count(get(data, "prompt_tokens_details", "cached_tokens"))
+    written = optional_count(get(data, "prompt_tokens_details", "cache_write_tokens"))
+    reasoning = optional_count(get(data, "completion_tokens_details", "reasoning_tokens"))
+    if prompt is None or completion is None or cached is None or written is None:
+        return None
     return Usage(
-        prompt_tokens=as_int(data.get("prompt_tokens")),
-        completion_tokens=as_int(data.get("completion_tokens")),
-        cached_tokens=as_int(get(data, "prompt_tokens_details", "cached_tokens")),
-        cache_write_tokens=as_int(get(data, "prompt_tokens_details", "cache_write_tokens")),
-        reasoning_tokens=as_int(get(data, "completion_tokens_details", "reasoning_tokens")),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cached_tokens=min(cached, prompt),
+        cache_write_tokens=min(written, prompt),
+        reasoning_tokens=min(reasoning or 0, completion),
     )
 
 

@@ -144,6 +144,34 @@ def as_int(value: Any) -> int:
     return 0
 
 
+#: The largest token count byom believes for one request; a larger figure is unreadable.
+MAX_TOKEN_COUNT = 100_000_000
+
+
+def token_count(value: Any) -> int | None:
+    """A token count as reported, or ``None`` when it cannot be read: absent, ``null``, a
+    string, a boolean, negative, fractional, not finite, or beyond ``MAX_TOKEN_COUNT``.
+
+    Unreadable is not zero (pitfall 23): a usage object whose counts cannot be read is treated
+    like missing usage, so the request's estimate keeps counting until it is reconciled.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_TOKEN_COUNT:
+        return value
+    return None
+
+
+def optional_count(value: Any) -> int | None:
+    """A detail count that may be left out: absent or ``null`` is 0; present but unreadable is
+    ``None`` (the whole usage is then unreadable)."""
+    return 0 if value is None else token_count(value)
+
+
 def as_decimal(value: Any) -> Decimal | None:
     """A non-negative money amount from a JSON value, or ``None``."""
     if isinstance(value, bool) or value is None:

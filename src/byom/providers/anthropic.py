@@ -27,7 +27,7 @@ from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._listing import merge_listing
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import SSEDecoder, as_int, get, loads
+from byom.providers._wire import SSEDecoder, get, loads, optional_count, token_count
 from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
@@ -69,15 +69,21 @@ def _finish(value: Any) -> str | None:
 
 
 def usage_from_anthropic(data: Any) -> Usage | None:
-    """Anthropic usage → byom usage. ``prompt_tokens`` = input + cache writes + cache reads."""
+    """Anthropic usage → byom usage. ``prompt_tokens`` = input + cache writes + cache reads.
+
+    ``None`` when absent or unreadable (``input_tokens`` / ``output_tokens`` missing or not
+    whole numbers, a cache figure present but unreadable): the estimate keeps counting."""
     if not isinstance(data, Mapping):
         return None
-    fresh = as_int(data.get("input_tokens"))
-    write = as_int(data.get("cache_creation_input_tokens"))
-    read = as_int(data.get("cache_read_input_tokens"))
+    fresh = token_count(data.get("input_tokens"))
+    output = token_count(data.get("output_tokens"))
+    write = optional_count(data.get("cache_creation_input_tokens"))
+    read = optional_count(data.get("cache_read_input_tokens"))
+    if fresh is None or output is None or write is None or read is None:
+        return None
     return Usage(
         prompt_tokens=fresh + write + read,
-        completion_tokens=as_int(data.get("output_tokens")),
+        completion_tokens=output,
         cached_tokens=read,
         cache_write_tokens=write,
     )
@@ -171,7 +177,7 @@ class AnthropicDecoder(DecoderState):
         self._adapter = adapter
         self._sse = SSEDecoder()
         self._input: Mapping[str, Any] = {}
-        self._output = 0
+        self._output: Any = 0  # as reported: usage_from_anthropic decides if it is readable
         self._final = False
 
     @property
@@ -205,7 +211,7 @@ class AnthropicDecoder(DecoderState):
             usage = get(message, "usage")
             if isinstance(usage, Mapping):
                 self._input = _input_figures(usage)
-                self._output = as_int(usage.get("output_tokens"))
+                self._output = usage.get("output_tokens")
             return None
         if kind == "content_block_start":
             return self._piece(get(data, "content_block"))
@@ -219,7 +225,7 @@ class AnthropicDecoder(DecoderState):
             if isinstance(usage, Mapping):
                 # Cumulative figures: they replace earlier ones, never add to them.
                 if "output_tokens" in usage:
-                    self._output = as_int(usage.get("output_tokens"))
+                    self._output = usage.get("output_tokens")
                     self._final = True
                 figures = _input_figures(usage)
                 if figures:
@@ -366,16 +372,18 @@ class AnthropicAdapter:
         """The error for an ``error`` stream event (or an error object in a 200 body)."""
         kind = get(error, "type")
         status = _ERROR_STATUS.get(kind, 502) if isinstance(kind, str) else 502
-        return self._error(status, {}, error)
+        return self._error(status, {}, error, in_band=True)
 
-    def _error(self, status: int, headers: Mapping[str, str], error: Any) -> ByomError:
+    def _error(
+        self, status: int, headers: Mapping[str, str], error: Any, *, in_band: bool = False
+    ) -> ByomError:
         hint = error_hint(error).lower()
         # Anthropic reports an empty balance as a 400 ``invalid_request_error``.
         if status == 400 and "credit balance" in hint:
             return OutOfCredits(status=status)
         kind = get(error, "type")
         kind = kind if isinstance(kind, str) and len(kind) < 64 else ""
-        return error_for_status(status, headers, hint=hint + " " + kind)
+        return error_for_status(status, headers, hint=hint + " " + kind, in_band=in_band)
 
     # -- after the fact: none; key check and models via GET /v1/models -------------------------
 

@@ -6,6 +6,8 @@ requests may go to, and transports enforce that (R2.4).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,9 +15,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from byom.core.catalog import Catalog, Price
-from byom.core.errors import ByomError, InvalidRequest
-from byom.core.secret import Secret
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
+from byom.core.errors import ByomError, InvalidBaseUrl, InvalidKey, InvalidRequest
+from byom.core.secret import Secret, _header_safe
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage, safe_label
 
 
 def origin_of(url: str) -> str:
@@ -41,6 +43,51 @@ def origin_of(url: str) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+def check_base_url(url: str) -> str:
+    """A provider base URL byom can send to, or :class:`~byom.core.errors.InvalidBaseUrl`.
+
+    Checked at connect time so that a mistyped address fails there, in plain words, instead of
+    inside the HTTP client (whose ``InvalidURL`` / ``IDNAError`` / ``UnicodeError`` carry the
+    request). Accepted: ``http`` or ``https``; a host that is a DNS name of letters, digits,
+    hyphens and underscores (labels of 1–63 characters, no empty label: ``a..b`` is refused;
+    internationalised names must be given in their ``xn--`` form), an IPv4 address or a
+    bracketed IPv6 address;
+    an optional port; a path of URL characters. No credentials, query, fragment, space, control
+    or non-ASCII character.
+    """
+    if not isinstance(url, str) or not url or len(url) > 2048 or not _URL_CHARS.fullmatch(url):
+        raise InvalidBaseUrl()
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or "#" in url or "?" in url:
+        raise InvalidBaseUrl("A provider address may not carry a query or a fragment.")
+    try:
+        origin_of(url)
+    except ByomError:
+        raise InvalidBaseUrl() from None
+    host = (parts.hostname or "").lower()
+    if not _valid_host(host):
+        raise InvalidBaseUrl()
+    return url
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if not host or len(host) > 253:
+        return False
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    if labels[-1].isdigit():  # "999.1.1.1" is not an address, and not a name either
+        return False
+    return all(_LABEL.fullmatch(label) for label in labels)
+
+
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
     """A request as plain data. Secret headers are kept apart so that no ``repr`` shows them.
@@ -60,7 +107,19 @@ class HttpRequest:
         return origin_of(self.url)
 
     def wire_headers(self) -> dict[str, str]:
-        """All headers with secrets revealed — for the transport, at the moment of sending."""
+        """All headers with secrets revealed — for the transport, at the moment of sending.
+
+        Every value is checked first: one that an HTTP client could not send as it is raises
+        :class:`~byom.core.errors.InvalidKey` (a secret header) or ``InvalidRequest`` here,
+        before anything is revealed into a local, instead of inside the client with the whole
+        header in its exception (pitfall 19).
+        """
+        for secret in self.secret_headers.values():
+            if not _header_safe(secret.reveal()):
+                raise InvalidKey()
+        for value in self.headers.values():
+            if not _header_safe(value):
+                raise InvalidRequest("A request header holds characters HTTP cannot carry.")
         merged = dict(self.headers)
         merged.update({k: v.reveal() for k, v in self.secret_headers.items()})
         return merged
@@ -105,7 +164,8 @@ class DecoderState:
 
     @property
     def generation_id(self) -> str | None:
-        return self._generation_id
+        """The provider's id for this generation, when it is a safe label (else ``None``)."""
+        return safe_label(self._generation_id)
 
     @property
     def complete(self) -> bool:

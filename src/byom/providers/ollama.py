@@ -22,7 +22,7 @@ from byom.core.errors import BadResponse, ByomError, InvalidRequest
 from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import MAX_BODY, as_int, get, loads
+from byom.providers._wire import MAX_BODY, get, loads, optional_count, token_count
 from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json
 from byom.providers.errors import error_for_status
 
@@ -99,11 +99,15 @@ def _message(message: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _usage(data: Mapping[str, Any]) -> Usage:
-    return Usage(
-        prompt_tokens=as_int(data.get("prompt_eval_count")),
-        completion_tokens=as_int(data.get("eval_count")),
-    )
+def _usage(data: Mapping[str, Any]) -> Usage | None:
+    """Tokens of the final object. ``eval_count`` must be readable; ``prompt_eval_count`` is
+    left out when the prompt was served from Ollama's cache, so absent counts as 0 — but a
+    present, unreadable figure makes the usage unreadable (pitfall 23)."""
+    completion = token_count(data.get("eval_count"))
+    prompt = optional_count(data.get("prompt_eval_count"))
+    if completion is None or prompt is None:
+        return None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion)
 
 
 def _finish(data: Mapping[str, Any]) -> str | None:
@@ -259,7 +263,7 @@ class OllamaAdapter:
 
     def error_from_object(self, error: Any) -> ByomError:
         """An ``error`` met in a 200 body or stream: the server failed while generating."""
-        return error_for_status(502, {}, hint=error_hint(error))
+        return error_for_status(502, {}, hint=error_hint(error), in_band=True)
 
     # -- no keys, no generation lookups; models via GET /api/tags ------------------------------
 

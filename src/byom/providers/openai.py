@@ -198,14 +198,18 @@ class OpenAIAdapter:
         status = code if isinstance(code, int) and 400 <= code <= 599 else None
         if status is None:
             status = next((_ERROR_STATUS[k] for k in _kinds(error) if k in _ERROR_STATUS), 502)
-        return self._error(status, {}, error)
+        return self._error(status, {}, error, in_band=True)
 
-    def _error(self, status: int, headers: Mapping[str, str], error: Any) -> ByomError:
+    def _error(
+        self, status: int, headers: Mapping[str, str], error: Any, *, in_band: bool = False
+    ) -> ByomError:
         kinds = _kinds(error)
         # OpenAI answers an exhausted quota with 429 ``insufficient_quota``: not a rate limit.
         if status in (400, 402, 403, 429) and any(k in _OUT_OF_CREDIT for k in kinds):
-            return OutOfCredits(status=status)
-        return error_for_status(status, headers, hint=" ".join([error_hint(error), *kinds]))
+            return OutOfCredits(status=None if in_band else status)
+        return error_for_status(
+            status, headers, hint=" ".join([error_hint(error), *kinds]), in_band=in_band
+        )
 
     # -- after the fact: none; key check and models via GET /models ----------------------------
 

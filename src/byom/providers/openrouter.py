@@ -21,7 +21,7 @@ from byom.core.catalog import Catalog, Price, parse_openrouter_models
 from byom.core.errors import BadResponse, ByomError
 from byom.core.money import per_million
 from byom.core.secret import Secret
-from byom.core.usage import ChatResult, GenerationInfo, KeyInfo, Usage
+from byom.core.usage import ChatResult, GenerationInfo, KeyInfo, Usage, safe_label
 from byom.providers._openai_style import (
     OpenAIStyleDecoder,
     check_passthrough,
@@ -151,6 +151,7 @@ class OpenRouterAdapter:
             {},
             hint=message if isinstance(message, str) else "",
             limit_source=_limit_source(error),
+            in_band=True,
         )
 
     # -- after the fact: generation cost, key info, models -------------------------------------
@@ -170,7 +171,7 @@ class OpenRouterAdapter:
         data = get(loads(body), "data")
         cost = as_decimal(get(data, "total_cost"))
         gen_id = get(data, "id")
-        if cost is None or not isinstance(gen_id, str):
+        if cost is None or safe_label(gen_id) is None:
             raise BadResponse()
         return GenerationInfo(
             generation_id=gen_id,

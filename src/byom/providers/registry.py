@@ -7,10 +7,14 @@ The others default to the provider's public API (Ollama: the local server).
 from __future__ import annotations
 
 from byom.core.errors import InvalidRequest
-from byom.providers.base import Adapter
+from byom.providers.base import Adapter, check_base_url
 
 
 def make(provider: str, base_url: str | None, **options: object) -> Adapter:
+    """The adapter for ``provider`` at ``base_url`` (its public API when ``None``). A given
+    ``base_url`` is checked first (:func:`~byom.providers.base.check_base_url`)."""
+    if base_url is not None:
+        base_url = check_base_url(base_url)
     if provider == "openrouter":
         from byom.providers.openrouter import OpenRouterAdapter
 

@@ -22,8 +22,14 @@ Tokens
     A message's text is its ``content`` when a string; when a list, the ``text`` of its
     ``{"type": "text", "text": …}`` parts concatenated with no separator; otherwise "".
     ``prompt_tokens = sum(tokens(text) + 3 for each message) + 3``. Anthropic's top-level
-    ``system`` (string or text blocks) counts as one more message, placed first. This never
-    exceeds UTF-8 bytes + 4 per message + 3. ``count_tokens`` returns the same figure.
+    ``system`` (string or text blocks) counts as one more message, placed first. Structure is
+    billed too (``structure_tokens``): ``tokens()`` of the compact JSON of the top-level
+    ``tools`` / ``functions`` / ``tool_choice`` / ``function_call`` / ``response_format`` /
+    ``format`` present (one object), of each message's fields besides ``role`` / ``content`` /
+    ``images`` (``tool_calls``, ``tool_call_id``, ``name``, …), and of each content part that is
+    neither text nor an image (``tool_use``, ``tool_result``, …); images are not billed. This
+    never exceeds UTF-8 bytes (text and that JSON) + 4 per message + 3. ``count_tokens`` returns
+    the same figure.
 Reply
     ``seed = sha256("\\n".join(message texts))`` (system first for Anthropic); block ``i`` is
     ``sha256(seed + i.to_bytes(4, "big"))``; its bytes, in order, pick ``WORDS[b % 64]`` from
@@ -64,7 +70,8 @@ Faults
     A FIFO queue; each request to one of the four chat endpoints takes the head when it arrives
     (whatever happens to it afterwards). ``{"status": 400|401|402|403|404|408|413|429|500|502|
     503|529}`` (429 with ``"retry_after"``, default 1 → header ``Retry-After``),
-    ``{"kind": "slow_first_byte", "seconds": S}``, ``{"kind": "cut_before_usage"}`` (stream: all
+    ``{"kind": "slow_first_byte", "seconds": S}`` (ends early when the client hangs up or on
+    ``release``), ``{"kind": "cut_before_usage"}`` (stream: all
     content, then the connection drops; non-stream: headers, then it drops),
     ``{"kind": "midstream_error", "code": 502}`` (stream: half the content, then an error event on
     the HTTP 200; non-stream OpenRouter: HTTP 200 body with ``error`` and finish ``"error"``;
@@ -81,12 +88,15 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     ``POST /_sim/config {partial}`` / ``GET /_sim/config`` → full config · ``GET /_sim/generations``
     → ``[{id, format, model, tokens_prompt, tokens_completion, tokens_reasoning, cost (string or
     null), finish_reason, cancelled, streamed, created_at}]`` · ``POST /_sim/keys/revoke
-    {"key": …}``.
+    {"key": …}`` · ``POST /_sim/release`` (ends the waits and holds of the requests that have
+    arrived).
     Config: ``generation_delay`` (s, default 0.5), ``reply_words`` (40),
     ``routed_price_multiplier`` ("1"), ``unavailable_models`` ([] → 502 "model down"),
     ``reject_stream_options`` (false; OpenAI format → 400), ``key_limit`` ("10" or null),
     ``enforce_key_limit`` (false; true → 402 ``openrouter_key_limit`` once usage ≥ limit),
-    ``stream_delay`` (s between pieces, 0), ``stream_chunk_words`` (4), ``extra_models``
+    ``stream_delay`` (s between pieces, 0), ``stream_chunk_words`` (4), ``stream_hold_after``
+    (null; N → every stream sends N content pieces, or all if fewer, then nothing more until the
+    client hangs up, which records the cut, or until ``release``), ``extra_models``
     ([{id, prompt, completion, context_length?}] added to the OpenRouter catalog).
 
 The simulator never logs and never writes request bodies or keys anywhere.
@@ -99,7 +109,14 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from byom.sim._rules import pkce_challenge, prompt_tokens, reply_text, tokens, truncate
+from byom.sim._rules import (
+    pkce_challenge,
+    prompt_tokens,
+    reply_text,
+    structure_tokens,
+    tokens,
+    truncate,
+)
 from byom.sim._server import SimServer
 from byom.sim._state import SimConfig, SimError, SimState
 
@@ -110,6 +127,7 @@ __all__ = [
     "pkce_challenge",
     "prompt_tokens",
     "reply_text",
+    "structure_tokens",
     "tokens",
     "truncate",
 ]
@@ -223,6 +241,12 @@ class Simulator:
     def generations(self) -> list[dict[str, object]]:
         """Generation records, as ``GET /_sim/generations``."""
         return [g.as_json() for g in self._state.generations()]
+
+    def release(self) -> None:
+        """End the ``slow_first_byte`` wait and ``stream_hold_after`` hold of every request that
+        has arrived (counted in ``counts()``), now or when it gets there; they carry on. Requests
+        arriving later wait and hold as usual."""
+        self._state.release()
 
     def revoke_key(self, key: str) -> None:
         """Make ``key`` answer 401 from now on (until ``reset``)."""

@@ -61,6 +61,44 @@ def prompt_tokens(texts: Sequence[str]) -> int:
     return sum(tokens(t) + PER_MESSAGE_OVERHEAD for t in texts) + PRIMING_OVERHEAD
 
 
+#: Top-level request fields a provider templates into the prompt (tool schemas, formats).
+BILLED_FIELDS: Final = (
+    "tools", "functions", "tool_choice", "function_call", "response_format", "format",
+)  # fmt: skip
+#: Content-part types not billed by their bytes (images: the simulator does not bill them).
+_UNBILLED_PARTS: Final = frozenset({"text", "image_url", "input_image", "image"})
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def structure_tokens(body: Mapping[str, Any]) -> int:
+    """Prompt tokens for what a chat request carries besides message text (R8.5).
+
+    ``tokens()`` of the compact JSON of: the :data:`BILLED_FIELDS` present (one object), each
+    message's fields other than ``role``, ``content`` and ``images``, and each content part that
+    is neither a text part nor an image (``tool_use``, ``tool_result``, …). Never more than the
+    UTF-8 bytes of that JSON.
+    """
+    total = 0
+    billed = {name: body[name] for name in BILLED_FIELDS if body.get(name) is not None}
+    if billed:
+        total += tokens(_compact(billed))
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if not isinstance(message, Mapping):
+            continue
+        extra = {k: v for k, v in message.items() if k not in ("role", "content", "images")}
+        if extra:
+            total += tokens(_compact(extra))
+        content = message.get("content")
+        for part in content if isinstance(content, list) else ():
+            if not (isinstance(part, Mapping) and part.get("type") in _UNBILLED_PARTS):
+                total += tokens(_compact(part))
+    return total
+
+
 def reply_text(texts: Sequence[str], words: int) -> str:
     """The deterministic reply for a prompt made of ``texts``.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import select
 import socket
 import sys
 import threading
@@ -173,6 +174,8 @@ class Chat:
     key_fp: str | None
     prompt_price: Decimal = Decimal(0)
     completion_price: Decimal = Decimal(0)
+    #: Tokens for tools, tool calls, tool results and schemas (``rules.structure_tokens``).
+    extra_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -250,6 +253,7 @@ class SimHandler(BaseHTTPRequestHandler):
     server_version = "byom-sim"
     sys_version = ""
     server: SimServer
+    _releases_at_arrival = 0  # state.releases() when the current request arrived
 
     # ------------------------------------------------------------------ plumbing
 
@@ -369,6 +373,29 @@ class SimHandler(BaseHTTPRequestHandler):
     def _end_stream(self) -> None:
         self._write(b"0\r\n\r\n")
 
+    def _wait_for_hangup(self, seconds: float | None) -> bool:
+        """Wait up to ``seconds`` (``None``: for ever) for the client to hang up; True if it did.
+
+        A ``Simulator.release()`` since the request arrived ends the wait (False), and so does
+        ``Simulator.stop`` (which shuts the socket: True). Bytes the client sends meanwhile (a
+        pipelined request) are left unread; only the timeout or a release ends the wait then.
+        """
+        state = self.server.state
+        releases = self._releases_at_arrival
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if left <= 0 or state.releases() != releases:
+                return False
+            try:
+                readable, _, _ = select.select([self.connection], [], [], left)
+                if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                    return True
+            except (OSError, ValueError):  # reset by the peer, or already closed
+                return True
+            if readable:  # data, not a hang-up: let the time pass without spinning
+                time.sleep(left)
+
     def _cut_connection(self) -> None:
         """Drop the connection abruptly (no terminating chunk, no more bytes)."""
         self.close_connection = True
@@ -385,6 +412,9 @@ class SimHandler(BaseHTTPRequestHandler):
         state = self.server.state
         control = path.startswith("/_sim/")
         if not control:
+            # Seen together with the count, so a release() after the count shows this request
+            # ends its wait even if the wait has not begun yet.
+            self._releases_at_arrival = state.releases()
             state.count(path)
         fmt = _format_for(path)
         try:
@@ -443,6 +473,9 @@ class SimHandler(BaseHTTPRequestHandler):
             self._json(200, state.configure(_parse_control(body)).as_json())
         elif key == ("GET", "/_sim/generations"):
             self._json(200, [g.as_json() for g in state.generations()])
+        elif key == ("POST", "/_sim/release"):
+            state.release()
+            self._json(200, {"ok": True})
         elif key == ("POST", "/_sim/keys/revoke"):
             revoked = _parse_control(body).get("key")
             if not isinstance(revoked, str) or not revoked:
@@ -721,7 +754,8 @@ class SimHandler(BaseHTTPRequestHandler):
         if model not in _ANTHROPIC_IDS:
             raise RequestError(404, f"model: {model}")
         texts = _anthropic_texts(data)
-        self._json(200, {"input_tokens": rules.prompt_tokens(texts)})
+        total = rules.prompt_tokens(texts) + rules.structure_tokens(data)
+        self._json(200, {"input_tokens": total})
 
     # ------------------------------------------------------------------ chat
 
@@ -734,8 +768,10 @@ class SimHandler(BaseHTTPRequestHandler):
                 _fault_int(fault, "status", 500), _fault_int(fault, "retry_after", 1)
             )
         if fault is not None and kind == "slow_first_byte":
+            # The wait ends early when the client hangs up: the outcome is the same (the reply
+            # goes nowhere), only sooner, so an abandoned request is not recorded much later.
             seconds = fault.get("seconds", 0)
-            time.sleep(float(seconds) if isinstance(seconds, int | float) else 0.0)
+            self._wait_for_hangup(float(seconds) if isinstance(seconds, int | float) else 0.0)
             kind = None
         config = state.config
         chat = self._parse_chat(fmt, body, config)
@@ -767,6 +803,7 @@ class SimHandler(BaseHTTPRequestHandler):
         max_tokens: int | None = None
         include_usage = False
         chat = Chat(fmt, model, texts, None, stream, False, key_fp)
+        chat.extra_tokens = rules.structure_tokens(data)
         if fmt in (OPENROUTER, OPENAI):
             for name in ("max_tokens", "max_completion_tokens"):
                 if data.get(name) is not None:
@@ -864,7 +901,7 @@ class SimHandler(BaseHTTPRequestHandler):
             created=int(time.time()),
             text=text,
             reasoning_only=reasoning_only,
-            prompt_tokens=rules.prompt_tokens(chat.texts),
+            prompt_tokens=rules.prompt_tokens(chat.texts) + chat.extra_tokens,
             completion_tokens=rules.tokens(text),
             finish=finish,
             fault=kind,
@@ -950,22 +987,35 @@ class SimHandler(BaseHTTPRequestHandler):
     ) -> int:
         """Emit ``pieces`` (all, or half for a midstream error); returns how many were sent.
 
-        A client that goes away mid-stream gets its generation recorded as cancelled.
+        A client that goes away mid-stream gets its generation recorded as cancelled. With
+        ``stream_hold_after`` N, the stream stops after N pieces (or all, if fewer) and sends
+        nothing more until the client hangs up (or ``release()``).
         """
         limit = len(pieces)
         if plan.fault == "midstream_error":
             limit = max(1, len(pieces) // 2) if pieces else 0
+        hold = config.stream_hold_after
         sent = 0
         try:
             for piece in pieces[:limit]:
+                if sent == hold:
+                    self._hold_until_hangup()
                 if config.stream_delay:
                     time.sleep(config.stream_delay)
                 emit(piece)
                 sent += 1
+            if hold is not None and sent <= hold:
+                self._hold_until_hangup()
         except _Cut:
             self._record_cut(plan, pieces[:sent])
             raise
         return sent
+
+    def _hold_until_hangup(self) -> None:
+        """Send nothing until the client hangs up (``_Cut``) or ``release()`` (carry on)."""
+        if self._wait_for_hangup(None):
+            self.close_connection = True
+            raise _Cut
 
     def _record_cut(self, plan: Plan, sent: Sequence[str]) -> None:
         self._record(

@@ -120,6 +120,7 @@ class SimConfig:
     enforce_key_limit: bool = False
     stream_delay: float = 0.0
     stream_chunk_words: int = 4
+    stream_hold_after: int | None = None
     extra_models: tuple[OpenRouterModel, ...] = ()
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
@@ -134,6 +135,8 @@ class SimConfig:
                 values[name] = _count(value, name)
             elif name == "stream_chunk_words":
                 values[name] = _count(value, name, 1)
+            elif name == "stream_hold_after":
+                values[name] = None if value is None else _count(value, name)
             elif name == "routed_price_multiplier":
                 multiplier = _decimal(value, name)
                 if multiplier <= 0:
@@ -170,6 +173,7 @@ class SimConfig:
             "enforce_key_limit": self.enforce_key_limit,
             "stream_delay": self.stream_delay,
             "stream_chunk_words": self.stream_chunk_words,
+            "stream_hold_after": self.stream_hold_after,
             "extra_models": [
                 {
                     "id": m.id,
@@ -257,6 +261,7 @@ class SimState:
     def __init__(self, defaults: SimConfig | None = None) -> None:
         self._lock = threading.Lock()
         self._defaults = defaults or SimConfig()
+        self._releases = 0  # bumped by release(); waits in progress watch it
         self._clear()
 
     def _clear(self) -> None:
@@ -301,6 +306,15 @@ class SimState:
         with self._lock:
             self.config = self.config.updated(changes)
             return self.config
+
+    def release(self) -> None:
+        """End the slow-first-byte waits and stream holds of every request that arrived so far."""
+        with self._lock:
+            self._releases += 1
+
+    def releases(self) -> int:
+        with self._lock:
+            return self._releases
 
     def revoke(self, key: str) -> None:
         with self._lock:

@@ -6,6 +6,16 @@ processes, so check-and-reserve cannot interleave. Each thread has its own conne
 
 History rows hold figures only: no prompt text, no reply text, no key (R4.3). The file and its
 folder are created readable by the user only.
+
+The store vouches for the spend it records, so it fails closed (R3.3). It remembers which file it
+opened (device and inode); at the start of every outermost transaction it checks that the path
+still names that file. If the file vanished or was replaced (say it was deleted and another byom
+process made a new, empty one), the store becomes unavailable and every method raises
+:class:`~byom.core.errors.StoreUnavailable` — nothing is admitted — until the user decides:
+restart the app, or call :meth:`SQLiteStore.reopen` to start counting from the file now at the
+path. Any ``sqlite3.Error`` (a read-only file or folder, a disk I/O error, a database locked
+beyond the timeout, a corrupt file) is raised as :class:`~byom.core.errors.StoreUnavailable` too,
+without SQL or values in the message.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+from byom.core.errors import StoreUnavailable
 from byom.core.store import CallRecord, LedgerRow, Outcome, ReservationState
 from byom.core.usage import CostSource, Usage
 
@@ -109,38 +120,112 @@ def _owner_alive(owner: str) -> bool:
     return True
 
 
+def _unavailable() -> StoreUnavailable:
+    """The one error the store raises for a storage failure: byom's own words, nothing of the
+    SQL, the values or the path (the caller translates ``from None``)."""
+    return StoreUnavailable()
+
+
 class SQLiteStore:
-    """A :class:`~byom.core.store.Store` in one SQLite file; safe across threads and processes."""
+    """A :class:`~byom.core.store.Store` in one SQLite file; safe across threads and processes.
+
+    Fails closed: raises :class:`~byom.core.errors.StoreUnavailable` once the file it opened
+    vanished or was replaced, and for any SQLite failure. :meth:`reopen` is the user's way on.
+    """
+
+    #: Seconds to wait for another connection's write lock before giving up (StoreUnavailable).
+    busy_timeout: float = 60.0
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = self.directory / FILENAME
-        if not self.path.exists():
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        conn = self._conn()
-        with self._atomic():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self.recover_orphans()
+        self._identity: tuple[int, int] | None = None
+        self._lost = False
+        self._open()
+
+    def _open(self) -> None:
+        """Create the file if needed, remember which file it is, and make sure of the schema."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            info = os.stat(self.path)
+        except OSError:
+            raise _unavailable() from None
+        self._identity = (info.st_dev, info.st_ino)
+        self._lost = False
+        try:
+            with self._atomic():
+                conn = self._conn()
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.recover_orphans()
+        except sqlite3.Error:
+            self.close()
+            raise _unavailable() from None
+        except StoreUnavailable:
+            self.close()
+            raise
+
+    def reopen(self) -> None:
+        """The user's decision after :class:`~byom.core.errors.StoreUnavailable`: open the file
+        now at the path afresh (an empty one is created if none is there) and count spend from
+        what it holds. Spend recorded only in a vanished file is no longer counted — which is
+        why byom never does this by itself. Call it with no request in flight."""
+        self.close()
+        self._open()
+
+    @property
+    def available(self) -> bool:
+        """False once the file this store opened vanished or was replaced (until :meth:`reopen`)."""
+        return not self._lost
 
     # -- connections and transactions ---------------------------------------------------------
+
+    def _check(self) -> None:
+        """Fail closed unless the path still names the file this store opened (one ``stat``)."""
+        if self._lost:
+            raise _unavailable()
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            self._lost = True
+            raise _unavailable() from None
+        except OSError:
+            raise _unavailable() from None
+        if (info.st_dev, info.st_ino) != self._identity:
+            self._lost = True
+            raise _unavailable()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(
-                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=60000")
+            self._check()  # never let a new connection create or adopt another file
+            try:
+                # mode=rw: open the existing file only; a vanished one is not silently re-made.
+                conn = sqlite3.connect(
+                    self.path.absolute().as_uri() + "?mode=rw",
+                    uri=True,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error:
+                raise _unavailable() from None
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+                raise _unavailable() from None
             self._local.conn = conn
             self._local.depth = 0
             with self._guard:
@@ -152,21 +237,37 @@ class SQLiteStore:
         conn = self._conn()
         depth: int = self._local.depth
         if depth == 0:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error:
+                raise _unavailable() from None
+            try:
+                self._check()
+            except StoreUnavailable:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
         self._local.depth = depth + 1
         try:
             yield
         except BaseException:
             self._local.depth = depth
             if depth == 0:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
         self._local.depth = depth
         if depth == 0:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise _unavailable() from None
 
     def atomic(self) -> AbstractContextManager[None]:
-        """Exclusive across threads and processes; re-entrant within a thread."""
+        """Exclusive across threads and processes; re-entrant within a thread. The outermost
+        section first checks that the store's file is still the one it opened."""
         return self._atomic()
 
     def close(self) -> None:
@@ -177,8 +278,31 @@ class SQLiteStore:
             self._connections.clear()
         self._local = threading.local()
 
-    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        return self._conn().execute(sql, params)
+    def _cursor(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        conn = self._conn()
+        if not getattr(self._local, "depth", 0):
+            self._check()  # a statement outside atomic() is a transaction of its own
+        return conn.execute(sql, params)
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run a statement; returns the number of rows it changed."""
+        try:
+            return self._cursor(sql, params).rowcount
+        except sqlite3.Error:
+            raise _unavailable() from None
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        try:
+            row: tuple[Any, ...] | None = self._cursor(sql, params).fetchone()
+        except sqlite3.Error:
+            raise _unavailable() from None
+        return row
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return list(self._cursor(sql, params).fetchall())
+        except sqlite3.Error:
+            raise _unavailable() from None
 
     # -- ledger ---------------------------------------------------------------------------------
 
@@ -191,7 +315,8 @@ class SQLiteStore:
         if since is not None:
             sql += " AND created_at >= ?"
             params.append(since)
-        return int(self._execute(sql, tuple(params)).fetchone()[0])
+        row = self._one(sql, tuple(params))
+        return 0 if row is None else int(row[0])
 
     def add_ledger_row(self, row: LedgerRow) -> None:
         self._execute(
@@ -226,18 +351,39 @@ class SQLiteStore:
             (state, counted_pico, generation_id, row_id),
         )
 
+    def transition_ledger_row(
+        self,
+        app_id: str,
+        row_id: str,
+        *,
+        expect: frozenset[str],
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> bool:
+        if not expect:
+            return False
+        marks = ",".join("?" * len(expect))
+        changed = self._execute(
+            "UPDATE ledger SET state = ?, counted_pico = ?, "
+            "generation_id = COALESCE(?, generation_id) "
+            f"WHERE id = ? AND app_id = ? AND state IN ({marks})",
+            (state, counted_pico, generation_id, row_id, app_id, *sorted(expect)),
+        )
+        return changed == 1
+
     def ledger_rows(self, app_id: str, states: frozenset[str]) -> list[LedgerRow]:
         marks = ",".join("?" * len(states))
-        rows = self._execute(
+        rows = self._all(
             f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE app_id = ? AND state IN ({marks}) "
             "ORDER BY created_at",
             (app_id, *sorted(states)),
-        ).fetchall()
+        )
         return [LedgerRow(*r) for r in rows]
 
     def recover_orphans(self) -> int:
         """Mark reservations whose process died (e.g. SIGKILL) as unreconciled. Returns count."""
-        rows = self._execute("SELECT id, owner FROM ledger WHERE state = 'reserved'").fetchall()
+        rows = self._all("SELECT id, owner FROM ledger WHERE state = 'reserved'")
         dead = [row_id for row_id, owner in rows if not _owner_alive(owner)]
         if dead:
             with self._atomic():
@@ -281,10 +427,10 @@ class SQLiteStore:
         self.add_record(record)
 
     def get_record(self, app_id: str, record_id: str) -> CallRecord | None:
-        row = self._execute(
+        row = self._one(
             f"SELECT {_HISTORY_COLUMNS} FROM history WHERE app_id = ? AND id = ?",
             (app_id, record_id),
-        ).fetchone()
+        )
         return None if row is None else _record(row)
 
     def records(
@@ -312,23 +458,19 @@ class SQLiteStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [_record(r) for r in self._execute(sql, tuple(params)).fetchall()]
+        return [_record(r) for r in self._all(sql, tuple(params))]
 
     def delete_records(self, app_id: str, *, before: float | None = None) -> int:
         if before is None:
-            cur = self._execute("DELETE FROM history WHERE app_id = ?", (app_id,))
-        else:
-            cur = self._execute(
-                "DELETE FROM history WHERE app_id = ? AND started_at < ?", (app_id, before)
-            )
-        return cur.rowcount
+            return self._execute("DELETE FROM history WHERE app_id = ?", (app_id,))
+        return self._execute(
+            "DELETE FROM history WHERE app_id = ? AND started_at < ?", (app_id, before)
+        )
 
     # -- settings -------------------------------------------------------------------------------
 
     def get_setting(self, app_id: str, key: str) -> str | None:
-        row = self._execute(
-            "SELECT value FROM settings WHERE app_id = ? AND key = ?", (app_id, key)
-        ).fetchone()
+        row = self._one("SELECT value FROM settings WHERE app_id = ? AND key = ?", (app_id, key))
         return None if row is None else str(row[0])
 
     def set_setting(self, app_id: str, key: str, value: str | None) -> None:
@@ -343,10 +485,10 @@ class SQLiteStore:
 
     def app_ids(self) -> list[str]:
         """Every app id with data in this file (for the ``byom`` CLI)."""
-        rows = self._execute(
+        rows = self._all(
             "SELECT app_id FROM settings UNION SELECT app_id FROM history "
             "UNION SELECT app_id FROM ledger ORDER BY 1"
-        ).fetchall()
+        )
         return [str(r[0]) for r in rows]
 
 

@@ -522,6 +522,7 @@ def _key(ctx: _Context) -> int:
 def _reconcile(ctx: _Context) -> int:
     """R3.4: an unreconciled request counts its estimate until the provider reports its real
     cost (``/generation``) or the user explicitly clears it."""
+    from byom.core.errors import InvalidRequest
     from byom.core.money import format_usd, from_pico
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -533,7 +534,12 @@ def _reconcile(ctx: _Context) -> int:
         if unknown:
             return ctx.fail(tr("cli.reconcile.unknown", call_id=sorted(unknown)[0][:40]))
         for call_id in sorted(wanted):
-            app.clear_unreconciled(call_id)
+            try:
+                app.clear_unreconciled(call_id)  # only an unreconciled row of this app (R3.4)
+            except InvalidRequest:  # reconciled or cleared meanwhile, e.g. by another process
+                if args.clear_all:
+                    continue
+                return ctx.fail(tr("cli.reconcile.unknown", call_id=call_id[:40]))
             cleared.append(call_id)
     reconciled = []
     if not cleared and open_rows and app.connected:

@@ -19,6 +19,7 @@ from byom.core.errors import (
     ByomError,
     EgressBlocked,
     Interrupted,
+    InvalidRequest,
     ProviderUnavailable,
     RequestTimeout,
 )
@@ -62,8 +63,17 @@ class _LockedAsync(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def _mapped(exc: httpx.HTTPError, *, streaming: bool) -> SendFailed:
-    """Map an httpx failure; whether the provider may have been reached decides the money."""
+def _mapped(exc: BaseException, *, streaming: bool) -> SendFailed:
+    """Map a failure while sending; whether the provider may have been reached decides the money.
+
+    Only byom's own words travel on: the original exception (its ``str``, ``args``, the request it
+    holds, the frames of its traceback) may carry the auth header, so it is dropped here — callers
+    raise the result outside their ``except`` block, so it is not even the ``__context__``.
+    Anything that is not an httpx error happened in a state byom cannot judge, so it counts as
+    possibly sent (the estimate keeps counting until reconciled: the conservative side).
+    """
+    if isinstance(exc, EgressBlocked):  # refused by the origin lock, before any socket
+        return SendFailed(exc, sent=False)
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         return SendFailed(RequestTimeout("Could not reach the provider in time."), sent=False)
     if isinstance(exc, httpx.ConnectError):
@@ -77,7 +87,17 @@ def _mapped(exc: httpx.HTTPError, *, streaming: bool) -> SendFailed:
             else ProviderUnavailable("The connection to the provider was lost."),
             sent=True,
         )
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        return SendFailed(InvalidRequest("byom could not send this request."), sent=False)
     return SendFailed(BadResponse(), sent=True)
+
+
+def _unsendable(exc: BaseException) -> SendFailed:
+    """A request that could not even be built (a header or URL the client refuses): nothing
+    left the machine, so its reservation is released."""
+    if isinstance(exc, ByomError):
+        return SendFailed(exc, sent=False)
+    return SendFailed(InvalidRequest("byom could not build this request."), sent=False)
 
 
 @dataclass(slots=True)
@@ -96,10 +116,13 @@ class StreamResponse:
         self.headers = dict(response.headers)
 
     def iter_bytes(self) -> Iterator[bytes]:
+        failure: SendFailed | None = None
         try:
             yield from self._response.iter_bytes()
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=True) from None
+        except Exception as exc:
+            failure = _mapped(exc, streaming=True)
+        if failure is not None:
+            raise failure
 
     def read(self) -> bytes:
         return _read_capped(self.iter_bytes())
@@ -112,11 +135,14 @@ class AsyncStreamResponse:
         self.headers = dict(response.headers)
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        failure: SendFailed | None = None
         try:
             async for chunk in self._response.aiter_bytes():
                 yield chunk
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=True) from None
+        except Exception as exc:
+            failure = _mapped(exc, streaming=True)
+        if failure is not None:
+            raise failure
 
     async def read(self) -> bytes:
         out = bytearray()
@@ -136,10 +162,20 @@ def _read_capped(chunks: Iterator[bytes]) -> bytes:
     return bytes(out)
 
 
-def _build(client: httpx.Client | httpx.AsyncClient, request: HttpRequest) -> httpx.Request:
-    return client.build_request(
-        request.method, request.url, headers=request.wire_headers(), content=request.body
-    )
+def _build(
+    client: httpx.Client | httpx.AsyncClient, origin: str, request: HttpRequest
+) -> httpx.Request:
+    """The httpx request, or :class:`SendFailed` (not sent) — raised outside the ``except`` so
+    that the client's exception, which holds the headers, is not kept as its context."""
+    _check(origin, request.url)
+    failure: SendFailed | None = None
+    try:
+        return client.build_request(
+            request.method, request.url, headers=request.wire_headers(), content=request.body
+        )
+    except Exception as exc:
+        failure = _unsendable(exc)
+    raise failure
 
 
 class HttpxTransport:
@@ -160,27 +196,26 @@ class HttpxTransport:
             follow_redirects=False,
         )
 
-    def send(self, request: HttpRequest) -> Response:
-        _check(self.origin, request.url)
+    def _open(self, request: HttpRequest) -> httpx.Response:
+        built = _build(self._client, self.origin, request)
+        failure: SendFailed | None = None
         try:
-            with self._client.stream(
-                request.method,
-                request.url,
-                headers=request.wire_headers(),
-                content=request.body,
-            ) as response:
-                body = _read_capped(StreamResponse(response).iter_bytes())
-                return Response(response.status_code, dict(response.headers), body)
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=False) from None
+            return self._client.send(built, stream=True)
+        except Exception as exc:
+            failure = _mapped(exc, streaming=request.stream)
+        raise failure
+
+    def send(self, request: HttpRequest) -> Response:
+        response = self._open(request)
+        try:
+            body = _read_capped(StreamResponse(response).iter_bytes())
+        finally:
+            response.close()
+        return Response(response.status_code, dict(response.headers), body)
 
     @contextmanager
     def stream(self, request: HttpRequest) -> Iterator[StreamResponse]:
-        _check(self.origin, request.url)
-        try:
-            response = self._client.send(_build(self._client, request), stream=True)
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=True) from None
+        response = self._open(request)
         try:
             yield StreamResponse(response)
         finally:
@@ -208,12 +243,17 @@ class AsyncHttpxTransport:
             follow_redirects=False,
         )
 
-    async def send(self, request: HttpRequest) -> Response:
-        _check(self.origin, request.url)
+    async def _open(self, request: HttpRequest) -> httpx.Response:
+        built = _build(self._client, self.origin, request)
+        failure: SendFailed | None = None
         try:
-            response = await self._client.send(_build(self._client, request), stream=True)
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=False) from None
+            return await self._client.send(built, stream=True)
+        except Exception as exc:
+            failure = _mapped(exc, streaming=request.stream)
+        raise failure
+
+    async def send(self, request: HttpRequest) -> Response:
+        response = await self._open(request)
         try:
             body = await AsyncStreamResponse(response).read()
         finally:
@@ -222,11 +262,7 @@ class AsyncHttpxTransport:
 
     @asynccontextmanager
     async def stream(self, request: HttpRequest) -> AsyncIterator[AsyncStreamResponse]:
-        _check(self.origin, request.url)
-        try:
-            response = await self._client.send(_build(self._client, request), stream=True)
-        except httpx.HTTPError as exc:
-            raise _mapped(exc, streaming=True) from None
+        response = await self._open(request)
         try:
             yield AsyncStreamResponse(response)
         finally:

@@ -19,14 +19,13 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from byom.app import App
+from byom.app import App, app_id_for, clears_key
 from byom.core.errors import (
     BudgetExceeded,
     ByomError,
     Cancelled,
     InvalidAmount,
     InvalidRequest,
-    KeyRejected,
     NotConnected,
     OutOfCredits,
     RateLimited,
@@ -34,7 +33,7 @@ from byom.core.errors import (
 from byom.core.events import Event, Failed, Landed, Pending, Refused
 from byom.core.ledger import Allowance
 from byom.core.money import format_usd, parse_amount
-from byom.core.secret import Secret
+from byom.core.secret import Secret, clean_key
 from byom.core.usage import Done
 from byom.providers import make_adapter
 from byom.providers.base import origin_of
@@ -112,6 +111,8 @@ class Shell:
         vault: BrowserVault,
         providers: list[dict[str, Any]],
         emit: Callable[[str], Any],
+        *,
+        app_id_pinned: bool = True,
     ) -> None:
         self.web = web
         self.store = store
@@ -124,7 +125,10 @@ class Shell:
             web.features,
             store=store,
             vault=vault,
-            app_id=web.app_id,
+            # An id derived from the name is checked against the name that claimed it, as in
+            # CPython (R4.4): every app served from one origin shares its IndexedDB and
+            # localStorage, namespaced by app id. A pinned id is used as given.
+            app_id=web.app_id if app_id_pinned else None,
             transport_factory=self._transport_for,
             async_transport_factory=self._transport_for,
             # check-and-reserve under the cross-tab Web Lock, on a fresh view of storage
@@ -275,7 +279,8 @@ class Shell:
             option = self.providers.get(option_id)
             if option is None:
                 raise InvalidRequest("Unknown provider option.")
-            secret = Secret(key)
+            secret = clean_key(key)  # copy-paste leftovers go; the rest must fit a header
+            del key
         except (ValueError, TypeError, ByomError) as exc:
             return json.dumps(_error(exc if isinstance(exc, ByomError) else NotConnected()))
         return await self._connect_secret(option, secret)
@@ -492,7 +497,7 @@ class Shell:
             raise
         except Exception:  # a UI callback failed: the stream was closed, the call counts
             error = Cancelled()
-        if isinstance(error, KeyRejected):
+        if error is not None and clears_key(error):
             self.store.set_setting(app.app_id, "connection", None)
         await self._persist()
         if error is not None:
@@ -521,6 +526,8 @@ async def start(web: WebApp, host: Any, config_json: str) -> Shell:
     await store.load()
     storage = js.localStorage
     vault = BrowserVault(storage, web.app_id)
-    shell = Shell(web, store, vault, config["providers"], host.emit)
+    # Pinned: the id in byom-app.toml, or any WebApp(app_id=...) that is not the name's own id.
+    pinned = config.get("app_id") == web.app_id or web.app_id != app_id_for(web.name)
+    shell = Shell(web, store, vault, config["providers"], host.emit, app_id_pinned=pinned)
     await store.flush_exclusive()
     return shell

@@ -151,6 +151,30 @@ class BrowserStore(MemoryStore):
         )
         self._touch("L:" + row_id)
 
+    def transition_ledger_row(
+        self,
+        app_id: str,
+        row_id: str,
+        *,
+        expect: frozenset[str],
+        state: ReservationState,
+        counted_pico: int,
+        generation_id: str | None = None,
+    ) -> bool:
+        """Clear or reconcile only a row of this app in an expected state (R3.4). Run it inside
+        :meth:`exclusive`, so the state checked is the one every tab sees."""
+        changed = super().transition_ledger_row(
+            app_id,
+            row_id,
+            expect=expect,
+            state=state,
+            counted_pico=counted_pico,
+            generation_id=generation_id,
+        )
+        if changed:
+            self._touch("L:" + row_id)
+        return changed
+
     def add_record(self, record: CallRecord) -> None:
         super().add_record(record)
         self._touch("R:" + record.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from byom.core.secret import Secret
+from byom.core.secret import Secret, clean_key
 from byom.core.vault import Where
 
 
@@ -61,7 +61,7 @@ class BrowserVault:
             stored = self._stored(origin)
             if stored is not None:
                 try:
-                    key = Secret(stored)
+                    key = clean_key(stored)  # one that cannot be sent is no key (pitfall 19)
                 except ValueError:
                     return None
                 self._keys[origin] = key
