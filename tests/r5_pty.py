@@ -168,7 +168,7 @@ class Session:
         cwd: Path = ROOT,
         rows: int = 24,
         cols: int = 80,
-        timeout: float = 15,
+        timeout: float = 60,  # per expect: only a hang fails it, never a slow machine
     ) -> None:
         self.log = io.StringIO()
         self.vt = VT(rows, cols)
@@ -208,7 +208,7 @@ class Session:
     def output(self) -> str:
         return self.log.getvalue()
 
-    def finish(self, timeout: float = 15) -> int:
+    def finish(self, timeout: float = 60) -> int:
         self.child.expect(pexpect.EOF, timeout=timeout)
         self.child.close()
         status = self.child.exitstatus
@@ -300,7 +300,7 @@ def walk_wizard(
     else:
         s.enter("1")
         s.expect_text(tr("wizard.key.prompt").strip())
-        assert s.child.waitnoecho(timeout=5), "the key prompt must switch terminal echo off"
+        assert s.child.waitnoecho(timeout=60), "the key prompt must switch terminal echo off"
         shots["05-key-hidden"] = s.screen()
         s.enter(key)
     s.expect_text(tr("wizard.check.ok"))

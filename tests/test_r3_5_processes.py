@@ -70,8 +70,9 @@ def test_r3_5_two_processes_over_budget_only_one_reaches_the_provider(
             lambda: any(child.poll() is not None for child in children),
             "one child to be refused (a held request never ends by itself)",
         )
+        wait_until(lambda: chat_count(sim) == 1, "the admitted request to reach the simulator")
     finally:
-        sim.release()
+        sim.release()  # ends the hold of the requests that have arrived
     outputs = []
     for child in children:
         out, err = child.communicate(timeout=60)

@@ -257,6 +257,20 @@ def test_r3_8_ledger_default_zone_is_the_process_zone() -> None:
     assert period_start("day", 1_730_000_000.0) == period_start("day", 1_730_000_000.0, None)
 
 
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [*DAY_CASES, ("Africa/Abidjan", date(1912, 1, 1)), ("Pacific/Apia", date(2011, 12, 31))],
+)
+def test_r3_8_search_fallback_finds_the_same_start(name: str, day: date) -> None:
+    """The scan-and-bisect used when the wall-clock conversion gives no verified start."""
+    from byom.core.ledger import _search
+
+    zone = ZoneInfo(name)
+    start = reference_start(zone, day)
+    for now in (start, start + 0.5, start + 1.75, start + 3 * 3600 + 0.25, start + 20 * 3600):
+        assert _search(day, now, zone) == start
+
+
 # -- properties -------------------------------------------------------------------------------
 
 

@@ -107,8 +107,9 @@ def test_r3_5_two_threads_over_budget_only_one_reaches_the_provider(
         t.start()
     try:
         wait_until(lambda: results, "one of the two to be refused (a held request never ends)")
+        wait_until(lambda: chat_count(sim) == 1, "the admitted request to reach the simulator")
     finally:
-        sim.release()
+        sim.release()  # ends the hold of the requests that have arrived
     for t in threads:
         t.join(60)
     assert sum(isinstance(r, BudgetExceeded) for r in results) == 1
@@ -119,6 +120,10 @@ async def _two_tasks(app, sim: Simulator) -> list[object]:
     """Both at once; the simulator holds the admitted one until the other has finished."""
     import asyncio
 
+    async def arrived() -> None:
+        while chat_count(sim) < 1:
+            await asyncio.sleep(0.01)
+
     async def one() -> object:
         try:
             return await app.achat("summarize", user("hello"), max_tokens=300)
@@ -127,7 +132,8 @@ async def _two_tasks(app, sim: Simulator) -> list[object]:
 
     tasks = [asyncio.create_task(one()), asyncio.create_task(one())]
     await asyncio.wait(tasks, timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    sim.release()
+    await asyncio.wait_for(arrived(), timeout=60)
+    sim.release()  # ends the hold of the requests that have arrived
     return list(await asyncio.gather(*tasks))
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from byom.locales import Messages
 from byom.sim import Simulator
+from conftest import chat_count, wait_until
 from r5_pty import (
     APP,
     APP_ID,
@@ -236,7 +237,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
         capture(lang, "11-reconnect-after-401", s.screen())
         s.enter("1")
         s.expect_text(tr("wizard.key.prompt").strip())
-        assert s.child.waitnoecho(timeout=5)
+        assert s.child.waitnoecho(timeout=60)
         s.enter("sk-or-v1-second-key-0123456789")
         s.expect_text(tr("wizard.check.ok"))
         s.enter()
@@ -280,8 +281,13 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
         )
     env = base_env(home, data, "en")
 
+    # Each request is held at the simulator until released (or until the client hangs up), so
+    # it is still pending when the question is answered, however slow the machine.
+    held = [{"kind": "slow_first_byte", "seconds": 3600}]
+
     # 1. Ctrl-C while pending → asked first → "n" → the request completes and its cost lands.
-    fresh_sim.push_faults([{"kind": "slow_first_byte", "seconds": 2.5}])
+    fresh_sim.push_faults(held)
+    sent = chat_count(fresh_sim)
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("summarize · ")
@@ -291,13 +297,15 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
         s.expect_text("[y/N]")
         s.enter("n")
         s.expect_text("Continuing")
+        wait_until(lambda: chat_count(fresh_sim) == sent + 1, "the request to reach the sim")
+        fresh_sim.release()
         s.expect_text("session total")
         assert s.finish() == 0
     finally:
         s.close()
 
     # 2. Ctrl-C → "y" → stopped; the request counts as possibly charged (unreconciled).
-    fresh_sim.push_faults([{"kind": "slow_first_byte", "seconds": 2.5}])
+    fresh_sim.push_faults(held)  # "y" stops it: the hang-up ends the hold
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("pending…")
@@ -316,7 +324,7 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
         assert not app.in_flight()
 
     # 3. A second Ctrl-C while the question is open stops at once.
-    fresh_sim.push_faults([{"kind": "slow_first_byte", "seconds": 2.5}])
+    fresh_sim.push_faults(held)  # "y" stops it: the hang-up ends the hold
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("pending…")

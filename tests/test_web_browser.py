@@ -25,6 +25,7 @@ from _web_support import (
     web_sim,
     web_site,
 )
+from conftest import wait_until
 
 pytestmark = pytest.mark.browser
 _FIXTURES = (browser, sim, web_sim, web_site)  # imported for pytest
@@ -228,8 +229,19 @@ def _allowance_for_one(tab: Tab, inputs: dict[str, Any]) -> Decimal:
     return spent + Decimal(figures["estimate"]["exact"]) * Decimal("1.5")
 
 
+def _refuse_one_then_release(sim, runs: list[tuple[Tab, str]]) -> None:
+    """With every stream held at the simulator: wait until one run has its result (refused)
+    and the other has reached the simulator, then let that one finish."""
+    wait_until(
+        lambda: any(tab.ev("(s) => !!(window.__runs && window.__runs[s])", s) for tab, s in runs),
+        "one run to be refused while the other is held",
+    )
+    wait_until(lambda: sim.counts().get(CHAT) == 1, "the admitted run to reach the simulator")
+    sim.config(stream_hold_after=None)
+    sim.release()
+
+
 def test_r3_5_concurrent_requests_one_tab(browser, web_site, sim):
-    sim.config(stream_delay=0.15)
     context = new_context(browser)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -239,10 +251,11 @@ def test_r3_5_concurrent_requests_one_tab(browser, web_site, sim):
     inputs = summarize_inputs()
     allowance = _allowance_for_one(tab, inputs)
     sim.reset()
-    sim.config(stream_delay=0.15)
+    sim.config(stream_hold_after=0)  # the admitted run stays in flight until released
     tab.ev("(a) => BYOM._setAllowance(a, 'total')", format(allowance, "f"))
     tab.start_run("summarize", inputs, "a")
     tab.start_run("summarize", inputs, "b")
+    _refuse_one_then_release(sim, [(tab, "a"), (tab, "b")])
     a, b = tab.result("a"), tab.result("b")
     assert sorted([a.get("code", "ok"), b.get("code", "ok")]) == ["budget_exceeded", "ok"]
     assert sim.counts().get(CHAT) == 1
@@ -262,10 +275,11 @@ def test_r3_5_concurrent_requests_two_tabs(browser, web_site, sim):
     second = Tab(context, web_site).open().ready()
     assert second.shell_status()["connected"] is True
     sim.reset()
-    sim.config(stream_delay=0.15)
+    sim.config(stream_hold_after=0)  # the admitted run stays in flight until released
     first.ev("(a) => BYOM._setAllowance(a, 'total')", format(allowance, "f"))
     first.start_run("summarize", inputs, "a")
     second.start_run("summarize", inputs, "b")
+    _refuse_one_then_release(sim, [(first, "a"), (second, "b")])
     a, b = first.result("a"), second.result("b")
     assert sorted([a.get("code", "ok"), b.get("code", "ok")]) == ["budget_exceeded", "ok"]
     assert sim.counts().get(CHAT) == 1
@@ -281,16 +295,18 @@ def test_r4_1_cost_pending_then_exact_and_leave_guard(browser, web_site, sim):
     tab.page.click("[data-testid=tool-summarize]")
     tab.connect(CANARY_KEY)
     tab.poll("document.querySelector('[data-testid=result-foot]').textContent")
-    sim.config(stream_delay=0.25)
+    sent = sim.counts().get(CHAT, 0)
+    sim.config(stream_hold_after=1)  # in flight until released, however slow the machine
     tab.page.click("[data-testid=tool-critique]")
     tab.poll("document.querySelector('[data-testid=cost-row][data-state=pending]')")
     assert tab.ev("BYOM.leaveGuard()") is True, "paid work in flight"
     row = tab.page.locator("[data-testid=cost-row]").first
     assert row.is_visible() and row.locator(".byom-pending").is_visible()
     assert tab.page.locator("[data-testid=cost-surface] header button").is_disabled()
-    tab.poll(
-        "document.querySelector('[data-testid=cost-row]').dataset.state === 'landed'", timeout=30
-    )
+    wait_until(lambda: sim.counts().get(CHAT, 0) == sent + 1, "the request to reach the sim")
+    sim.config(stream_hold_after=None)
+    sim.release()
+    tab.poll("document.querySelector('[data-testid=cost-row]').dataset.state === 'landed'")
     assert tab.ev("BYOM.leaveGuard()") is False
     generations = sim.generations()
     shown = tab.page.locator("[data-testid=cost-row]").first.locator("[data-testid=cost-value]")
@@ -351,7 +367,7 @@ def test_pkce_connects_without_copy_paste(browser, web_site, sim):
     tab.page.click("[data-testid=wizard-next]")
     tab.page.click("[data-testid=wizard-pkce]")
     tab.ready()  # back from the provider's authorize page with ?code=
-    tab.poll("document.querySelector('[data-testid=wizard]')?.dataset.screen === '3'", timeout=30)
+    tab.poll("document.querySelector('[data-testid=wizard]')?.dataset.screen === '3'")
     assert tab.shell_status()["connected"] is True
     assert "code=" not in tab.page.url
     counts = sim.counts()

@@ -297,25 +297,31 @@ def _demo(*extra: str) -> subprocess.Popen[str]:
     )
 
 
-def test_demo_serves_and_exits_after(tmp_path: Path) -> None:
-    proc = _demo("--exit-after", "4")
+def test_demo_exits_after(tmp_path: Path) -> None:
+    proc = _demo("--exit-after", "0.5")
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
-    with urllib.request.urlopen(url) as response:
-        assert "Content-Security-Policy" in response.headers
-        body = response.read().decode()
-    assert "byom/boot.js" in body
-    assert proc.wait(timeout=30) == 0
+    assert proc.wait(timeout=60) == 0
 
 
-def test_demo_stops_on_sigterm() -> None:
+def test_demo_serves_until_sigterm() -> None:
+    # It serves until told to stop (no timer to race against), then exits cleanly.
     proc = _demo()
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:")
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) == 0
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+        with urllib.request.urlopen(url) as response:
+            assert "Content-Security-Policy" in response.headers
+            body = response.read().decode()
+        assert "byom/boot.js" in body
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # -- browser logic with fake hosts ------------------------------------------------------------

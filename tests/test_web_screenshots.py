@@ -73,7 +73,7 @@ def test_every_screen(browser, web_site, sim, locale, device, tmp_path):
     tab.poll("document.querySelector('[data-testid=cost-row][data-state=pending]')")
     tab.poll("document.querySelector('[data-testid=result-body]').textContent.length > 40")
     shot("cost-pending")
-    tab.poll("document.querySelector('[data-testid=result-foot]').textContent", timeout=30)
+    tab.poll("document.querySelector('[data-testid=result-foot]').textContent")
     sim.config(stream_delay=0)
     page.wait_for_timeout(200)
     shot("cost-landed")

@@ -144,7 +144,7 @@ def _search(first: date, now: float, tz: tzinfo | None) -> float:
         lo += _SCAN_STEP
     hi = min(lo + _SCAN_STEP, now)
     while hi - lo > 1:
-        mid = float(math.floor((lo + hi) / 2))
+        mid = max(lo + 1, float(math.floor((lo + hi) / 2)))  # whole seconds, lo < mid < hi
         if _local_date(mid, tz) >= first:
             hi = mid
         else:

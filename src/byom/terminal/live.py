@@ -23,6 +23,7 @@ from decimal import Decimal
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from byom.core.boundary import public_class
 from byom.core.errors import ByomError, KeyRejected, NotConnected
 from byom.core.events import Event, Failed, Landed, Pending, Refused
 from byom.core.usage import Delta, Reply
@@ -318,6 +319,7 @@ def guard(app: App, *, lang: str | None = None) -> CtrlCGuard:
     return CtrlCGuard(app.in_flight, lambda: ask_to_stop(tr, None))
 
 
+@public_class
 class Terminal:
     """The terminal surface for one app: wizard on first use, live cost, guard, plain errors.
 
