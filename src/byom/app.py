@@ -278,11 +278,14 @@ class App:
         ``remember=True`` stores it in the OS keyring; where none exists it raises
         :class:`~byom.errors.KeyStorageUnavailable` unless ``allow_plain_file=True`` records the
         user's consent to a file readable only by them. Makes no network request.
+
+        The key is cleaned of what a copy-paste adds (surrounding whitespace, invisible
+        characters); one that still cannot be sent as an HTTP header raises
+        :class:`~byom.errors.InvalidKey`, and a ``base_url`` that cannot be an http(s) address
+        raises :class:`~byom.errors.InvalidBaseUrl` — in plain words, the key in neither.
         """
         adapter = _adapter(provider, base_url, options)
-        # A pasted key loses the invisible characters a copy-paste adds; one that still cannot be
-        # sent as a header is refused here, in plain words (pitfall 19).
-        secret = clean_key(key) if key is not None else None
+        secret = clean_key(key) if key is not None and adapter.needs_key else None
         del key
         # -- key-less providers (issue 3) --------------------------------------------------------
         if not adapter.needs_key:

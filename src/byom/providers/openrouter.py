@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from byom.core.catalog import Catalog, Price, parse_openrouter_models
-from byom.core.errors import BadResponse, ByomError
+from byom.core.errors import BadResponse, ByomError, InvalidKey
 from byom.core.money import per_million
-from byom.core.secret import Secret
+from byom.core.secret import Secret, clean_key
 from byom.core.usage import ChatResult, GenerationInfo, KeyInfo, Usage, safe_label
 from byom.providers._openai_style import (
     OpenAIStyleDecoder,
@@ -250,9 +250,13 @@ class OpenRouterAdapter:
         if status != 200:
             raise self.error_for(status, headers, body)
         key = get(loads(body), "key")
-        if not isinstance(key, str) or not key.strip():
+        if not isinstance(key, str):
             raise BadResponse()
-        return Secret(key)
+        try:
+            return clean_key(key)
+        except InvalidKey:
+            del key
+        raise BadResponse("The provider sent a key byom cannot use.")
 
 
 def pkce_pair() -> tuple[Secret, str]:
