@@ -186,7 +186,7 @@ FAULTS: list[dict[str, object]] = [
     {"status": 502},
     {"status": 503},
     {"status": 529},
-    {"kind": "slow_first_byte", "seconds": 1.0},
+    {"kind": "slow_first_byte", "seconds": 3600},  # held until the client gives up
     {"kind": "cut_before_usage"},
     {"kind": "midstream_error", "code": 502},
     {"kind": "malformed_json"},
@@ -210,9 +210,12 @@ def test_r2_5_canaries_never_leak_for_any_provider(
     caplog.set_level(logging.DEBUG)
     for name in ("byom", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG)
+    slow = fault.get("kind") == "slow_first_byte"
+    # Only the held request needs a short timeout: it can only fire on the simulator's hold,
+    # never on a busy machine (every other request keeps the default timeouts).
     app = byom.App(
         "Paper digest", [byom.Feature("summarize", "worker")], data_dir=tmp_path / "data",
-        timeout=0.5,
+        timeout=1.0 if slow else None,
     )  # fmt: skip
     connect(app, kind, sim)
     sim.push_faults([fault])
@@ -226,7 +229,7 @@ def test_r2_5_canaries_never_leak_for_any_provider(
             assert_no_canary(repr(app.chat("summarize", prompt, max_tokens=200)), "repr(reply)")
     except ByomError as exc:
         errors.append(exc)
-    if app.connected:  # the happy path too, when the key survived
+    if app.connected and not slow:  # the happy path too, when the key survived
         reply = app.chat("summarize", prompt, max_tokens=50)
         assert_no_canary(repr(reply), "repr(reply)")
     for exc in errors:

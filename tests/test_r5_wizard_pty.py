@@ -324,7 +324,7 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
         assert not app.in_flight()
 
     # 3. A second Ctrl-C while the question is open stops at once.
-    fresh_sim.push_faults(held)  # "y" stops it: the hang-up ends the hold
+    fresh_sim.push_faults(held)  # the stop hangs up, which ends the hold
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("pending…")
