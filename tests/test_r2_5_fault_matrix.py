@@ -272,3 +272,15 @@ def test_r2_5_a_raw_exception_inside_byom_leaves_as_a_clean_byom_error(
     assert_exception_clean(exc)
     assert_exception_chain_cut(exc)
     assert not app.in_flight()
+
+
+def test_r2_3_rotating_to_an_unsendable_key_keeps_the_current_one(
+    make_app: Callable[..., byom.App],
+) -> None:
+    """A replacement key that cannot be a key is refused before the current one is removed."""
+    app = make_app()
+    with pytest.raises(InvalidKey):
+        app.rotate_key(REFUSED["accent"])
+    assert app.connected and app._connection is not None
+    assert app._connection.key == Secret(CANARY_KEY)
+    assert call(app, "chat") is None

@@ -361,11 +361,12 @@ class App:
     def rotate_key(
         self, key: str | Secret, *, remember: bool = False, allow_plain_file: bool = False
     ) -> None:
-        """Replace the key: every copy of the old one is removed first."""
+        """Replace the key: every copy of the old one is removed first. A new key that cannot
+        be a key raises :class:`~byom.errors.InvalidKey` before anything is removed."""
         connection = self._require()
-        self.vault.forget(connection.adapter.origin)
         secret = clean_key(key)
         del key
+        self.vault.forget(connection.adapter.origin)
         with self._lock:
             self._connection = Connection(connection.adapter, secret)
         self.vault.put(
