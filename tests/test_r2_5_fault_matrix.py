@@ -28,22 +28,12 @@ from byom.core.secret import Secret
 from byom.sim import Simulator
 from conftest import CANARY_KEY, CANARY_PROMPT, chat_count
 from test_r1_2_providers_sim import KINDS, Kind, connect, messages
+from test_r2_5_no_leaks import FAULTS as NO_LEAK_FAULTS
 
+#: The simulator's faults (the no-leak suite's list) plus an in-band 401 on an HTTP 200.
 SIM_FAULTS: list[dict[str, object]] = [
-    {"status": 401},
-    {"status": 402},
-    {"status": 403},
-    {"status": 408},
-    {"status": 429, "retry_after": 2},
-    {"status": 500},
-    {"status": 502},
-    {"status": 503},
-    {"kind": "slow_first_byte", "seconds": 3600},  # held until the client gives up
-    {"kind": "cut_before_usage"},
-    {"kind": "midstream_error", "code": 502},
-    {"kind": "midstream_error", "code": 401},  # an in-band 401 on an HTTP 200 (pitfall 22)
-    {"kind": "malformed_json"},
-    {"kind": "finish_error"},
+    *NO_LEAK_FAULTS,
+    {"kind": "midstream_error", "code": 401},  # pitfall 22
 ]
 PATHS = ("chat", "stream", "achat", "astream")
 KEYED = [k for k in KINDS if k.provider != "ollama"]

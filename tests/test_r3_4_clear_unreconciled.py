@@ -26,6 +26,7 @@ from byom.core.store import LedgerRow
 from byom.core.usage import GenerationInfo, Usage
 from byom.sim import Simulator
 from conftest import CANARY_KEY, SUMMARIZE, chat_count, user
+from test_web_build import FakeStorage
 
 ALL_STATES = frozenset({"reserved", "committed", "released", "unreconciled", "cleared"})
 
@@ -276,28 +277,6 @@ class _FakeHost:
         return self._lock.release
 
 
-class _FakeStorage:
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-
-    def getItem(self, key: str) -> str | None:
-        return self.data.get(key)
-
-    def setItem(self, key: str, value: str) -> None:
-        self.data[key] = value
-
-    def removeItem(self, key: str) -> None:
-        self.data.pop(key, None)
-
-    @property
-    def length(self) -> int:
-        return len(self.data)
-
-    def key(self, index: int) -> str | None:
-        keys = list(self.data)
-        return keys[index] if index < len(keys) else None
-
-
 def test_r3_4_browser_shell_clears_only_this_apps_unreconciled_rows() -> None:
     from byom.web.app import WebApp
     from byom.web.browser.shell import Shell
@@ -321,7 +300,7 @@ def test_r3_4_browser_shell_clears_only_this_apps_unreconciled_rows() -> None:
         async def tab() -> Shell:
             store = BrowserStore(_FakeHost(rows, lock), "reader")
             await store.load()
-            vault = BrowserVault(_FakeStorage(), "reader")
+            vault = BrowserVault(FakeStorage(), "reader")
             return Shell(WebApp("Reader", app_id="reader"), store, vault, [], lambda _: None)
 
         first, second = await tab(), await tab()
