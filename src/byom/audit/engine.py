@@ -69,7 +69,13 @@ CHROMIUM_ARGS = (
     "--disable-quic",
 )
 SLOW_SECONDS = 2.0  # a held request in the budget check
-GUARD_SECONDS = 1.5  # a held request in the leave-guard check
+#: The leave-guard check holds its paid request at the simulator until it has probed the page,
+#: then releases it: the probe never races the request, however busy the machine.
+GUARD_HOLD_SECONDS = 600
+#: How long the page may take to set its leave warning while the request is held, and to drop it
+#: once the request finished. Only a page that never does reaches them; a slow machine does not.
+GUARD_SET_SECONDS = 10.0
+GUARD_SETTLE_SECONDS = 20.0
 
 
 class AuditCannotRun(Exception):
@@ -997,19 +1003,30 @@ class _Audit:
             return None
         return sum(1 for item in res.get("listeners", []) if item.get("type") == "beforeunload")
 
+    async def _probe_leave(self, wanted: Callable[[Any], bool], seconds: float) -> Any:
+        """Probe ``beforeunload`` until ``wanted(probe)`` holds or ``seconds`` pass; the last
+        probe either way (the check judges it)."""
+        assert self.page is not None
+        deadline = time.monotonic() + seconds
+        while True:
+            probe = await self.page.evaluate(js.BEFOREUNLOAD_PROBE)
+            if wanted(probe) or time.monotonic() >= deadline:
+                return probe
+            await asyncio.sleep(0.1)
+
     async def _leave_guard(self) -> None:
         assert self.sim is not None and self.page is not None
         self.phase("leave guard")
         result = self.report.check("leave-guard")
         driver = self.driver
-        self.sim.push_faults([{"kind": "slow_first_byte", "seconds": GUARD_SECONDS}])
+        self.sim.push_faults([{"kind": "slow_first_byte", "seconds": GUARD_HOLD_SECONDS}])
         before = len(self.network.log)
         await driver.fill_feature_input(self.prompt.value)
         if not await driver.click_feature():
             self.clear_faults()
             result.set(UNCHECKED, "could not check: no feature control to start a paid run")
             return
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + GUARD_SET_SECONDS
         while not self.network.chat(before) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         sent = self.network.chat(before)
@@ -1017,15 +1034,17 @@ class _Audit:
             self.clear_faults()
             result.set(UNCHECKED, "could not check: the feature sent no request")
             return
-        await asyncio.sleep(0.2)
+        # The request is held at the simulator: probe until the page guards leaving (or it
+        # never does), then let the request go on.
+        during = await self._probe_leave(_prevents, GUARD_SET_SECONDS)
         in_flight = not sent[0].done
-        during = await self.page.evaluate(js.BEFOREUNLOAD_PROBE)
         listeners = await self._beforeunload_listeners()
         await self.shot_evidence(
             result, "leave-guard-during", "while the paid request is in flight"
         )
+        self.sim.release()
         outcome = await self._await_outcome(before)
-        after = await self.page.evaluate(js.BEFOREUNLOAD_PROBE)
+        after = await self._probe_leave(lambda probe: not _prevents(probe), GUARD_SETTLE_SECONDS)
         listeners_after = await self._beforeunload_listeners()
         req = sent[0]
         result.add("request", f"paid request in flight: POST {req.url}", req.to_dict())
