@@ -21,6 +21,7 @@ without SQL or values in the message.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import threading
@@ -31,11 +32,21 @@ from pathlib import Path
 from typing import Any, cast
 
 from byom.core.errors import StoreUnavailable
-from byom.core.store import CallRecord, LedgerRow, Outcome, ReservationState
+from byom.core.store import (
+    DAY,
+    HOUR,
+    CallRecord,
+    LedgerRow,
+    Outcome,
+    ReservationState,
+    since_slots,
+)
 from byom.core.usage import CostSource, Usage
 
 FILENAME = "byom.sqlite3"
-SCHEMA_VERSION = 1
+#: 1: ledger, history, settings. 2: running ledger sums and a settings version (kept by
+#: triggers), so that admission costs the same with a million rows as with none (issue 16).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -82,7 +93,92 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL,
     PRIMARY KEY (app_id, key)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('settings_version', 0);
+CREATE TABLE IF NOT EXISTS ledger_sums (
+    app_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    counted_pico INTEGER NOT NULL,
+    PRIMARY KEY (app_id, scope, slot)
+) WITHOUT ROWID;
 """
+
+# Running sums of ``ledger.counted_pico`` per app: ``t`` all time, ``s:<session>`` per session,
+# ``d`` per UTC day and ``h`` per UTC hour of ``created_at`` (slot = whole seconds // size; a
+# negative time, which no real clock gives, goes to slot -1). Triggers keep them in the same
+# transaction as every ledger insert, update and delete, whoever writes the row.
+_SUMS = (
+    ("'t'", "0"),
+    ("'s:' || {row}.session_id", "0"),
+    (
+        "'d'",
+        f"CASE WHEN {{row}}.created_at >= 0 THEN CAST({{row}}.created_at AS INTEGER) / {DAY} "
+        "ELSE -1 END",
+    ),
+    (
+        "'h'",
+        f"CASE WHEN {{row}}.created_at >= 0 THEN CAST({{row}}.created_at AS INTEGER) / {HOUR} "
+        "ELSE -1 END",
+    ),
+)
+
+
+def _add_sums(row: str, amount: str) -> str:
+    """Trigger statements adding ``amount`` to the four sums that ``row`` (NEW/OLD) belongs to."""
+    return "".join(
+        "INSERT INTO ledger_sums (app_id, scope, slot, counted_pico) VALUES "
+        f"({row}.app_id, {scope.format(row=row)}, {slot.format(row=row)}, {amount}) "
+        "ON CONFLICT (app_id, scope, slot) DO UPDATE "
+        "SET counted_pico = counted_pico + excluded.counted_pico;\n"
+        for scope, slot in _SUMS
+    )
+
+
+_SAME_BUCKETS = (
+    "OLD.app_id IS NEW.app_id AND OLD.session_id IS NEW.session_id "
+    "AND OLD.created_at IS NEW.created_at"
+)
+
+_TRIGGERS = (
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS settings_version_{event.lower()} AFTER {event} ON settings "
+        "BEGIN UPDATE meta SET value = value + 1 WHERE key = 'settings_version'; END"
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ),
+    "CREATE TRIGGER IF NOT EXISTS ledger_sums_insert AFTER INSERT ON ledger BEGIN\n"
+    + _add_sums("NEW", "NEW.counted_pico")
+    + "END",
+    # The usual update (settling a reservation) changes only the amount: add the difference.
+    "CREATE TRIGGER IF NOT EXISTS ledger_sums_amount AFTER UPDATE OF counted_pico ON ledger "
+    f"WHEN {_SAME_BUCKETS} AND OLD.counted_pico IS NOT NEW.counted_pico BEGIN\n"
+    + _add_sums("NEW", "NEW.counted_pico - OLD.counted_pico")
+    + "END",
+    "CREATE TRIGGER IF NOT EXISTS ledger_sums_moved "
+    "AFTER UPDATE OF app_id, session_id, created_at, counted_pico ON ledger "
+    f"WHEN NOT ({_SAME_BUCKETS}) BEGIN\n"
+    + _add_sums("OLD", "-OLD.counted_pico")
+    + _add_sums("NEW", "NEW.counted_pico")
+    + "END",
+    "CREATE TRIGGER IF NOT EXISTS ledger_sums_delete AFTER DELETE ON ledger BEGIN\n"
+    + _add_sums("OLD", "-OLD.counted_pico")
+    + "END",
+)
+
+
+def _rebuild_sums(conn: sqlite3.Connection) -> None:
+    """Recompute ``ledger_sums`` from the ledger (the migration to schema 2, and a repair)."""
+    conn.execute("DELETE FROM ledger_sums")
+    for scope, slot in _SUMS:
+        conn.execute(
+            "INSERT INTO ledger_sums (app_id, scope, slot, counted_pico) "
+            f"SELECT app_id, {scope.format(row='ledger')}, {slot.format(row='ledger')}, "
+            "SUM(counted_pico) FROM ledger GROUP BY 1, 2, 3"
+        )
+
 
 _HISTORY_COLUMNS = (
     "id, app_id, feature, provider, model, outcome, started_at, ended_at, prompt_tokens, "
@@ -144,6 +240,7 @@ class SQLiteStore:
         self._guard = threading.Lock()
         self._identity: tuple[int, int] | None = None
         self._lost = False
+        self._epoch = 0
         self._open()
 
     def _open(self) -> None:
@@ -161,9 +258,10 @@ class SQLiteStore:
         try:
             with self._atomic():
                 conn = self._conn()
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version != SCHEMA_VERSION:
+                    self._migrate(conn, version)
+                # Always a write: a file or folder that cannot be written fails here, at open.
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self.recover_orphans()
         except sqlite3.Error:
@@ -173,12 +271,26 @@ class SQLiteStore:
             self.close()
             raise
 
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+        """Bring a new file, or one written by another schema version, to ``SCHEMA_VERSION``
+        (inside the opening transaction). The running sums are rebuilt from the ledger, so a
+        file that an older byom wrote to (without them) counts exactly what its ledger holds."""
+        del version  # every step is idempotent: the tables and triggers are made if missing
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        for trigger in _TRIGGERS:
+            conn.execute(trigger)
+        _rebuild_sums(conn)
+
     def reopen(self) -> None:
         """The user's decision after :class:`~byom.core.errors.StoreUnavailable`: open the file
         now at the path afresh (an empty one is created if none is there) and count spend from
         what it holds. Spend recorded only in a vanished file is no longer counted — which is
         why byom never does this by itself. Call it with no request in flight."""
         self.close()
+        self._epoch += 1
         self._open()
 
     @property
@@ -307,16 +419,51 @@ class SQLiteStore:
     # -- ledger ---------------------------------------------------------------------------------
 
     def counted_since(self, app_id: str, since: float | None, session_id: str | None) -> int:
-        sql = "SELECT COALESCE(SUM(counted_pico), 0) FROM ledger WHERE app_id = ?"
-        params: list[Any] = [app_id]
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            params.append(session_id)
-        if since is not None:
+        """Read from the running sums, so the cost does not grow with the ledger (issue 16).
+
+        ``since`` splits into the rows of the UTC hour it falls in (an index range scan over at
+        most an hour of rows), then whole UTC hours up to the next UTC day, then whole days from
+        there on, *with no upper bound*: rows stamped after now (a clock that went back) count.
+        """
+        if session_id is not None and since is None:
+            row = self._one(
+                "SELECT counted_pico FROM ledger_sums WHERE app_id = ? AND scope = ? AND slot = 0",
+                (app_id, "s:" + session_id),
+            )
+        elif since is None:
+            row = self._one(
+                "SELECT counted_pico FROM ledger_sums WHERE app_id = ? AND scope = 't' "
+                "AND slot = 0",
+                (app_id,),
+            )
+        elif session_id is None and math.isfinite(since) and since >= 0:
+            hour, day = since_slots(since)  # first whole hour and day at or after ``since``
+            row = self._one(
+                "SELECT (SELECT COALESCE(SUM(counted_pico), 0) FROM ledger_sums "
+                "WHERE app_id = ?1 AND scope = 'd' AND slot >= ?2) "
+                "+ (SELECT COALESCE(SUM(counted_pico), 0) FROM ledger_sums "
+                "WHERE app_id = ?1 AND scope = 'h' AND slot >= ?3 AND slot < ?4) "
+                "+ (SELECT COALESCE(SUM(counted_pico), 0) FROM ledger "
+                "WHERE app_id = ?1 AND created_at >= ?5 AND created_at < ?6)",
+                (app_id, day, hour, day * (DAY // HOUR), since, hour * HOUR),
+            )
+        else:  # a session since a time, or a time no real clock gives: sum the rows
+            sql = "SELECT COALESCE(SUM(counted_pico), 0) FROM ledger WHERE app_id = ?"
+            params: list[Any] = [app_id]
+            if session_id is not None:
+                sql += " AND session_id = ?"
+                params.append(session_id)
             sql += " AND created_at >= ?"
             params.append(since)
-        row = self._one(sql, tuple(params))
+            row = self._one(sql, tuple(params))
         return 0 if row is None else int(row[0])
+
+    def settings_version(self) -> int:
+        """A number that changes whenever any setting of any app changes, in any process (a
+        trigger counts them). Read inside :meth:`atomic` it is current; it also changes when
+        :meth:`reopen` opens another file, so caches keyed on it never outlive their file."""
+        row = self._one("SELECT value FROM meta WHERE key = 'settings_version'")
+        return (0 if row is None else int(row[0])) + (self._epoch << 48)
 
     def add_ledger_row(self, row: LedgerRow) -> None:
         self._execute(

@@ -1,0 +1,198 @@
+"""Issue 16: admission reads running sums, not the whole ledger; settings carry a version.
+
+The running sums must give exactly what summing the ledger gives, for every ``since`` —
+whole hours and days, instants in between, rows stamped in the future by a clock that went
+back — after inserts, settlements and direct SQL, and after the migration from schema 1.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from byom.core.store import LedgerRow, MemoryStore
+from byom.store.sqlite import DAY, FILENAME, HOUR, SCHEMA_VERSION, SQLiteStore
+
+NOW = 1_760_000_000.0  # 2025-10-09
+
+
+def _row(
+    i: int, created_at: float, counted: int, *, app: str = "a", session: str = "s1"
+) -> LedgerRow:
+    return LedgerRow(
+        id=f"r{i}",
+        app_id=app,
+        session_id=session,
+        owner="pid:1",
+        created_at=created_at,
+        state="committed",
+        estimate_pico=counted,
+        counted_pico=counted,
+    )
+
+
+def _naive(rows: dict[str, LedgerRow], app: str, since: float | None, session: str | None) -> int:
+    return sum(
+        r.counted_pico
+        for r in rows.values()
+        if r.app_id == app
+        and (since is None or r.created_at >= since)
+        and (session is None or r.session_id == session)
+    )
+
+
+def _fill(store: SQLiteStore | MemoryStore, seed: int) -> dict[str, LedgerRow]:
+    rng = random.Random(seed)
+    rows: dict[str, LedgerRow] = {}
+    for i in range(400):
+        kind = rng.random()
+        if kind < 0.2:  # exactly on an hour or day boundary, or a hair either side
+            base = (int(NOW) // DAY + rng.randint(-40, 3)) * rng.choice((DAY, HOUR))
+            created = base + rng.choice((0.0, -1e-6, 1e-6, -0.5, 0.5))
+        else:  # spread over two months back and a few days "in the future"
+            created = NOW + rng.uniform(-60 * DAY, 3 * DAY)
+        row = _row(
+            i,
+            created,
+            rng.randint(0, 10**9),
+            app=rng.choice(("a", "a", "b")),
+            session=rng.choice(("s1", "s2")),
+        )
+        rows[row.id] = row
+        store.add_ledger_row(row)
+    for row_id in rng.sample(sorted(rows), 150):  # settle some: the amount changes
+        counted = rng.randint(0, 10**9)
+        store.update_ledger_row(row_id, state="committed", counted_pico=counted)
+        old = rows[row_id]
+        rows[row_id] = LedgerRow(**{**_fields(old), "counted_pico": counted})
+    return rows
+
+
+def _fields(row: LedgerRow) -> dict[str, object]:
+    return {name: getattr(row, name) for name in LedgerRow.__slots__}
+
+
+def _sinces(seed: int) -> list[float | None]:
+    rng = random.Random(seed)
+    found: list[float | None] = [None, 0.0, NOW + 10 * DAY]
+    for _ in range(150):
+        base = (int(NOW) // DAY + rng.randint(-70, 5)) * rng.choice((DAY, HOUR, 900, 1))
+        found.append(base + rng.choice((0.0, -1e-6, 1e-6, 0.25, -0.25)))
+    found.extend(NOW + rng.uniform(-70 * DAY, 5 * DAY) for _ in range(100))
+    return found
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_running_sums_equal_the_ledger_sum(kind: str, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path) if kind == "sqlite" else MemoryStore()
+    rows = _fill(store, 16)
+    for since in _sinces(17):
+        for app in ("a", "b", "nobody"):
+            assert store.counted_since(app, since, None) == _naive(rows, app, since, None), since
+    for session in ("s1", "s2", "s3"):
+        assert store.counted_since("a", None, session) == _naive(rows, "a", None, session)
+    if isinstance(store, SQLiteStore):
+        store.close()
+
+
+def test_direct_sql_keeps_the_sums(tmp_path: Path) -> None:
+    """Triggers keep the sums whoever writes the ledger (a repair script, an older byom)."""
+    store = SQLiteStore(tmp_path)
+    rows = _fill(store, 3)
+    conn = sqlite3.connect(tmp_path / FILENAME)
+    with conn:
+        conn.execute("UPDATE ledger SET created_at = created_at - 86400 WHERE id = 'r1'")
+        conn.execute("UPDATE ledger SET app_id = 'b', session_id = 's9' WHERE id = 'r2'")
+        conn.execute("DELETE FROM ledger WHERE id = 'r3'")
+    conn.close()
+    rows["r1"] = LedgerRow(**{**_fields(rows["r1"]), "created_at": rows["r1"].created_at - DAY})
+    rows["r2"] = LedgerRow(**{**_fields(rows["r2"]), "app_id": "b", "session_id": "s9"})
+    del rows["r3"]
+    for since in _sinces(5):
+        for app in ("a", "b"):
+            assert store.counted_since(app, since, None) == _naive(rows, app, since, None)
+    assert store.counted_since("b", None, "s9") == _naive(rows, "b", None, "s9")
+    store.close()
+
+
+def _downgrade_to_schema_1(path: Path) -> None:
+    """Make the file look like one schema 1 wrote: no sums, no settings version."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE ledger_sums")
+        conn.execute("DROP TABLE meta")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+
+
+def test_migration_from_schema_1_rebuilds_the_sums(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+    store.close()
+    _downgrade_to_schema_1(tmp_path / FILENAME)
+    conn = sqlite3.connect(tmp_path / FILENAME)  # rows written by schema-1 code
+    rows = {}
+    with conn:
+        for i in range(300):
+            row = _row(i, NOW - i * 3000.5, 1000 + i, session=f"s{i % 3}")
+            rows[row.id] = row
+            conn.execute(
+                "INSERT INTO ledger (id, app_id, session_id, owner, created_at, state, "
+                "estimate_pico, counted_pico) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    row.id,
+                    row.app_id,
+                    row.session_id,
+                    row.owner,
+                    row.created_at,
+                    row.state,
+                    row.estimate_pico,
+                    row.counted_pico,
+                ),
+            )
+        conn.execute("INSERT INTO settings VALUES ('a', 'allowance:total', '{}')")
+    conn.close()
+
+    store = SQLiteStore(tmp_path)  # the migration runs here
+    check = sqlite3.connect(tmp_path / FILENAME)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    check.close()
+    for since in _sinces(9):
+        assert store.counted_since("a", since, None) == _naive(rows, "a", since, None)
+    for session in ("s0", "s1", "s2"):
+        assert store.counted_since("a", None, session) == _naive(rows, "a", None, session)
+    store.add_ledger_row(_row(1000, NOW, 7))  # and the triggers are in place from now on
+    rows["r1000"] = _row(1000, NOW, 7)
+    assert store.counted_since("a", None, None) == _naive(rows, "a", None, None)
+    assert store.get_setting("a", "allowance:total") == "{}"
+    store.close()
+
+
+def test_settings_version_changes_with_every_setting_in_any_connection(tmp_path: Path) -> None:
+    one, other = SQLiteStore(tmp_path), SQLiteStore(tmp_path)
+    seen = {one.settings_version()}
+    other.set_setting("a", "k", "1")
+    seen.add(one.settings_version())
+    other.set_setting("a", "k", "2")
+    seen.add(one.settings_version())
+    other.set_setting("a", "k", None)
+    seen.add(one.settings_version())
+    assert len(seen) == 4
+    before = one.settings_version()
+    one.add_ledger_row(_row(1, NOW, 5))  # ledger writes are not setting changes
+    assert one.settings_version() == before
+    one.reopen()  # another file may be at the path: the version never repeats an old one's
+    assert one.settings_version() != before
+    one.close()
+    other.close()
+
+
+def test_memory_store_settings_version() -> None:
+    store = MemoryStore()
+    first = store.settings_version()
+    store.set_setting("a", "k", "1")
+    assert store.settings_version() != first
