@@ -196,3 +196,81 @@ def test_memory_store_settings_version() -> None:
     first = store.settings_version()
     store.set_setting("a", "k", "1")
     assert store.settings_version() != first
+
+
+# -- the call path: two short transactions, settings from memory, changes seen at once -----------
+
+OTHER_PROCESS = r"""
+import sys
+from decimal import Decimal
+import byom
+data_dir, action, value = sys.argv[1:4]
+app = byom.App("Paper digest", [byom.Feature("summarize", "worker"),
+               byom.Feature("critique", "frontier")], data_dir=data_dir)
+if action == "allowance":
+    app.set_allowance(Decimal(value), period="total", strict=False)
+else:
+    app.choose_model("summarize", value)
+app.close()
+"""
+
+
+def _other_process(data_dir: Path, action: str, value: str) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS, str(data_dir), action, value],
+        check=True,
+        timeout=120,
+    )
+
+
+def test_a_change_in_another_process_is_seen_by_the_next_admission(make_app, sim) -> None:
+    from decimal import Decimal
+
+    from byom.core.errors import BudgetExceeded
+    from conftest import chat_count, user
+
+    app = make_app()
+    app.set_allowance(Decimal(100), period="total")
+    first = app.chat("summarize", user("hello"), max_tokens=50)
+    assert first.model == "openai/gpt-4o-mini"
+    served = {"google/gemini-2.5-flash", "meta-llama/llama-3.3-70b-instruct"}  # by the sim
+    other = next(m.id for m in app.models("worker") if m.id in served)
+    _other_process(app.data_dir, "model", other)
+    assert app.chat("summarize", user("hello"), max_tokens=50).model == other
+
+    _other_process(app.data_dir, "allowance", format(app.spent("total"), "f"))
+    sent = chat_count(sim)
+    with pytest.raises(BudgetExceeded):
+        app.chat("summarize", user("hello"), max_tokens=50)
+    assert chat_count(sim) == sent  # refused before the network
+    _other_process(app.data_dir, "allowance", "100")
+    app.chat("summarize", user("hello"), max_tokens=50)
+    assert chat_count(sim) == sent + 1
+
+
+def test_a_guarded_call_takes_two_transactions(make_app) -> None:
+    """Check-and-reserve, then settle-and-record: nothing else reaches the store."""
+    from decimal import Decimal
+
+    from conftest import user
+
+    app = make_app()
+    app.set_allowance(Decimal(100), period="total")
+    app.set_allowance(Decimal(50), period="day")
+    app.chat("summarize", user("warm"), max_tokens=50)  # the caches fill
+    store = app.store
+    assert isinstance(store, SQLiteStore)
+    seen: list[str] = []
+    conn = store._conn()
+    conn.set_trace_callback(seen.append)
+    try:
+        for _ in range(3):
+            app.chat("summarize", user("hello"), max_tokens=50)
+    finally:
+        conn.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN") for s in seen) == 2 * 3
+    assert sum(s.startswith("COMMIT") for s in seen) == 2 * 3
+    assert not any("FROM settings" in s for s in seen)  # allowances and model from memory

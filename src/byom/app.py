@@ -37,11 +37,12 @@ from byom.core.errors import (
     InvalidRequest,
     KeyRejected,
     NotConnected,
+    StoreUnavailable,
 )
 from byom.core.estimate import Estimator
 from byom.core.events import Event, EventBus, InFlight
 from byom.core.features import CATEGORIES, Category, Feature
-from byom.core.ledger import Allowance, Ledger, Period, period_start
+from byom.core.ledger import Allowance, Ledger, Period, SettingsChanged, period_start
 from byom.core.money import parse_amount
 from byom.core.secret import Secret, clean_key
 from byom.core.store import CallRecord, LedgerRow, Store
@@ -62,6 +63,8 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
 _CATALOG_SETTING = "catalog:"
 _MODELS_SETTING = "models:"
 _CATALOG_MAX_AGE = 24 * 3600.0
+#: How often a call is prepared again when the settings keep changing under it.
+_PREPARE_ATTEMPTS = 50
 
 
 def app_id_for(name: str) -> str:
@@ -211,6 +214,8 @@ class App:
         )
         self._timeout = timeout
         self._connection: Connection | None = None
+        # (settings version, adapter, catalog, feature -> model) for the call path.
+        self._call_cache: tuple[int, Adapter, Catalog, dict[str, Model]] | None = None
         self._transports: dict[str, Any] = {}
         self._atransports: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -390,6 +395,9 @@ class App:
     @property
     def catalog(self) -> Catalog:
         """Bundled snapshot, overlaid by the cached live list, then user-defined models."""
+        return self._catalog()
+
+    def _catalog(self) -> Catalog:
         provider = self.provider or "openrouter"
         from byom.catalogs import bundled
 
@@ -549,9 +557,26 @@ class App:
 
     def model_for(self, feature: str) -> Model:
         """The model a feature will use: the user's choice, else the category's default."""
+        return self._model_for(feature, self._catalog())
+
+    def _model_for_call(self, feature: str, connection: Connection, version: int | None) -> Model:
+        """:meth:`model_for`, from memory while the settings version is ``version`` (the call
+        path re-reads the version inside its check-and-reserve and prepares the call again if
+        it moved). Keyed by the connection too: connecting elsewhere changes the catalog."""
+        if version is None:
+            return self.model_for(feature)
+        cache = self._call_cache
+        if cache is None or cache[0] != version or cache[1] is not connection.adapter:
+            cache = self._call_cache = (version, connection.adapter, self._catalog(), {})
+        models = cache[3]
+        model = models.get(feature)
+        if model is None:
+            model = models[feature] = self._model_for(feature, cache[2])
+        return model
+
+    def _model_for(self, feature: str, catalog: Catalog) -> Model:
         wanted = self.feature(feature)
         provider = self.provider or "openrouter"
-        catalog = self.catalog
         chosen = self.store.get_setting(self.app_id, f"model:{provider}:{feature}")
         if chosen:
             return catalog.lookup(chosen)
@@ -609,13 +634,26 @@ class App:
     ) -> tuple[Call, Connection]:
         wanted = self.feature(feature)
         connection = self._require()
-        model = self.model_for(feature)
-        if model.category is not None and model.category != wanted.category:
-            raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
-        call = self.calls.begin(
-            connection, wanted, model, messages, max_tokens=max_tokens, stream=stream, params=params
-        )
-        return call, connection
+        for _ in range(_PREPARE_ATTEMPTS):
+            _, version = self.ledger.prepared()
+            model = self._model_for_call(feature, connection, version)
+            if model.category is not None and model.category != wanted.category:
+                raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
+            try:
+                call = self.calls.begin(
+                    connection,
+                    wanted,
+                    model,
+                    messages,
+                    max_tokens=max_tokens,
+                    stream=stream,
+                    params=params,
+                    based_on=version,
+                )
+            except SettingsChanged:
+                continue  # a setting changed (here or in another process): prepare again
+            return call, connection
+        raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
 
     def _settled(self, connection: Connection, error: ByomError) -> ByomError:
         if clears_key(error):
