@@ -916,7 +916,9 @@ class App:
                     else:
                         from byom.transport.httpx_transport import HttpxTransport
 
-                        kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                        kwargs: dict[str, Any] = (
+                            {} if self._timeout is None else {"timeout": self._timeout}
+                        )
                         transport = HttpxTransport(origin, **kwargs)
                     self._transports[origin] = transport
         return transport
@@ -933,7 +935,7 @@ class App:
             else:
                 from byom.transport.httpx_transport import AsyncHttpxTransport
 
-                kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                kwargs: dict[str, Any] = {} if self._timeout is None else {"timeout": self._timeout}
                 transport = AsyncHttpxTransport(origin, **kwargs)
             per_loop[origin] = transport
         return transport
