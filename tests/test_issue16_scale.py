@@ -7,13 +7,19 @@ back — after inserts, settlements and direct SQL, and after the migration from
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import random
 import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from byom.core.store import LedgerRow, MemoryStore
+from byom.core.store import CallRecord, LedgerRow, MemoryStore
 from byom.store.sqlite import DAY, FILENAME, HOUR, SCHEMA_VERSION, SQLiteStore
 
 NOW = 1_760_000_000.0  # 2025-10-09
@@ -274,3 +280,157 @@ def test_a_guarded_call_takes_two_transactions(make_app) -> None:
     assert sum(s.startswith("BEGIN") for s in seen) == 2 * 3
     assert sum(s.startswith("COMMIT") for s in seen) == 2 * 3
     assert not any("FROM settings" in s for s in seen)  # allowances and model from memory
+
+
+# -- history: totals from running sums, export streamed ----------------------------------------
+
+
+def _records(seed: int, count: int = 600) -> list[CallRecord]:
+    rng = random.Random(seed)
+    found = []
+    for i in range(count):
+        started = NOW + rng.uniform(-50 * DAY, 2 * DAY)
+        if rng.random() < 0.1:  # on a slot boundary, or a hair either side
+            started = (int(NOW) // 900 + rng.randint(-5000, 100)) * 900 + rng.choice(
+                (0, -1e-6, 1e-6)
+            )
+        cost = rng.choice(
+            (
+                None,
+                Decimal(0),
+                Decimal(rng.randint(1, 10**7)) / 10**12,
+                Decimal("0.00012345678901234567"),  # finer than a picodollar
+                Decimal(rng.randint(1, 10**6)) / 10**6,
+            )
+        )
+        found.append(
+            CallRecord(
+                id=f"h{i}",
+                app_id=rng.choice(("a", "a", "b")),
+                feature=rng.choice(("summarize", "critique")),
+                provider="openrouter",
+                model=rng.choice(("m1", "m2", "m3")),
+                outcome="ok",
+                started_at=started,
+                ended_at=started + 1,
+                cost=cost,
+            )
+        )
+    return found
+
+
+def _by_rows(records: list[CallRecord], app: str, by: str, since: float | None) -> dict:
+    """What ``App.totals`` computed before the sums (one row at a time)."""
+    totals: dict[str, Decimal] = {}
+    for r in records:
+        if r.app_id != app or r.cost is None or (since is not None and r.started_at < since):
+            continue
+        if by == "day":
+            key = datetime.fromtimestamp(r.started_at).astimezone().date().isoformat()
+        else:
+            key = r.feature if by == "feature" else r.model
+        totals[key] = totals.get(key, Decimal(0)) + r.cost
+    return dict(sorted(totals.items()))
+
+
+@pytest.fixture(params=["UTC", "Europe/Amsterdam", "Asia/Kathmandu", "America/St_Johns"])
+def process_zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+def test_history_totals_equal_summing_the_rows(tmp_path: Path, process_zone: str) -> None:
+    store = SQLiteStore(tmp_path)
+    records = _records(21)
+    for record in records:
+        store.add_record(record)
+    changed = []  # replace some (a reconciled call gets its figures later)
+    for record in records[::7]:
+        new = dataclasses.replace(record, cost=Decimal("0.0000042"), model="m9")
+        store.update_record(new)
+        changed.append(new)
+    records = [next((c for c in changed if c.id == r.id), r) for r in records]
+    store.delete_records("a", before=NOW - 45 * DAY)
+    records = [r for r in records if not (r.app_id == "a" and r.started_at < NOW - 45 * DAY)]
+    sinces: list[float | None] = [None, 0.0, NOW - 10 * DAY + 0.5, NOW - 3 * DAY, NOW + 5 * DAY]
+    sinces += [(int(NOW) // 900 - 3000) * 900.0, NOW - 123456.789]
+    for since in sinces:
+        for by in ("day", "feature", "model"):
+            for app in ("a", "b"):
+                assert store.history_totals(app, by, since) == _by_rows(records, app, by, since)
+    store.close()
+
+
+def test_migration_fills_the_history_sums(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+    store.close()
+    _downgrade_to_schema_1(tmp_path / FILENAME)
+    conn = sqlite3.connect(tmp_path / FILENAME)
+    with conn:
+        conn.execute("DROP TABLE history_sums")
+        conn.execute("DROP INDEX IF EXISTS history_finer")
+        conn.execute("ALTER TABLE history DROP COLUMN cost_pico")
+    conn.close()
+    records = _records(4, 200)
+    old = sqlite3.connect(tmp_path / FILENAME)  # rows as schema-1 code wrote them
+    with old:
+        for r in records:
+            old.execute(
+                "INSERT INTO history (id, app_id, feature, provider, model, outcome, started_at, "
+                "ended_at, cost) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    r.id,
+                    r.app_id,
+                    r.feature,
+                    r.provider,
+                    r.model,
+                    r.outcome,
+                    r.started_at,
+                    r.ended_at,
+                    None if r.cost is None else format(r.cost, "f"),
+                ),
+            )
+    old.close()
+    store = SQLiteStore(tmp_path)
+    for by in ("day", "feature", "model"):
+        assert store.history_totals("a", by, None) == _by_rows(records, "a", by, None)
+    assert list(store.iter_records("a", batch=7)) == store.records("a")
+    store.close()
+
+
+def test_export_streams_the_same_text(make_app) -> None:
+    import csv
+    import io
+    import json
+
+    from byom.app import HISTORY_FIELDS, history_row
+    from conftest import user
+
+    app = make_app()
+    for word in ("one", "two", "three"):
+        app.chat("summarize", user(word), max_tokens=30)
+    for record in _records(8, 50):
+        app.store.add_record(dataclasses.replace(record, app_id=app.app_id))
+    rows = [history_row(r) for r in app.history()]
+    assert len(rows) == 53
+    assert app.export_history("json") == json.dumps(rows, indent=2)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    assert app.export_history("csv") == out.getvalue()
+    assert list(app.store.iter_records(app.app_id, batch=4)) == app.history()
+    file = io.StringIO()
+    assert app.write_history(file, "json") == 53
+    assert file.getvalue() == json.dumps(rows, indent=2)
+    app.delete_history()
+    assert app.export_history("json") == "[]" == json.dumps([], indent=2)

@@ -24,7 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from byom.core.boundary import public_class
 from byom.core.call import Call, CallPath, Connection, apply_generation
@@ -874,6 +874,11 @@ class App:
     ) -> dict[str, Decimal]:
         """Known cost per day (local), feature or model, from history."""
         since = period_start(period, self._clock()) if period != "session" else None
+        from_sums = getattr(self.store, "history_totals", None)  # the SQLite store's running sums
+        if callable(from_sums):
+            found: dict[str, Decimal] | None = from_sums(self.app_id, by, since)
+            if found is not None:
+                return found
         totals: dict[str, Decimal] = {}
         for record in self.history(since=since):
             if record.cost is None:
@@ -891,15 +896,37 @@ class App:
         """Delete history rows. The ledger is untouched: spend still counts (pitfall 4)."""
         return self.store.delete_records(self.app_id, before=before)
 
-    def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
-        """History as CSV or JSON text: figures only, costs as exact decimal strings."""
-        rows = [history_row(r) for r in self.history()]
+    def iter_history(self, *, since: float | None = None) -> Iterator[CallRecord]:
+        """History records newest first, read from the store a batch at a time."""
+        stream = getattr(self.store, "iter_records", None)
+        if callable(stream):
+            yield from stream(self.app_id, since=since)
+        else:
+            yield from self.history(since=since)
+
+    def write_history(self, file: SupportsWrite, fmt: Literal["csv", "json"] = "csv") -> int:
+        """Write history as CSV or JSON text to ``file`` (anything with ``write(str)``) as it is
+        read, so a long history is never held in memory whole. The same text as
+        :meth:`export_history`; returns the number of records written."""
+        count = 0
         if fmt == "json":
-            return json.dumps(rows, indent=2)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
+            for count, record in enumerate(self.iter_history(), start=1):
+                text = json.dumps(history_row(record), indent=2).replace("\n", "\n  ")
+                file.write(("[\n  " if count == 1 else ",\n  ") + text)
+            file.write("\n]" if count else "[]")
+            return count
+        writer = csv.DictWriter(file, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for record in self.iter_history():
+            writer.writerow(history_row(record))
+            count += 1
+        return count
+
+    def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
+        """History as CSV or JSON text: figures only, costs as exact decimal strings. (For a
+        long history, :meth:`write_history` writes it to a file without holding it all.)"""
+        out = io.StringIO()
+        self.write_history(out, fmt)
         return out.getvalue()
 
     # -- transports -----------------------------------------------------------------------------
@@ -981,6 +1008,12 @@ class App:
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, provider={self.provider!r})"
+
+
+class SupportsWrite(Protocol):
+    """A text file, or anything else with ``write(str)``."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:

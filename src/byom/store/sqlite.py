@@ -27,11 +27,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from byom.core.errors import StoreUnavailable
+from byom.core.money import from_pico
 from byom.core.store import (
     DAY,
     HOUR,
@@ -84,7 +86,8 @@ CREATE TABLE IF NOT EXISTS history (
     cost_source TEXT,
     error_code TEXT,
     generation_id TEXT,
-    finish_reason TEXT
+    finish_reason TEXT,
+    cost_pico INTEGER
 );
 CREATE INDEX IF NOT EXISTS history_by_time ON history (app_id, started_at);
 CREATE TABLE IF NOT EXISTS settings (
@@ -98,6 +101,15 @@ CREATE TABLE IF NOT EXISTS meta (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO meta (key, value) VALUES ('settings_version', 0);
+CREATE TABLE IF NOT EXISTS history_sums (
+    app_id TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    feature TEXT NOT NULL,
+    model TEXT NOT NULL,
+    cost_pico INTEGER NOT NULL,
+    costed INTEGER NOT NULL,
+    PRIMARY KEY (app_id, slot, feature, model)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ledger_sums (
     app_id TEXT NOT NULL,
     scope TEXT NOT NULL,
@@ -125,6 +137,26 @@ _SUMS = (
         "ELSE -1 END",
     ),
 )
+
+
+#: History sums: known cost per app, 15-minute UTC slot of ``started_at``, feature and model,
+#: for :meth:`SQLiteStore.history_totals`. ``cost_pico`` is the cost in whole picodollars, or
+#: NULL when there is none or it is finer (such rows are summed one by one, exactly).
+HISTORY_SLOT = 900
+_HISTORY_SLOT_OF = (
+    f"CASE WHEN {{row}}.started_at >= 0 THEN CAST({{row}}.started_at AS INTEGER) / {HISTORY_SLOT} "
+    "ELSE -1 END"
+)
+
+
+def _add_history_sums(row: str, sign: str) -> str:
+    return (
+        "INSERT INTO history_sums (app_id, slot, feature, model, cost_pico, costed) VALUES "
+        f"({row}.app_id, {_HISTORY_SLOT_OF.format(row=row)}, {row}.feature, {row}.model, "
+        f"{sign}COALESCE({row}.cost_pico, 0), {sign}({row}.cost_pico IS NOT NULL)) "
+        "ON CONFLICT (app_id, slot, feature, model) DO UPDATE SET "
+        "cost_pico = cost_pico + excluded.cost_pico, costed = costed + excluded.costed;\n"
+    )
 
 
 def _add_sums(row: str, amount: str) -> str:
@@ -166,11 +198,44 @@ _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS ledger_sums_delete AFTER DELETE ON ledger BEGIN\n"
     + _add_sums("OLD", "-OLD.counted_pico")
     + "END",
+    "CREATE TRIGGER IF NOT EXISTS history_sums_insert AFTER INSERT ON history BEGIN\n"
+    + _add_history_sums("NEW", "")
+    + "END",
+    "CREATE TRIGGER IF NOT EXISTS history_sums_update "
+    "AFTER UPDATE OF app_id, started_at, feature, model, cost_pico ON history BEGIN\n"
+    + _add_history_sums("OLD", "-")
+    + _add_history_sums("NEW", "")
+    + "END",
+    "CREATE TRIGGER IF NOT EXISTS history_sums_delete AFTER DELETE ON history BEGIN\n"
+    + _add_history_sums("OLD", "-")
+    + "END",
 )
 
 
+def cost_pico(cost: Decimal | None) -> int | None:
+    """A history cost in whole picodollars, or ``None`` when there is none or it is finer."""
+    if cost is None or not cost.is_finite():
+        return None
+    units = cost.scaleb(12)
+    return int(units) if units == units.to_integral_value() else None
+
+
+def _cost_pico_of_text(text: str | None) -> int | None:
+    try:
+        return None if text is None else cost_pico(Decimal(text))
+    except ArithmeticError:
+        return None
+
+
 def _rebuild_sums(conn: sqlite3.Connection) -> None:
-    """Recompute ``ledger_sums`` from the ledger (the migration to schema 2, and a repair)."""
+    """Recompute ``ledger_sums`` and ``history_sums`` from the rows (the migration to schema 2,
+    and a repair)."""
+    conn.execute("DELETE FROM history_sums")
+    conn.execute(
+        "INSERT INTO history_sums (app_id, slot, feature, model, cost_pico, costed) "
+        f"SELECT app_id, {_HISTORY_SLOT_OF.format(row='history')}, feature, model, "
+        "COALESCE(SUM(cost_pico), 0), COUNT(cost_pico) FROM history GROUP BY 1, 2, 3, 4"
+    )
     conn.execute("DELETE FROM ledger_sums")
     for scope, slot in _SUMS:
         conn.execute(
@@ -184,6 +249,14 @@ _HISTORY_COLUMNS = (
     "id, app_id, feature, provider, model, outcome, started_at, ended_at, prompt_tokens, "
     "completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost, cost_source, "
     "error_code, generation_id, finish_reason"
+)
+_INSERT_RECORD = (
+    f"INSERT INTO history ({_HISTORY_COLUMNS}, cost_pico) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(
+        f"{c.strip()} = excluded.{c.strip()}"
+        for c in (_HISTORY_COLUMNS + ", cost_pico").split(",")[1:]
+    )
 )
 _LEDGER_COLUMNS = (
     "id, app_id, session_id, owner, created_at, state, estimate_pico, counted_pico, feature, "
@@ -280,6 +353,17 @@ class SQLiteStore:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(history)")}
+        if "cost_pico" not in columns:  # schema 1: costs were text only
+            conn.execute("ALTER TABLE history ADD COLUMN cost_pico INTEGER")
+            conn.create_function("byom_cost_pico", 1, _cost_pico_of_text, deterministic=True)
+            conn.execute(
+                "UPDATE history SET cost_pico = byom_cost_pico(cost) WHERE cost IS NOT NULL"
+            )
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS history_finer ON history (app_id, started_at) "
+            "WHERE cost IS NOT NULL AND cost_pico IS NULL"
+        )
         for trigger in _TRIGGERS:
             conn.execute(trigger)
         _rebuild_sums(conn)
@@ -545,9 +629,10 @@ class SQLiteStore:
     # -- history --------------------------------------------------------------------------------
 
     def add_record(self, record: CallRecord) -> None:
+        # An upsert, not INSERT OR REPLACE: a replaced row must pass through the update trigger
+        # so that the history sums subtract it.
         self._execute(
-            f"INSERT OR REPLACE INTO history ({_HISTORY_COLUMNS}) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            _INSERT_RECORD,
             (
                 record.id,
                 record.app_id,
@@ -567,6 +652,7 @@ class SQLiteStore:
                 record.error_code,
                 record.generation_id,
                 record.finish_reason,
+                cost_pico(record.cost),
             ),
         )
 
@@ -607,6 +693,88 @@ class SQLiteStore:
             params.append(int(limit))
         return [_record(r) for r in self._all(sql, tuple(params))]
 
+    def iter_records(
+        self, app_id: str, *, since: float | None = None, batch: int = 1000
+    ) -> Iterator[CallRecord]:
+        """History rows newest first, read ``batch`` at a time (each batch a short read of its
+        own), so exporting a long history never holds it all in memory."""
+        sql = f"SELECT {_HISTORY_COLUMNS}, rowid FROM history WHERE app_id = ?"
+        first: tuple[Any, ...] = (app_id,)
+        if since is not None:
+            sql += " AND started_at >= ?"
+            first = (app_id, since)
+        after: tuple[Any, ...] = ()
+        while True:
+            query = sql + (" AND (started_at, rowid) < (?, ?)" if after else "")
+            rows = self._all(
+                query + " ORDER BY started_at DESC, rowid DESC LIMIT ?", (*first, *after, batch)
+            )
+            for row in rows:
+                yield _record(row[:-1])
+            if len(rows) < batch:
+                return
+            after = (rows[-1][6], rows[-1][-1])
+
+    def history_totals(
+        self, app_id: str, by: Literal["day", "feature", "model"], since: float | None
+    ) -> dict[str, Decimal] | None:
+        """Known cost per local day, feature or model of the history rows started at/after
+        ``since`` — what summing the rows gives — from the running history sums, so the cost
+        grows with the days and models in the history, not with its rows.
+
+        ``None`` when the sums cannot answer exactly (a ``since`` no real clock gives, or a
+        zone whose date changes inside a 15-minute slot): the caller sums the rows then."""
+        if since is not None and not (math.isfinite(since) and since >= 0):
+            return None
+        low = 0 if since is None else -(-math.ceil(since) // HISTORY_SLOT)
+        totals: dict[str, Decimal] = {}
+
+        def add(key: str, amount: Decimal) -> None:
+            totals[key] = totals.get(key, Decimal(0)) + amount
+
+        def add_rows(where: str, params: tuple[Any, ...]) -> None:
+            for started, feature, model, cost in self._all(
+                "SELECT started_at, feature, model, cost FROM history "
+                f"WHERE app_id = ? AND cost IS NOT NULL AND {where}",
+                (app_id, *params),
+            ):
+                key = feature if by == "feature" else model if by == "model" else None
+                add(key if key is not None else _local_day(started), Decimal(cost))
+
+        if by == "day":
+            days = self._all(
+                "SELECT date(slot * ?2, 'unixepoch', 'localtime') AS d, "
+                "MIN(date(slot * ?2 + ?2 - 1, 'unixepoch', 'localtime') "
+                "= date(slot * ?2, 'unixepoch', 'localtime')), SUM(cost_pico), SUM(costed) "
+                "FROM (SELECT slot, SUM(cost_pico) AS cost_pico, SUM(costed) AS costed "
+                "FROM history_sums WHERE app_id = ?1 AND slot >= ?3 GROUP BY slot) GROUP BY d",
+                (app_id, HISTORY_SLOT, low),
+            )
+            if not all(whole for _, whole, _, _ in days):
+                return None
+            for day, _, total, costed in days:
+                if costed:
+                    add(str(day), from_pico(int(total)))
+        else:
+            column = "feature" if by == "feature" else "model"
+            for key, total, costed in self._all(
+                f"SELECT {column}, SUM(cost_pico), SUM(costed) FROM history_sums "
+                f"WHERE app_id = ? AND slot >= ? GROUP BY {column}",
+                (app_id, low),
+            ):
+                if costed:
+                    add(str(key), from_pico(int(total)))
+        if since is not None and since < low * HISTORY_SLOT:  # the slot ``since`` falls in
+            add_rows(
+                "cost_pico IS NOT NULL AND started_at >= ? AND started_at < ?",
+                (since, low * HISTORY_SLOT),
+            )
+        # Costs finer than a picodollar are not in the sums, nor are rows before 1970 (slot -1).
+        add_rows("cost_pico IS NULL AND started_at >= ?", (since or 0,))
+        if since is None:
+            add_rows("cost_pico IS NOT NULL AND started_at < 0", ())
+        return dict(sorted(totals.items()))
+
     def delete_records(self, app_id: str, *, before: float | None = None) -> int:
         if before is None:
             return self._execute("DELETE FROM history WHERE app_id = ?", (app_id,))
@@ -637,6 +805,11 @@ class SQLiteStore:
             "UNION SELECT app_id FROM ledger ORDER BY 1"
         )
         return [str(r[0]) for r in rows]
+
+
+def _local_day(ts: float) -> str:
+    """The local date of a time, as ``App.totals`` keys it."""
+    return datetime.fromtimestamp(ts).astimezone().date().isoformat()
 
 
 def _record(row: tuple[Any, ...]) -> CallRecord:
