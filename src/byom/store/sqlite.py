@@ -66,7 +66,6 @@ CREATE TABLE IF NOT EXISTS ledger (
     generation_id TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (app_id, created_at, counted_pico);
-CREATE INDEX IF NOT EXISTS ledger_by_session ON ledger (app_id, session_id, counted_pico);
 CREATE INDEX IF NOT EXISTS ledger_by_state ON ledger (app_id, state);
 CREATE TABLE IF NOT EXISTS history (
     id TEXT PRIMARY KEY,
@@ -364,6 +363,8 @@ class SQLiteStore:
             "CREATE INDEX IF NOT EXISTS history_finer ON history (app_id, started_at) "
             "WHERE cost IS NOT NULL AND cost_pico IS NULL"
         )
+        # Session spend comes from ledger_sums now; this index only slowed every write.
+        conn.execute("DROP INDEX IF EXISTS ledger_by_session")
         for trigger in _TRIGGERS:
             conn.execute(trigger)
         _rebuild_sums(conn)
