@@ -235,12 +235,18 @@ def report(results: list[dict[str, float]]) -> None:
             f"{r['whole_s']:>6.2f} s {r['whole_peak'] / 2**20:>7.1f} MiB"
         )
     last = results[-1]
+    traced = [r for r in results if r["stream_peak"] == r["stream_peak"]]  # not nan
+    streamed = (
+        f"streamed export peak {traced[-1]['stream_peak'] / 2**20:.1f} MiB at "
+        f"{int(traced[-1]['rows']):,} rows vs {traced[0]['stream_peak'] / 2**20:.1f} MiB at "
+        f"{int(traced[0]['rows']):,} (goal: flat)"
+        if traced
+        else "no streamed export"
+    )
     print(
         f"goals at {int(last['rows']):,} rows: guarded call {last['call'] / zero:.2f}x its "
         f"latency at {int(results[0]['rows']):,} rows (goal <= 1.1); totals() "
-        f"{last['totals'] * 1e3:.0f} ms (goal < 200); streamed export peak "
-        f"{last['stream_peak'] / 2**20:.1f} MiB vs {results[0]['stream_peak'] / 2**20:.1f} MiB "
-        "at the first size (goal: flat)"
+        f"{last['totals'] * 1e3:.0f} ms (goal < 200); {streamed}"
     )
     print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, pid {os.getpid()}")
 

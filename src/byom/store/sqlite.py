@@ -46,6 +46,9 @@ from byom.core.store import (
 from byom.core.usage import CostSource, Usage
 
 FILENAME = "byom.sqlite3"
+#: WAL pages between automatic checkpoints, and the size the WAL is cut back to (bytes).
+WAL_CHECKPOINT_PAGES = 4000
+WAL_SIZE_LIMIT = 24 * 2**20
 #: 1: ledger, history, settings. 2: running ledger sums and a settings version (kept by
 #: triggers), so that admission costs the same with a million rows as with none (issue 16).
 SCHEMA_VERSION = 2
@@ -419,6 +422,11 @@ class SQLiteStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+                # Checkpoint every ~16 MiB of WAL rather than SQLite's 4 MiB: a checkpoint (and
+                # its fsync) lands on some call's commit, and fewer, larger ones halve the mean
+                # cost of a commit (issue 16); the file is cut back to the limit afterwards.
+                conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+                conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             except sqlite3.Error:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
