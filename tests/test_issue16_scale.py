@@ -213,8 +213,8 @@ import byom
 data_dir, action, value = sys.argv[1:4]
 app = byom.App("Paper digest", [byom.Feature("summarize", "worker"),
                byom.Feature("critique", "frontier")], data_dir=data_dir)
-if action == "allowance":
-    app.set_allowance(Decimal(value), period="total", strict=False)
+if action in ("allowance", "strict"):
+    app.set_allowance(Decimal(value), period="total", strict=action == "strict")
 else:
     app.choose_model("summarize", value)
 app.close()
@@ -254,6 +254,30 @@ def test_a_change_in_another_process_is_seen_by_the_next_admission(make_app, sim
     assert chat_count(sim) == sent  # refused before the network
     _other_process(app.data_dir, "allowance", "100")
     app.chat("summarize", user("hello"), max_tokens=50)
+    assert chat_count(sim) == sent + 1
+
+
+def test_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(make_app, sim) -> None:
+    """In strict mode an input byom cannot bound is refused; once another process set a
+    non-strict allowance, the same input is estimated and sent (the cache is not trusted)."""
+    from decimal import Decimal
+
+    from byom.core.errors import UnboundedInput
+    from conftest import chat_count
+
+    app = make_app()
+    app.set_allowance(Decimal(100), period="total", strict=True)
+    audio = {"type": "input_audio", "input_audio": {"data": "QUJD", "format": "wav"}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Hear this."}, audio]}]
+    with pytest.raises(UnboundedInput):
+        app.chat("summarize", messages, max_tokens=50)
+    _other_process(app.data_dir, "allowance", "100")  # the same ceiling, not strict
+    sent = chat_count(sim)
+    app.chat("summarize", messages, max_tokens=50)
+    assert chat_count(sim) == sent + 1
+    _other_process(app.data_dir, "strict", "100")
+    with pytest.raises(UnboundedInput):
+        app.chat("summarize", messages, max_tokens=50)
     assert chat_count(sim) == sent + 1
 
 

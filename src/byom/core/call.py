@@ -219,7 +219,7 @@ class CallPath:
         params: Mapping[str, Any] | None,
         based_on: int | None,
     ) -> Call:
-        allowances, _ = self.ledger.prepared()
+        allowances, version = self.ledger.prepared()
         strict = any(a.strict for a in allowances)
         estimator = self.strict_estimator if strict else self.estimator
         call_id = uuid.uuid4().hex
@@ -250,6 +250,8 @@ class CallPath:
                 estimator, checked, params or {}, strict=strict, image_tokens=image_tokens
             )
         except UnboundedInput as exc:
+            if not self.ledger.current(version):  # strict only by a setting since changed
+                raise SettingsChanged() from None
             refuse(exc)
             raise
         estimate = Estimate.of(input_tokens, max_tokens, model.guard_price)

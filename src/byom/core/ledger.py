@@ -242,6 +242,16 @@ class Ledger:
             self._cache = cache = (version, stored)
         return self._with_session(cache[1]), cache[0]
 
+    def current(self, version: int | None) -> bool:
+        """Whether ``version`` (from :meth:`prepared`) is still the store's settings version
+        (one read; always true for a store that keeps none)."""
+        if version is None:
+            return True
+        if settings_version(self.store) == version:
+            return True
+        self._cache = None
+        return False
+
     def _current(self) -> tuple[list[Allowance], int | None]:
         """Inside ``atomic()``: the allowances in force now and the settings version."""
         version = settings_version(self.store)
