@@ -3,6 +3,7 @@
 Against ``byom sim`` (in its own process) on loopback, every figure as a ratio to a baseline
 measured in the same run (absolute times vary fourfold between machines and with load):
 
+* byom's own time per guarded call with a canned in-process reply (no network, no server);
 * store work: SQLite statements and transactions per guarded call (counted with
   ``sqlite3.Connection.set_trace_callback``; a trigger's statements are part of the statement
   that fired it);
@@ -159,6 +160,65 @@ def store_work(base: str, calls: int = 50) -> tuple[float, float]:
     return len(statements) / calls, transactions / calls
 
 
+_CANNED = json.dumps(
+    {
+        "id": "gen-bench",
+        "model": "openai/gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "word " * 20},
+            }
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 20, "total_tokens": 32, "cost": 1e-5},
+    }
+).encode()
+
+
+class _CannedTransport:
+    """Answers every request at once with the same reply: no network, no server."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def send(self, request: object) -> object:
+        return _CannedReply()
+
+    def close(self) -> None:
+        pass
+
+
+class _CannedReply:
+    status = 200
+    headers = {"content-type": "application/json"}  # noqa: RUF012
+    body = _CANNED
+
+
+def own_time(calls: int = 300, runs: int = 7) -> float:
+    """byom's own time per guarded call (estimate, check-and-reserve, parse, settle-and-record)
+    with a canned in-process reply: the median over ``runs`` batches of ``calls``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = byom.App(
+            "bench",
+            [byom.Feature("summarize", "worker")],
+            data_dir=tmp,
+            transport_factory=_CannedTransport,
+        )
+        app.connect("openrouter", key=KEY)
+        app.set_allowance(Decimal(1000), period="total")
+        for _ in range(50):
+            app.chat("summarize", MESSAGES, max_tokens=100)
+        figures = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            for _ in range(calls):
+                app.chat("summarize", MESSAGES, max_tokens=100)
+            figures.append((time.perf_counter() - start) / calls)
+        app.close()
+    return statistics.median(figures)
+
+
 def startup_ratio(code: list[str], runs: int = 9) -> tuple[float, float, float]:
     """Median wall time of ``python *code`` and of ``python -c "import httpx"``, and the median
     of their ratios over paired runs (A B A B ...)."""
@@ -189,6 +249,10 @@ def main() -> None:
         print(
             f"store work per guarded call   {statements:.1f} SQLite statements   "
             f"{transactions:.1f} transactions (the minimum: 2)"
+        )
+        print(
+            f"byom's own time per guarded call, canned reply (no network)   "
+            f"{own_time() * 1e6:.0f} us"
         )
         raw, guarded = bench_latency(base, args.n)
         print(
