@@ -14,22 +14,24 @@ kept in a local history.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from byom import errors
-from byom.core.features import Feature
-from byom.core.secret import Secret
-
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: ``byom --help`` does not import typing
 if TYPE_CHECKING:
+    from typing import Any
+
+    from byom import errors
     from byom.app import App
     from byom.core.events import Failed, Landed, Pending, Refused
+    from byom.core.features import Feature
     from byom.core.ledger import Allowance
+    from byom.core.secret import Secret
     from byom.core.usage import Delta, Done, Reply, Usage
 
 _LAZY = {
     "App": "byom.app",
+    "Feature": "byom.core.features",
+    "Secret": "byom.core.secret",
     "Reply": "byom.core.usage",
     "Usage": "byom.core.usage",
     "Delta": "byom.core.usage",
@@ -43,11 +45,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "errors":  # the submodule, also on first use (``byom --help`` needs none of it)
+        value: Any = importlib.import_module("byom.errors")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'byom' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

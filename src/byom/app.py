@@ -24,7 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from byom.core.boundary import public_class
 from byom.core.call import Call, CallPath, Connection, apply_generation
@@ -37,11 +37,12 @@ from byom.core.errors import (
     InvalidRequest,
     KeyRejected,
     NotConnected,
+    StoreUnavailable,
 )
 from byom.core.estimate import Estimator
 from byom.core.events import Event, EventBus, InFlight
 from byom.core.features import CATEGORIES, Category, Feature
-from byom.core.ledger import Allowance, Ledger, Period, period_start
+from byom.core.ledger import Allowance, Ledger, Period, SettingsChanged, period_start
 from byom.core.money import parse_amount
 from byom.core.secret import Secret, clean_key
 from byom.core.store import CallRecord, LedgerRow, Store
@@ -62,6 +63,8 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
 _CATALOG_SETTING = "catalog:"
 _MODELS_SETTING = "models:"
 _CATALOG_MAX_AGE = 24 * 3600.0
+#: How often a call is prepared again when the settings keep changing under it.
+_PREPARE_ATTEMPTS = 50
 
 
 def app_id_for(name: str) -> str:
@@ -211,6 +214,8 @@ class App:
         )
         self._timeout = timeout
         self._connection: Connection | None = None
+        # (settings version, adapter, catalog, feature -> model) for the call path.
+        self._call_cache: tuple[int, Adapter, Catalog, dict[str, Model]] | None = None
         self._transports: dict[str, Any] = {}
         self._atransports: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -391,6 +396,9 @@ class App:
     @property
     def catalog(self) -> Catalog:
         """Bundled snapshot, overlaid by the cached live list, then user-defined models."""
+        return self._catalog()
+
+    def _catalog(self) -> Catalog:
         provider = self.provider or "openrouter"
         from byom.catalogs import bundled
 
@@ -550,9 +558,26 @@ class App:
 
     def model_for(self, feature: str) -> Model:
         """The model a feature will use: the user's choice, else the category's default."""
+        return self._model_for(feature, self._catalog())
+
+    def _model_for_call(self, feature: str, connection: Connection, version: int | None) -> Model:
+        """:meth:`model_for`, from memory while the settings version is ``version`` (the call
+        path re-reads the version inside its check-and-reserve and prepares the call again if
+        it moved). Keyed by the connection too: connecting elsewhere changes the catalog."""
+        if version is None:
+            return self.model_for(feature)
+        cache = self._call_cache
+        if cache is None or cache[0] != version or cache[1] is not connection.adapter:
+            cache = self._call_cache = (version, connection.adapter, self._catalog(), {})
+        models = cache[3]
+        model = models.get(feature)
+        if model is None:
+            model = models[feature] = self._model_for(feature, cache[2])
+        return model
+
+    def _model_for(self, feature: str, catalog: Catalog) -> Model:
         wanted = self.feature(feature)
         provider = self.provider or "openrouter"
-        catalog = self.catalog
         chosen = self.store.get_setting(self.app_id, f"model:{provider}:{feature}")
         if chosen:
             return catalog.lookup(chosen)
@@ -610,13 +635,26 @@ class App:
     ) -> tuple[Call, Connection]:
         wanted = self.feature(feature)
         connection = self._require()
-        model = self.model_for(feature)
-        if model.category is not None and model.category != wanted.category:
-            raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
-        call = self.calls.begin(
-            connection, wanted, model, messages, max_tokens=max_tokens, stream=stream, params=params
-        )
-        return call, connection
+        for _ in range(_PREPARE_ATTEMPTS):
+            _, version = self.ledger.prepared()
+            model = self._model_for_call(feature, connection, version)
+            if model.category is not None and model.category != wanted.category:
+                raise InvalidRequest(f"{model.id} is not a {wanted.category} model.")
+            try:
+                call = self.calls.begin(
+                    connection,
+                    wanted,
+                    model,
+                    messages,
+                    max_tokens=max_tokens,
+                    stream=stream,
+                    params=params,
+                    based_on=version,
+                )
+            except SettingsChanged:
+                continue  # a setting changed (here or in another process): prepare again
+            return call, connection
+        raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
 
     def _settled(self, connection: Connection, error: ByomError) -> ByomError:
         if clears_key(error):
@@ -837,6 +875,11 @@ class App:
     ) -> dict[str, Decimal]:
         """Known cost per day (local), feature or model, from history."""
         since = period_start(period, self._clock()) if period != "session" else None
+        from_sums = getattr(self.store, "history_totals", None)  # the SQLite store's running sums
+        if callable(from_sums):
+            found: dict[str, Decimal] | None = from_sums(self.app_id, by, since)
+            if found is not None:
+                return found
         totals: dict[str, Decimal] = {}
         for record in self.history(since=since):
             if record.cost is None:
@@ -854,15 +897,37 @@ class App:
         """Delete history rows. The ledger is untouched: spend still counts (pitfall 4)."""
         return self.store.delete_records(self.app_id, before=before)
 
-    def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
-        """History as CSV or JSON text: figures only, costs as exact decimal strings."""
-        rows = [history_row(r) for r in self.history()]
+    def iter_history(self, *, since: float | None = None) -> Iterator[CallRecord]:
+        """History records newest first, read from the store a batch at a time."""
+        stream = getattr(self.store, "iter_records", None)
+        if callable(stream):
+            yield from stream(self.app_id, since=since)
+        else:
+            yield from self.history(since=since)
+
+    def write_history(self, file: SupportsWrite, fmt: Literal["csv", "json"] = "csv") -> int:
+        """Write history as CSV or JSON text to ``file`` (anything with ``write(str)``) as it is
+        read, so a long history is never held in memory whole. The same text as
+        :meth:`export_history`; returns the number of records written."""
+        count = 0
         if fmt == "json":
-            return json.dumps(rows, indent=2)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
+            for count, record in enumerate(self.iter_history(), start=1):
+                text = json.dumps(history_row(record), indent=2).replace("\n", "\n  ")
+                file.write(("[\n  " if count == 1 else ",\n  ") + text)
+            file.write("\n]" if count else "[]")
+            return count
+        writer = csv.DictWriter(file, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for record in self.iter_history():
+            writer.writerow(history_row(record))
+            count += 1
+        return count
+
+    def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
+        """History as CSV or JSON text: figures only, costs as exact decimal strings. (For a
+        long history, :meth:`write_history` writes it to a file without holding it all.)"""
+        out = io.StringIO()
+        self.write_history(out, fmt)
         return out.getvalue()
 
     # -- transports -----------------------------------------------------------------------------
@@ -879,7 +944,9 @@ class App:
                     else:
                         from byom.transport.httpx_transport import HttpxTransport
 
-                        kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                        kwargs: dict[str, Any] = (
+                            {} if self._timeout is None else {"timeout": self._timeout}
+                        )
                         transport = HttpxTransport(origin, **kwargs)
                     self._transports[origin] = transport
         return transport
@@ -896,7 +963,7 @@ class App:
             else:
                 from byom.transport.httpx_transport import AsyncHttpxTransport
 
-                kwargs = {} if self._timeout is None else {"timeout": self._timeout}
+                kwargs: dict[str, Any] = {} if self._timeout is None else {"timeout": self._timeout}
                 transport = AsyncHttpxTransport(origin, **kwargs)
             per_loop[origin] = transport
         return transport
@@ -942,6 +1009,12 @@ class App:
 
     def __repr__(self) -> str:
         return f"App({self.name!r}, provider={self.provider!r})"
+
+
+class SupportsWrite(Protocol):
+    """A text file, or anything else with ``write(str)``."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:

@@ -32,6 +32,7 @@ from byom.core.errors import (
     Interrupted,
     InvalidRequest,
     ProviderUnavailable,
+    StoreUnavailable,
     UnboundedInput,
 )
 from byom.core.estimate import (
@@ -44,7 +45,7 @@ from byom.core.estimate import (
 )
 from byom.core.events import EventBus, Failed, InFlight, Landed, Pending, Refused
 from byom.core.features import Feature
-from byom.core.ledger import Ledger
+from byom.core.ledger import Ledger, SettingsChanged
 from byom.core.money import to_pico
 from byom.core.secret import Secret
 from byom.core.store import UNRECONCILED, CallRecord, LedgerRow, Outcome, not_unreconciled
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 #: ``max_tokens`` byom sends when the app gives none: output is always bounded (pitfall 1).
 DEFAULT_MAX_TOKENS = 1024
 MAX_MAX_TOKENS = 1_000_000
+#: How often a call is prepared again when the settings keep changing under it.
+_PREPARE_ATTEMPTS = 50
 
 
 @dataclass(slots=True)
@@ -160,8 +163,15 @@ class CallPath:
         max_tokens: int | None,
         stream: bool,
         params: Mapping[str, Any] | None = None,
+        based_on: int | None = None,
     ) -> Call:
         """Estimate, check-and-reserve atomically, and build the request.
+
+        The allowances come from memory (:meth:`Ledger.prepared`); if the settings changed
+        before the reservation, the call is prepared again with the ones in force. A caller
+        that derived ``model`` from settings passes the settings version it used as
+        ``based_on``; a change then raises :class:`~byom.core.ledger.SettingsChanged` for it
+        to derive the model again.
 
         The estimate covers everything the provider bills (R8.5): the messages' text, their
         structure (tool calls, tool results, non-text parts), ``params`` (tools, schemas, …) and
@@ -180,7 +190,36 @@ class CallPath:
             or not (0 < max_tokens <= MAX_MAX_TOKENS)
         ):
             raise InvalidRequest("max_tokens must be a positive whole number.")
-        allowances = self.ledger.allowances()
+        for _ in range(_PREPARE_ATTEMPTS):
+            try:
+                return self._begin(
+                    connection,
+                    feature,
+                    model,
+                    checked,
+                    max_tokens=max_tokens,
+                    stream=stream,
+                    params=params,
+                    based_on=based_on,
+                )
+            except SettingsChanged:
+                if based_on is not None:
+                    raise
+        raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
+
+    def _begin(
+        self,
+        connection: Connection,
+        feature: Feature,
+        model: Model,
+        checked: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        stream: bool,
+        params: Mapping[str, Any] | None,
+        based_on: int | None,
+    ) -> Call:
+        allowances, version = self.ledger.prepared()
         strict = any(a.strict for a in allowances)
         estimator = self.strict_estimator if strict else self.estimator
         call_id = uuid.uuid4().hex
@@ -211,6 +250,8 @@ class CallPath:
                 estimator, checked, params or {}, strict=strict, image_tokens=image_tokens
             )
         except UnboundedInput as exc:
+            if not self.ledger.current(version):  # strict only by a setting since changed
+                raise SettingsChanged() from None
             refuse(exc)
             raise
         estimate = Estimate.of(input_tokens, max_tokens, model.guard_price)
@@ -231,6 +272,7 @@ class CallPath:
                 model=model.id,
                 provider=connection.provider,
                 allowances=allowances,
+                based_on=based_on,
             )
         except BudgetExceeded as exc:
             refuse(exc)

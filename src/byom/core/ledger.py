@@ -21,7 +21,14 @@ from typing import Final, Literal, cast, get_args
 
 from byom.core.errors import BudgetExceeded, InvalidAmount
 from byom.core.money import from_pico, parse_amount, plain, to_pico
-from byom.core.store import COUNTING_STATES, UNRECONCILED, LedgerRow, Store, not_unreconciled
+from byom.core.store import (
+    COUNTING_STATES,
+    UNRECONCILED,
+    LedgerRow,
+    Store,
+    not_unreconciled,
+    settings_version,
+)
 
 Period = Literal["session", "day", "month", "total"]
 PERIODS: Final[tuple[str, ...]] = get_args(Period)
@@ -152,6 +159,11 @@ def _search(first: date, now: float, tz: tzinfo | None) -> float:
     return hi
 
 
+class SettingsChanged(Exception):
+    """Internal: the settings a call was prepared from changed before its check-and-reserve
+    (another process, thread or tab changed an allowance or the model). Prepare it again."""
+
+
 class Ledger:
     """Reserve → commit / release / leave unreconciled, for one app and one session."""
 
@@ -174,6 +186,7 @@ class Ledger:
         self._clock = clock
         self.tz = tz
         self._session_allowance: Allowance | None = None
+        self._cache: tuple[int, list[Allowance]] | None = None  # (settings version, stored)
 
     # -- allowances ---------------------------------------------------------------------------
 
@@ -190,10 +203,16 @@ class Ledger:
         self.store.set_setting(self.app_id, _SETTING + period, value)
 
     def allowances(self) -> list[Allowance]:
-        """Every allowance in force. A stored one that cannot be read becomes a zero ceiling."""
+        """Every allowance in force, read from the store now. A stored one that cannot be read
+        becomes a zero ceiling (fail closed)."""
+        return self._with_session(self._stored_allowances())
+
+    def _with_session(self, stored: list[Allowance]) -> list[Allowance]:
+        session = self._session_allowance
+        return stored if session is None else [session, *stored]
+
+    def _stored_allowances(self) -> list[Allowance]:
         found: list[Allowance] = []
-        if self._session_allowance is not None:
-            found.append(self._session_allowance)
         for period in PERSISTENT_PERIODS:
             text = self.store.get_setting(self.app_id, _SETTING + period)
             if text is None:
@@ -205,6 +224,43 @@ class Ledger:
                     Allowance(Decimal(0), cast(Period, period), strict=True)
                 )  # fail closed
         return found
+
+    def prepared(self) -> tuple[list[Allowance], int | None]:
+        """The allowances a call is prepared with, and the settings version they belong to.
+
+        From memory when a version was seen before (no store access): the allowances as of
+        the last check-and-reserve. That may be stale; :meth:`reserve` re-reads the version
+        inside its transaction and raises :class:`SettingsChanged` if it moved, so the call is
+        prepared again. ``None`` as the version: the store keeps none (read afresh each time).
+        """
+        cache = self._cache
+        if cache is None:
+            version = settings_version(self.store)  # first, so a change after it is seen later
+            stored = self._stored_allowances()
+            if version is None:
+                return self._with_session(stored), None
+            self._cache = cache = (version, stored)
+        return self._with_session(cache[1]), cache[0]
+
+    def current(self, version: int | None) -> bool:
+        """Whether ``version`` (from :meth:`prepared`) is still the store's settings version
+        (one read; always true for a store that keeps none)."""
+        if version is None:
+            return True
+        if settings_version(self.store) == version:
+            return True
+        self._cache = None
+        return False
+
+    def _current(self) -> tuple[list[Allowance], int | None]:
+        """Inside ``atomic()``: the allowances in force now and the settings version."""
+        version = settings_version(self.store)
+        if version is None:
+            return self.allowances(), None
+        cache = self._cache
+        if cache is None or cache[0] != version:
+            self._cache = cache = (version, self._stored_allowances())
+        return self._with_session(cache[1]), version
 
     @property
     def strict(self) -> bool:
@@ -230,13 +286,24 @@ class Ledger:
         model: str,
         provider: str,
         allowances: Iterable[Allowance] | None = None,
+        based_on: int | None = None,
     ) -> LedgerRow:
-        """Atomically check every allowance and record the reservation, or raise
-        :class:`BudgetExceeded` (nothing recorded, nothing sent)."""
+        """Atomically check every allowance in force and record the reservation, or raise
+        :class:`BudgetExceeded` (nothing recorded, nothing sent).
+
+        The check always uses the allowances in force inside the transaction. ``allowances``
+        (what the estimate was made for) and ``based_on`` (the settings version the caller
+        derived its inputs from, see :meth:`prepared`) are checked against them: if either is
+        out of date, :class:`SettingsChanged` is raised and nothing is recorded."""
         estimate_pico = to_pico(estimate)
         with self.store.atomic():
             now = self._clock()
-            for allowance in self.allowances() if allowances is None else allowances:
+            current, version = self._current()
+            if (allowances is not None and list(allowances) != current) or (
+                based_on is not None and version != based_on
+            ):
+                raise SettingsChanged()
+            for allowance in current:
                 spent = self._spent_pico(allowance.period, now)
                 if spent + estimate_pico > to_pico(allowance.amount):
                     raise BudgetExceeded(

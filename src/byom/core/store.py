@@ -22,12 +22,13 @@ nothing is admitted (fail closed).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from byom.core.errors import InvalidRequest
 from byom.core.usage import CostSource, Usage
@@ -150,6 +151,47 @@ class Store(Protocol):
     def set_setting(self, app_id: str, key: str, value: str | None) -> None: ...
 
 
+class VersionedStore(Store, Protocol):
+    """A :class:`Store` that can say cheaply whether any setting changed (all of byom's do).
+
+    :meth:`settings_version` returns a number that changes whenever a setting of any app
+    changes, in any thread, process or tab that shares the store; read inside :meth:`atomic`
+    it is current. The core caches what it derives from settings (allowances, the chosen
+    model) under that number, and re-reads it inside the check-and-reserve transaction, so a
+    change made anywhere is seen by the next admission. A store without it is read afresh on
+    every call.
+    """
+
+    def settings_version(self) -> int: ...
+
+
+def settings_version(store: Store) -> int | None:
+    """``store.settings_version()``, or ``None`` for a store that keeps no version."""
+    method = getattr(store, "settings_version", None)
+    return int(method()) if callable(method) else None
+
+
+#: Bucket sizes of the running ledger sums (UTC hours and days of ``created_at``).
+HOUR: Final = 3600
+DAY: Final = 86_400
+
+
+def time_slot(created_at: float, size: int) -> int:
+    """The bucket of a ledger time: whole seconds // ``size``; -1 for a time before 1970 (no
+    real clock gives one). Exact for every float, like SQLite's ``CAST(x AS INTEGER) / size``."""
+    return int(created_at) // size if created_at >= 0 else -1
+
+
+def since_slots(since: float) -> tuple[int, int]:
+    """For ``since >= 0``: the first whole UTC hour and day that start at or after it.
+
+    Spend since ``since`` is then: the rows in ``[since, hour * HOUR)``, plus the hour sums
+    from ``hour`` up to (not including) hour ``day * 24``, plus the day sums from ``day`` on,
+    with no upper bound (rows stamped in the future by a clock that went back count)."""
+    first = math.ceil(since)
+    return -(-first // HOUR), -(-first // DAY)
+
+
 def id_hint(row_id: object) -> str:
     """A short, safe prefix of an id for a message: at most 8 letters, digits, ``-`` or ``_``
     (empty when the id holds anything else), so a message never echoes what a caller passed."""
@@ -175,6 +217,47 @@ class MemoryStore:
         self._ledger: dict[str, LedgerRow] = {}
         self._records: dict[str, CallRecord] = {}
         self._settings: dict[tuple[str, str], str] = {}
+        self._settings_version = 0
+        self._reindex()
+
+    # -- running sums (the same buckets as the SQLite store's, see since_slots) ----------------
+
+    def _reindex(self) -> None:
+        """Rebuild the running sums from ``self._ledger`` (after it was replaced wholesale)."""
+        with self._lock:
+            self._totals: dict[tuple[str, str], int] = {}
+            self._days: dict[str, dict[int, int]] = {}
+            self._hours: dict[str, dict[int, int]] = {}
+            self._hour_rows: dict[tuple[str, int], set[str]] = {}
+            for row in self._ledger.values():
+                self._count(row, 1)
+
+    def _count(self, row: LedgerRow, sign: int) -> None:
+        amount = sign * row.counted_pico
+        for key in ((row.app_id, ""), (row.app_id, "s:" + row.session_id)):
+            self._totals[key] = self._totals.get(key, 0) + amount
+        day, hour = time_slot(row.created_at, DAY), time_slot(row.created_at, HOUR)
+        days = self._days.setdefault(row.app_id, {})
+        days[day] = days.get(day, 0) + amount
+        hours = self._hours.setdefault(row.app_id, {})
+        hours[hour] = hours.get(hour, 0) + amount
+        ids = self._hour_rows.setdefault((row.app_id, hour), set())
+        if sign > 0:
+            ids.add(row.id)
+        else:
+            ids.discard(row.id)
+
+    def _put(self, row: LedgerRow) -> None:
+        old = self._ledger.get(row.id)
+        if old is not None:
+            self._count(old, -1)
+        self._ledger[row.id] = row
+        self._count(row, 1)
+
+    def settings_version(self) -> int:
+        """Changes whenever a setting changes (see :class:`VersionedStore`)."""
+        with self._lock:
+            return self._settings_version
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
@@ -186,17 +269,31 @@ class MemoryStore:
 
     def counted_since(self, app_id: str, since: float | None, session_id: str | None) -> int:
         with self._lock:
+            if since is None:
+                scope = "" if session_id is None else "s:" + session_id
+                return self._totals.get((app_id, scope), 0)
+            if session_id is None and math.isfinite(since) and since >= 0:
+                hour, day = since_slots(since)
+                days = self._days.get(app_id, {})
+                hours = self._hours.get(app_id, {})
+                total = sum(v for slot, v in days.items() if slot >= day)
+                total += sum(hours.get(slot, 0) for slot in range(hour, day * (DAY // HOUR)))
+                for row_id in self._hour_rows.get((app_id, hour - 1), ()):
+                    row = self._ledger[row_id]
+                    if row.created_at >= since:
+                        total += row.counted_pico
+                return total
             return sum(
                 r.counted_pico
                 for r in self._ledger.values()
                 if r.app_id == app_id
-                and (since is None or r.created_at >= since)
+                and r.created_at >= since
                 and (session_id is None or r.session_id == session_id)
             )
 
     def add_ledger_row(self, row: LedgerRow) -> None:
         with self._lock:
-            self._ledger[row.id] = row
+            self._put(row)
 
     def update_ledger_row(
         self,
@@ -208,11 +305,13 @@ class MemoryStore:
     ) -> None:
         with self._lock:
             row = self._ledger[row_id]
-            self._ledger[row_id] = replace(
-                row,
-                state=state,
-                counted_pico=counted_pico,
-                generation_id=generation_id or row.generation_id,
+            self._put(
+                replace(
+                    row,
+                    state=state,
+                    counted_pico=counted_pico,
+                    generation_id=generation_id or row.generation_id,
+                )
             )
 
     def transition_ledger_row(
@@ -229,11 +328,13 @@ class MemoryStore:
             row = self._ledger.get(row_id)
             if row is None or row.app_id != app_id or row.state not in expect:
                 return False
-            self._ledger[row_id] = replace(
-                row,
-                state=state,
-                counted_pico=counted_pico,
-                generation_id=generation_id or row.generation_id,
+            self._put(
+                replace(
+                    row,
+                    state=state,
+                    counted_pico=counted_pico,
+                    generation_id=generation_id or row.generation_id,
+                )
             )
             return True
 
@@ -293,6 +394,7 @@ class MemoryStore:
 
     def set_setting(self, app_id: str, key: str, value: str | None) -> None:
         with self._lock:
+            self._settings_version += 1
             if value is None:
                 self._settings.pop((app_id, key), None)
             else:

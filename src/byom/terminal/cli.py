@@ -630,7 +630,7 @@ def _history(ctx: _Context) -> int:
         sys.stdout.write(out.getvalue())
         return 0
     if args.csv or args.json:
-        sys.stdout.write(app.export_history("csv" if args.csv else "json"))
+        app.write_history(sys.stdout, "csv" if args.csv else "json")
         if args.json:
             sys.stdout.write("\n")
         sys.stdout.flush()

@@ -264,7 +264,10 @@ class BrowserStore(MemoryStore):
                 (records if kind == "R" else {}).pop(ident, None)
                 if kind == "S":
                     settings.pop((self.app_id, ident), None)
+            if settings != self._settings:  # another tab changed a setting: caches are stale
+                self._settings_version += 1
             self._ledger, self._records, self._settings = ledger, records, settings
+            self._reindex()
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
