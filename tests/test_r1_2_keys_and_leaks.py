@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import byom
+from _leaks import assert_files_clean
 from byom.core.errors import ByomError, EgressBlocked
 from byom.providers.base import HttpRequest, origin_of
 from byom.sim import Simulator
@@ -250,12 +251,7 @@ def test_r2_5_canaries_never_leak_for_any_provider(
     captured = capsys.readouterr()
     assert_no_canary(captured.out + captured.err, "console")
     app.close()
-    for path in list((tmp_path / "data").rglob("*")) + list(private_tmp.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            assert CANARY_KEY.encode() not in data, f"key leaked into {path.name}"
-            assert b"CANARY-PROMPT" not in data, f"prompt leaked into {path.name}"
-            assert b"Simulated reply" not in data, f"reply text leaked into {path.name}"
+    assert_files_clean(tmp_path / "data", private_tmp)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)

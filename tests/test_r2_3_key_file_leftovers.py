@@ -25,6 +25,7 @@ import byom.store.vault as vault_module
 from byom.core.secret import Secret
 from byom.store.vault import KeyVault, keyring_available
 from conftest import CANARY_KEY, SUMMARIZE
+from test_r2_key_handling import _files_containing
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL and POSIX modes")
 
@@ -55,10 +56,6 @@ _CHILD = textwrap.dedent(
     print("NOT STALLED", flush=True)
     """
 )
-
-
-def _files_with(root: Path, needle: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
 
 
 def _temps(data: Path) -> list[Path]:
@@ -121,7 +118,7 @@ def test_r2_3_start_up_removes_the_copy_a_killed_writer_left(writer, tmp_path: P
     try:
         assert _temps(data) == []
         assert not app.connected  # the key never reached the real file
-        assert _files_with(tmp_path, CANARY_KEY) == []
+        assert _files_containing(tmp_path, CANARY_KEY.encode()) == []
     finally:
         app.close()
     # A bare KeyVault start-up does the same.
@@ -129,7 +126,7 @@ def test_r2_3_start_up_removes_the_copy_a_killed_writer_left(writer, tmp_path: P
     child2.kill()
     KeyVault(data, "paper-digest")
     assert _temps(data) == []
-    assert _files_with(tmp_path, CANARY_KEY) == []
+    assert _files_containing(tmp_path, CANARY_KEY.encode()) == []
 
 
 @pytest.mark.parametrize("how", ["forget_key", "rotate_key"])
@@ -147,7 +144,7 @@ def test_r2_3_forget_and_rotate_remove_every_leftover(writer, tmp_path: Path, ho
             assert app.key_location() == ["memory"]
         assert _temps(data) == []
         child.kill()
-        assert _files_with(tmp_path, CANARY_KEY) == []
+        assert _files_containing(tmp_path, CANARY_KEY.encode()) == []
     finally:
         app.close()
     fresh = byom.App("Paper digest", [SUMMARIZE], data_dir=data)
@@ -198,7 +195,7 @@ def test_r2_3_a_leftover_never_blocks_a_write_and_temps_are_private(
     assert restored is not None and restored.reveal() == CANARY_KEY
     vault.forget()
     assert list(keys.iterdir()) == []
-    assert _files_with(tmp_path, CANARY_KEY) == []
+    assert _files_containing(tmp_path, CANARY_KEY.encode()) == []
 
 
 def test_r2_3_a_symlink_at_the_key_file_is_never_followed(
@@ -227,4 +224,4 @@ def test_r2_3_a_symlink_at_the_key_file_is_never_followed(
     vault.forget()
     assert not (keys / "paper-digest.json").is_symlink()
     assert outside.read_text() == planted
-    assert _files_with(tmp_path, CANARY_KEY) == []
+    assert _files_containing(tmp_path, CANARY_KEY.encode()) == []

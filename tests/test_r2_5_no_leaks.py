@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from _leaks import assert_files_clean
 from byom.core.errors import ByomError
 from byom.sim import Simulator
 from conftest import CANARY_KEY, CANARY_PROMPT, assert_no_canary, user
@@ -72,12 +73,7 @@ def test_r2_5_canaries_never_leak(
     for record in caplog.records:
         assert_no_canary(record.getMessage(), "log record")
     app.close()
-    for path in list((tmp_path / "data").rglob("*")) + list(private_tmp.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            assert CANARY_KEY.encode() not in data, f"key leaked into {path.name}"
-            assert b"CANARY-PROMPT" not in data, f"prompt leaked into {path.name}"
-            assert b"Simulated reply" not in data, f"reply text leaked into {path.name}"
+    assert_files_clean(tmp_path / "data", private_tmp)
 
 
 def test_r2_5_history_exports_hold_figures_only(make_app) -> None:

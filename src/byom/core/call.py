@@ -546,12 +546,10 @@ class Call:
         label = safe_label(value)
         if label is None:
             return None
-        key = self.connection.key
+        key = self.connection.key  # revealed only inside the test, never kept in a local
         body = self.request.body or b""
-        for start in range(max(1, len(label) - _ECHO_RUN + 1)):
+        for start in range(len(label) - _ECHO_RUN + 1):  # no run in a shorter label
             run = label[start : start + _ECHO_RUN]
-            if len(run) < _ECHO_RUN:
-                break
             if run.encode() in body or (key is not None and run in key.reveal()):
                 return None
         return label
