@@ -430,8 +430,12 @@ def test_r1_2_anthropic_system_prompt_lifting() -> None:
     system, _ = split_messages([{"role": "system", "content": [cached]}, *MSGS])
     assert system == [cached]
     assert split_messages(MSGS)[0] is None
+    # Tool results are translated now (tests/test_r1_2_tools_wire.py); one without the id of
+    # its call, or a role Anthropic has no equivalent for, is still refused.
     with pytest.raises(InvalidRequest):
-        split_messages([{"role": "tool", "content": "x", "tool_call_id": "1"}])
+        split_messages([{"role": "tool", "content": "x"}])
+    with pytest.raises(InvalidRequest):
+        split_messages([{"role": "function", "content": "x", "name": "f"}])
 
 
 def test_r1_2_anthropic_translates_image_parts() -> None:
@@ -456,8 +460,8 @@ def test_r1_2_anthropic_translates_image_parts() -> None:
 
 
 def test_r1_2_anthropic_refuses_unknown_fields() -> None:
-    with pytest.raises(InvalidRequest):
-        chat(AnthropicAdapter(), response_format={"type": "json_object"})
+    with pytest.raises(InvalidRequest):  # response_format is translated now; n is not
+        chat(AnthropicAdapter(), n=2)
     with pytest.raises(InvalidRequest):
         chat(AnthropicAdapter(), max_tokens=5)
 

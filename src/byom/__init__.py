@@ -22,11 +22,21 @@ if TYPE_CHECKING:
 
     from byom import errors
     from byom.app import App
-    from byom.core.events import Failed, Landed, Pending, Refused
+    from byom.core.events import (
+        Failed,
+        Landed,
+        Pending,
+        Refused,
+        RunFinished,
+        RunStarted,
+        StepLanded,
+    )
     from byom.core.features import Feature
     from byom.core.ledger import Allowance
+    from byom.core.run import RunDone, RunResult
     from byom.core.secret import Secret
-    from byom.core.usage import Delta, Done, Reply, Usage
+    from byom.core.tools import Tool
+    from byom.core.usage import Delta, Done, Reply, ToolCall, Usage
 
 _LAZY = {
     "App": "byom.app",
@@ -41,6 +51,13 @@ _LAZY = {
     "Landed": "byom.core.events",
     "Refused": "byom.core.events",
     "Failed": "byom.core.events",
+    "RunStarted": "byom.core.events",
+    "StepLanded": "byom.core.events",
+    "RunFinished": "byom.core.events",
+    "RunDone": "byom.core.run",
+    "RunResult": "byom.core.run",
+    "Tool": "byom.core.tools",
+    "ToolCall": "byom.core.usage",
 }
 
 
@@ -70,7 +87,14 @@ __all__ = [
     "Pending",
     "Refused",
     "Reply",
+    "RunDone",
+    "RunFinished",
+    "RunResult",
+    "RunStarted",
     "Secret",
+    "StepLanded",
+    "Tool",
+    "ToolCall",
     "Usage",
     "__version__",
     "errors",

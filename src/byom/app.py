@@ -19,12 +19,21 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from byom.core.boundary import public_class
 from byom.core.call import Call, CallPath, Connection, apply_generation
@@ -42,14 +51,19 @@ from byom.core.errors import (
 from byom.core.estimate import Estimator
 from byom.core.events import Event, EventBus, InFlight
 from byom.core.features import CATEGORIES, Category, Feature
-from byom.core.ledger import Allowance, Ledger, Period, SettingsChanged, period_start
+from byom.core.ledger import Allowance, Ledger, Period, RunLimit, SettingsChanged, period_start
 from byom.core.money import parse_amount
+from byom.core.output import OutputSchema
+from byom.core.run import RunResult
 from byom.core.secret import Secret, clean_key
 from byom.core.store import CallRecord, LedgerRow, Store
 from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
 from byom.core.vault import Vault
 from byom.providers import make_adapter
 from byom.providers.base import Adapter, HttpRequest, origin_of
+
+if TYPE_CHECKING:
+    from byom.runs import RunItem
 
 log = logging.getLogger("byom")
 
@@ -632,6 +646,8 @@ class App:
         max_tokens: int | None,
         stream: bool,
         params: Mapping[str, Any],
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
     ) -> tuple[Call, Connection]:
         wanted = self.feature(feature)
         connection = self._require()
@@ -650,6 +666,8 @@ class App:
                     stream=stream,
                     params=params,
                     based_on=version,
+                    output=output,
+                    run=run,
                 )
             except SettingsChanged:
                 continue  # a setting changed (here or in another process): prepare again
@@ -667,12 +685,33 @@ class App:
         messages: Sequence[Mapping[str, Any]],
         *,
         max_tokens: int | None = None,
+        schema: Any = None,
         **params: Any,
     ) -> Reply:
-        """Run a feature: guard the budget, call the provider, record the real cost."""
+        """Run a feature: guard the budget, call the provider, record the real cost.
+
+        ``tools`` (functions, :class:`~byom.core.tools.Tool` objects or OpenAI-style schema
+        dicts), ``tool_choice`` and ``parallel_tool_calls`` work on every provider kind; the
+        calls the model asks for come back in ``Reply.tool_calls`` (to run a whole tool loop
+        under a cost ceiling, use :meth:`run`). ``schema`` (a JSON Schema dict, or a class with
+        ``model_json_schema()`` such as a pydantic model) asks for structured output: the parsed
+        value is ``Reply.data``; output that does not fit raises
+        :class:`~byom.core.errors.BadOutput` (code ``bad_output``), and the call still costs
+        what it cost."""
+        return self._chat(feature, messages, max_tokens, params, _output(schema))
+
+    def _chat(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int | None,
+        params: Mapping[str, Any],
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
+    ) -> Reply:
         from byom.transport import SendFailed
 
-        call, connection = self._begin(feature, messages, max_tokens, False, params)
+        call, connection = self._begin(feature, messages, max_tokens, False, params, output, run)
         try:
             response = self._transport(connection).send(call.request)
         except SendFailed as failure:
@@ -691,16 +730,30 @@ class App:
         messages: Sequence[Mapping[str, Any]],
         *,
         max_tokens: int | None = None,
+        schema: Any = None,
         **params: Any,
     ) -> Iterator[StreamItem]:
         """Stream a feature's reply: :class:`Delta` items, then one :class:`Done` with the cost.
 
         The budget check runs when iteration starts. Closing the iterator early cancels the
-        request; its reservation stays counted until reconciled.
+        request; its reservation stays counted until reconciled. Tool calls and structured
+        output (see :meth:`chat`) arrive whole, in ``Done.reply``: a stream cut while the
+        model was writing a tool call's arguments is unreconciled, never half a tool call.
         """
+        yield from self._stream(feature, messages, max_tokens, params, _output(schema))
+
+    def _stream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int | None,
+        params: Mapping[str, Any],
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
+    ) -> Generator[StreamItem, None, None]:
         from byom.transport import SendFailed
 
-        call, connection = self._begin(feature, messages, max_tokens, True, params)
+        call, connection = self._begin(feature, messages, max_tokens, True, params, output, run)
         try:
             with self._transport(connection).stream(call.request) as response:
                 if response.status < 200 or response.status >= 300:
@@ -725,13 +778,27 @@ class App:
         messages: Sequence[Mapping[str, Any]],
         *,
         max_tokens: int | None = None,
+        schema: Any = None,
         **params: Any,
     ) -> Reply:
         """``chat`` for asyncio. Cancelling the task cancels the request."""
+        return await self._achat(feature, messages, max_tokens, params, _output(schema))
+
+    async def _achat(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int | None,
+        params: Mapping[str, Any],
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
+    ) -> Reply:
         from byom.transport import SendFailed
 
         async with self._admission():
-            call, connection = self._begin(feature, messages, max_tokens, False, params)
+            call, connection = self._begin(
+                feature, messages, max_tokens, False, params, output, run
+            )
         try:
             response = await self._atransport(connection).send(call.request)
         except SendFailed as failure:
@@ -750,13 +817,30 @@ class App:
         messages: Sequence[Mapping[str, Any]],
         *,
         max_tokens: int | None = None,
+        schema: Any = None,
         **params: Any,
     ) -> AsyncIterator[StreamItem]:
         """``stream`` for asyncio."""
+        inner = self._astream(feature, messages, max_tokens, params, _output(schema))
+        try:
+            async for item in inner:
+                yield item
+        finally:
+            await inner.aclose()
+
+    async def _astream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int | None,
+        params: Mapping[str, Any],
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
+    ) -> AsyncGenerator[StreamItem, None]:
         from byom.transport import SendFailed
 
         async with self._admission():
-            call, connection = self._begin(feature, messages, max_tokens, True, params)
+            call, connection = self._begin(feature, messages, max_tokens, True, params, output, run)
         try:
             async with self._atransport(connection).stream(call.request) as response:
                 if response.status < 200 or response.status >= 300:
@@ -776,6 +860,111 @@ class App:
         except BaseException:
             call.abort(Cancelled())
             raise
+
+    # -- runs: the agent loop with a ceiling ------------------------------------------------------
+
+    def run(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_cost: Decimal | str | int,
+        tools: Sequence[Any] = (),
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        schema: Any = None,
+        on_tool_error: Literal["report", "abort"] = "report",
+        **params: Any,
+    ) -> RunResult:
+        """Run an agent feature: call the model, run the tools it asks for, send the results
+        back, until it answers — under a cost ceiling that holds.
+
+        ``tools`` are plain functions (sync or async; the schema comes from their type hints and
+        docstring), :class:`~byom.core.tools.Tool` objects or OpenAI-style schema dicts with a
+        function. Before every step byom reserves that step's worst case and sends it only if
+        the run's earlier steps + this estimate stay within ``max_cost`` **and** the user's
+        allowance holds, both in one ledger transaction (across threads, tasks, processes and
+        tabs). In strict mode, what the run is charged never exceeds ``max_cost``.
+
+        A run that cannot afford its next step stops and returns what it has:
+        ``result.stopped`` is ``"done"``, ``"max_steps"``, ``"max_cost"``, ``"allowance"``,
+        ``"cancelled"`` or ``"error"`` (``result.error`` says which) — no exception out of the
+        middle of the loop; a mistake in the call itself (unknown feature, not connected, a bad
+        argument) raises before the first step. A tool that raises: its error text (with the
+        key removed, should it appear) goes back to the model as the tool's result, or with
+        ``on_tool_error="abort"`` the run stops (``tool_failed``). Every step is its own history
+        row with the run's id (``app.totals(by="run")``); tool arguments and results are
+        content and are never stored. ``max_tokens`` bounds each step's output; ``schema``
+        asks for structured output in the final answer (``result.data``).
+        """
+        from byom import runs
+
+        return runs.run(self, feature, messages, **_run_options(locals(), params))
+
+    async def arun(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_cost: Decimal | str | int,
+        tools: Sequence[Any] = (),
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        schema: Any = None,
+        on_tool_error: Literal["report", "abort"] = "report",
+        **params: Any,
+    ) -> RunResult:
+        """:meth:`run` for asyncio: async tools are awaited, sync ones run in a worker thread,
+        and the calls of one step run concurrently. Cancelling the task cancels the step in
+        flight (its estimate counts as unreconciled) and stops the run."""
+        from byom import runs
+
+        return await runs.arun(self, feature, messages, **_run_options(locals(), params))
+
+    def run_stream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_cost: Decimal | str | int,
+        tools: Sequence[Any] = (),
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        schema: Any = None,
+        on_tool_error: Literal["report", "abort"] = "report",
+        **params: Any,
+    ) -> Iterator[RunItem]:
+        """:meth:`run`, yielding as it goes: text :class:`Delta` items, each step's
+        :class:`~byom.core.usage.ToolCall` objects when the step lands, a
+        :class:`~byom.core.events.StepLanded` per step (``step 3 · $0.0012 so far``), and last
+        a :class:`~byom.core.run.RunDone` with the result. Closing the iterator early cancels
+        the step in flight (unreconciled) and ends the run as ``"cancelled"``."""
+        from byom import runs
+
+        yield from runs.run_stream(self, feature, messages, **_run_options(locals(), params))
+
+    async def arun_stream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_cost: Decimal | str | int,
+        tools: Sequence[Any] = (),
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        schema: Any = None,
+        on_tool_error: Literal["report", "abort"] = "report",
+        **params: Any,
+    ) -> AsyncIterator[RunItem]:
+        """:meth:`run_stream` for asyncio."""
+        from byom import runs
+
+        inner = runs.arun_stream(self, feature, messages, **_run_options(locals(), params))
+        try:
+            async for item in inner:
+                yield item
+        finally:
+            await inner.aclose()
 
     def text(self, feature: str, messages: Sequence[Mapping[str, Any]], **kwargs: Any) -> str:
         """Convenience: the reply text of :meth:`chat`."""
@@ -871,9 +1060,10 @@ class App:
         )
 
     def totals(
-        self, by: Literal["day", "feature", "model"] = "day", period: Period = "total"
+        self, by: Literal["day", "feature", "model", "run"] = "day", period: Period = "total"
     ) -> dict[str, Decimal]:
-        """Known cost per day (local), feature or model, from history."""
+        """Known cost per day (local), feature, model or run (``app.run``; keyed by run id),
+        from history. By run, calls that were not a step of a run are left out."""
         since = period_start(period, self._clock()) if period != "session" else None
         from_sums = getattr(self.store, "history_totals", None)  # the SQLite store's running sums
         if callable(from_sums):
@@ -882,9 +1072,11 @@ class App:
                 return found
         totals: dict[str, Decimal] = {}
         for record in self.history(since=since):
-            if record.cost is None:
+            if record.cost is None or (by == "run" and record.run_id is None):
                 continue
-            if by == "day":
+            if by == "run":
+                key = str(record.run_id)
+            elif by == "day":
                 key = datetime.fromtimestamp(record.started_at).astimezone().date().isoformat()
             elif by == "feature":
                 key = record.feature
@@ -1028,6 +1220,15 @@ def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) ->
     return make_adapter(provider, base_url, **options)
 
 
+def _run_options(arguments: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    names = ("max_cost", "tools", "max_steps", "max_tokens", "schema", "on_tool_error")
+    return {**{name: arguments[name] for name in names}, "params": params}
+
+
+def _output(schema: Any) -> OutputSchema | None:
+    return None if schema is None else OutputSchema.of(schema)
+
+
 def _failed_stream(call: Call, failure: Any) -> ByomError:
     """Settle a stream whose transport failed: after sending, keep the generation id so the
     cost can be reconciled; before sending, release."""
@@ -1065,6 +1266,7 @@ HISTORY_FIELDS = (
     "error_code",
     "generation_id",
     "finish_reason",
+    "run_id",
 )
 
 
@@ -1094,6 +1296,7 @@ def history_row(record: CallRecord) -> dict[str, Any]:
         "error_code": record.error_code,
         "generation_id": record.generation_id,
         "finish_reason": record.finish_reason,
+        "run_id": record.run_id,
     }
 
 

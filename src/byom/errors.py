@@ -3,6 +3,7 @@
 from byom.core.errors import (
     ERROR_CODES,
     AppIdTaken,
+    BadOutput,
     BadRequest,
     BadResponse,
     BudgetExceeded,
@@ -25,7 +26,9 @@ from byom.core.errors import (
     ProviderUnavailable,
     RateLimited,
     RequestTimeout,
+    RunCeilingReached,
     StoreUnavailable,
+    ToolFailed,
     UnboundedInput,
     error_class,
 )
@@ -33,6 +36,7 @@ from byom.core.errors import (
 __all__ = [
     "ERROR_CODES",
     "AppIdTaken",
+    "BadOutput",
     "BadRequest",
     "BadResponse",
     "BudgetExceeded",
@@ -55,7 +59,9 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "RequestTimeout",
+    "RunCeilingReached",
     "StoreUnavailable",
+    "ToolFailed",
     "UnboundedInput",
     "error_class",
 ]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from byom.core.catalog import Model
 from byom.core.errors import (
+    BadOutput,
     BadResponse,
     BudgetExceeded,
     ByomError,
@@ -32,6 +33,7 @@ from byom.core.errors import (
     Interrupted,
     InvalidRequest,
     ProviderUnavailable,
+    RunCeilingReached,
     StoreUnavailable,
     UnboundedInput,
 )
@@ -45,16 +47,19 @@ from byom.core.estimate import (
 )
 from byom.core.events import EventBus, Failed, InFlight, Landed, Pending, Refused
 from byom.core.features import Feature
-from byom.core.ledger import Ledger, SettingsChanged
+from byom.core.ledger import Ledger, RunLimit, SettingsChanged
 from byom.core.money import to_pico
+from byom.core.output import OutputSchema
 from byom.core.secret import Secret
 from byom.core.store import UNRECONCILED, CallRecord, LedgerRow, Outcome, not_unreconciled
+from byom.core.tools import check_tool_params, checked_calls, function_names
 from byom.core.usage import (
     ChatResult,
     CostSource,
     Delta,
     GenerationInfo,
     Reply,
+    ToolCall,
     Usage,
     safe_label,
 )
@@ -164,8 +169,16 @@ class CallPath:
         stream: bool,
         params: Mapping[str, Any] | None = None,
         based_on: int | None = None,
+        output: OutputSchema | None = None,
+        run: RunLimit | None = None,
     ) -> Call:
         """Estimate, check-and-reserve atomically, and build the request.
+
+        ``params`` may offer ``tools`` (callables, :class:`~byom.core.tools.Tool` objects or
+        OpenAI-style schema dicts: all become the one shape adapters translate), ``tool_choice``
+        and ``parallel_tool_calls``. ``output`` asks for structured output (``Reply.data``).
+        ``run`` makes the call a step of a run: its ceiling is checked in the same transaction
+        as the allowances (:meth:`Ledger.reserve`).
 
         The allowances come from memory (:meth:`Ledger.prepared`); if the settings changed
         before the reservation, the call is prepared again with the ones in force. A caller
@@ -190,6 +203,7 @@ class CallPath:
             or not (0 < max_tokens <= MAX_MAX_TOKENS)
         ):
             raise InvalidRequest("max_tokens must be a positive whole number.")
+        request_params = self.request_params(params, output)
         for _ in range(_PREPARE_ATTEMPTS):
             try:
                 return self._begin(
@@ -199,13 +213,30 @@ class CallPath:
                     checked,
                     max_tokens=max_tokens,
                     stream=stream,
-                    params=params,
+                    params=request_params,
                     based_on=based_on,
+                    output=output,
+                    run=run,
                 )
             except SettingsChanged:
                 if based_on is not None:
                     raise
         raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
+
+    @staticmethod
+    def request_params(
+        params: Mapping[str, Any] | None, output: OutputSchema | None
+    ) -> dict[str, Any]:
+        """The request fields as adapters get them: tools normalised, the output schema added."""
+        checked = check_tool_params(params or {})
+        if output is not None:
+            if "response_format" in checked:
+                raise InvalidRequest("Give either schema= or response_format, not both.")
+            names = function_names(checked.get("tools", ()))
+            if output.name in names:
+                raise InvalidRequest(f"A tool is named {output.name}, like the output schema.")
+            checked["response_format"] = output.response_format()
+        return checked
 
     def _begin(
         self,
@@ -216,14 +247,17 @@ class CallPath:
         *,
         max_tokens: int,
         stream: bool,
-        params: Mapping[str, Any] | None,
+        params: Mapping[str, Any],
         based_on: int | None,
+        output: OutputSchema | None,
+        run: RunLimit | None,
     ) -> Call:
         allowances, version = self.ledger.prepared()
         strict = any(a.strict for a in allowances)
         estimator = self.strict_estimator if strict else self.estimator
         call_id = uuid.uuid4().hex
         started = self.clock()
+        run_id = run.run_id if run is not None else None
 
         def refuse(exc: ByomError) -> None:
             """Record and report a refused request (nothing reserved, nothing sent)."""
@@ -238,16 +272,19 @@ class CallPath:
                     started_at=started,
                     ended_at=started,
                     error_code=exc.code,
+                    run_id=run_id,
                 )
             )
-            self.bus.emit(Refused(call_id, feature.name, connection.provider, model.id, exc))
+            self.bus.emit(
+                Refused(call_id, feature.name, connection.provider, model.id, exc, run_id)
+            )
 
         image_tokens = model.image_tokens
         if image_tokens is None and model.price is not None and model.price.is_free:
             image_tokens = 0  # a free (e.g. local) model: an image costs nothing, so it is bounded
         try:
             input_tokens = request_input_tokens(
-                estimator, checked, params or {}, strict=strict, image_tokens=image_tokens
+                estimator, checked, params, strict=strict, image_tokens=image_tokens
             )
         except UnboundedInput as exc:
             if not self.ledger.current(version):  # strict only by a setting since changed
@@ -261,7 +298,7 @@ class CallPath:
             messages=checked,
             max_tokens=max_tokens,
             stream=stream,
-            params=params or {},
+            params=params,
             max_price=model.guard_price if strict else None,
         )
         try:
@@ -273,13 +310,28 @@ class CallPath:
                 provider=connection.provider,
                 allowances=allowances,
                 based_on=based_on,
+                run=run,
             )
-        except BudgetExceeded as exc:
+        except (BudgetExceeded, RunCeilingReached) as exc:
             refuse(exc)
             raise
         self.in_flight.add(call_id)
-        self.bus.emit(Pending(call_id, feature.name, connection.provider, model.id, started))
-        return Call(self, connection, feature, model, estimate, row, request, started)
+        self.bus.emit(
+            Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
+        )
+        offered = function_names(params.get("tools", ()))
+        return Call(
+            self,
+            connection,
+            feature,
+            model,
+            estimate,
+            row,
+            request,
+            started,
+            output=output,
+            offered=offered,
+        )
 
 
 @dataclass(eq=False)
@@ -294,12 +346,20 @@ class Call:
     row: LedgerRow
     request: HttpRequest
     started_at: float
+    #: The structured output asked for, if any.
+    output: OutputSchema | None = None
+    #: Names of the tools offered (a call to any other is ``bad_output``).
+    offered: frozenset[str] = frozenset()
     _decoder: StreamDecoder | None = field(default=None, repr=False)
     _settled: bool = False
 
     @property
     def call_id(self) -> str:
         return self.row.id
+
+    @property
+    def run_id(self) -> str | None:
+        return self.row.run_id
 
     # -- completion ---------------------------------------------------------------------------
 
@@ -383,12 +443,18 @@ class Call:
                 )
         generation_id = self._label(result.generation_id)
         finish_reason = self._label(result.finish_reason)
+        calls, data, bad = self._content(result)
+        if calls and finish_reason in (None, "stop"):
+            finish_reason = "tool_calls"
         outcome: Outcome = "ok"
         if source == "unreconciled":
             outcome = "unreconciled"
         elif finish_reason in ("length", "max_tokens"):
             outcome = "truncated"
         failed = finish_reason == "error"
+        error_code = ProviderUnavailable.code if failed else None
+        if bad is not None and not failed:
+            error_code = bad.code
         try:
             with self.path.store.atomic():
                 if self._settled:
@@ -411,23 +477,25 @@ class Call:
                     ledger.commit(self.row.id, cost, generation_id)
                 self.path.store.add_record(
                     self._record(
-                        "failed" if failed else outcome,
+                        "failed" if error_code is not None else outcome,
                         now,
                         usage,
                         cost,
                         source,
                         generation_id,
                         finish_reason,
-                        ProviderUnavailable.code if failed else None,
+                        error_code,
                     )
                 )
         finally:  # whatever happens, this call is no longer in flight (R4.5)
             self.path.in_flight.discard(self.row.id)
-        if failed:
-            error = ProviderUnavailable(
+        if failed or bad is not None:
+            error = bad or ProviderUnavailable(
                 "The model stopped with an error before finishing. What it used was charged."
             )
-            self.path.bus.emit(self._failed(error, unreconciled=False, cost=cost, now=now))
+            self.path.bus.emit(
+                self._failed(error, unreconciled=source == "unreconciled", cost=cost, now=now)
+            )
             raise error
         self.path.bus.emit(
             Landed(
@@ -440,6 +508,7 @@ class Call:
                 usage,
                 finish_reason,
                 now,
+                self.row.run_id,
             )
         )
         return Reply(
@@ -454,7 +523,23 @@ class Call:
             provider=self.connection.provider,
             feature=self.feature.name,
             call_id=self.row.id,
+            tool_calls=calls,
+            data=data,
+            run_id=self.row.run_id,
         )
+
+    def _content(self, result: ChatResult) -> tuple[tuple[ToolCall, ...], Any, BadOutput | None]:
+        """The reply's checked tool calls and structured value, or the :class:`BadOutput` that
+        makes the whole reply unusable (never half a tool call, never unchecked data)."""
+        raw = result.tool_calls
+        data: Any = None
+        try:
+            if self.output is not None:
+                data, raw = self.output.parse(result.text, raw)
+            return checked_calls(raw, offered=self.offered), data, None
+        except BadOutput as error:
+            error.__context__ = None
+            return (), None, error
 
     def fail(self, error: ByomError, *, sent: bool, generation_id: str | None = None) -> ByomError:
         """Settle a failed call and return ``error`` for the caller to raise.
@@ -580,6 +665,7 @@ class Call:
             error_code=error_code,
             generation_id=generation_id,
             finish_reason=finish_reason,
+            run_id=self.row.run_id,
         )
 
     def _failed(
@@ -594,6 +680,7 @@ class Call:
             unreconciled,
             cost,
             now,
+            self.row.run_id,
         )
 
 

@@ -244,6 +244,57 @@ class InternalError(ByomError):
         super().__init__(message, status=status)
 
 
+class BadOutput(ByomError):
+    """The model's output does not have the form the call asked for: a structured reply that is
+    not JSON fitting the schema, or a tool call whose arguments are not one JSON object. The call
+    was answered and still costs what it cost (its history row says so)."""
+
+    code = "bad_output"
+    default_message = (
+        "The model's answer did not have the form this feature needs. What it used was charged."
+    )
+
+
+class RunCeilingReached(ByomError):
+    """The next step of a run could take the run past its ``max_cost``; it was not sent.
+
+    :meth:`byom.App.run` turns this into ``stopped="max_cost"``; it reaches an app only from the
+    lower-level call path."""
+
+    code = "run_ceiling"
+    default_message = "This run has reached its cost ceiling, so its next step was not sent."
+
+    def __init__(
+        self,
+        *,
+        ceiling: Decimal | None = None,
+        spent: Decimal | None = None,
+        estimate: Decimal | None = None,
+    ) -> None:
+        self.ceiling = ceiling
+        self.spent = spent
+        self.estimate = estimate
+        message = None
+        if ceiling is not None and spent is not None and estimate is not None:
+            message = (
+                f"Not sent: this run may cost at most ${ceiling}, ${spent} already counts "
+                f"against it, and its next step could cost up to ${estimate}."
+            )
+        super().__init__(message)
+
+
+class ToolFailed(ByomError):
+    """A tool of the app raised during a run started with ``on_tool_error="abort"``. ``tool``
+    is the tool's name (the exception itself stays with the app's tool: it may hold content)."""
+
+    code = "tool_failed"
+    default_message = "One of the app's tools failed, so the run stopped."
+
+    def __init__(self, tool: str = "") -> None:
+        self.tool = tool[:64]
+        super().__init__(f"The tool {self.tool} failed, so the run stopped." if self.tool else None)
+
+
 _BY_CODE: dict[str, type[ByomError]] = {
     cls.code: cls
     for cls in (
@@ -271,6 +322,9 @@ _BY_CODE: dict[str, type[ByomError]] = {
         StoreUnavailable,
         AppIdTaken,
         InternalError,
+        BadOutput,
+        RunCeilingReached,
+        ToolFailed,
     )
 }
 

@@ -4,6 +4,10 @@ Every call emits ``Pending`` when it is admitted and sent, then exactly one of `
 (real cost and usage), ``Refused`` (never sent) or ``Failed`` (sent, then failed; ``unreconciled``
 says whether its estimate still counts). A budget refusal emits only ``Refused``. Surfaces — the
 terminal status line, the web cost panel, the leave guard — all read these and :class:`InFlight`.
+
+A run (``App.run``) adds ``RunStarted``, then for each step that step's call events (carrying the
+``run_id``) and a ``StepLanded`` with the run's running total, then one ``RunFinished``. A
+listener that knows only the call events can ignore the run ones.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Pending:
     provider: str
     model: str
     started_at: float
+    run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class Landed:
     usage: Usage
     finish_reason: str | None
     ended_at: float
+    run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,7 @@ class Refused:
     provider: str
     model: str
     error: ByomError
+    run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +68,48 @@ class Failed:
     unreconciled: bool
     cost: Decimal | None
     ended_at: float
+    run_id: str | None = None
 
 
-Event = Pending | Landed | Refused | Failed
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """A run (``App.run``) began. ``max_cost`` is its ceiling."""
+
+    run_id: str
+    feature: str
+    max_steps: int
+    max_cost: Decimal
+    started_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepLanded:
+    """A step of a run settled: ``step`` counts from 1; ``cost`` is the step's known cost
+    (``None`` when it is unreconciled), ``run_cost`` what the run counts so far against its
+    ceiling; ``tools`` the names of the tools the model asked for (never their arguments)."""
+
+    run_id: str
+    step: int
+    call_id: str
+    cost: Decimal | None
+    run_cost: Decimal
+    max_cost: Decimal
+    tools: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """A run ended. ``stopped`` is why (see :class:`byom.runs.RunResult`)."""
+
+    run_id: str
+    feature: str
+    stopped: str
+    steps: int
+    cost: Decimal
+    ended_at: float
+
+
+Event = Pending | Landed | Refused | Failed | RunStarted | StepLanded | RunFinished
 Listener = Callable[[Event], None]
 
 

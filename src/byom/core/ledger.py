@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal, cast, get_args
 
-from byom.core.errors import BudgetExceeded, InvalidAmount
+from byom.core.errors import BudgetExceeded, InvalidAmount, RunCeilingReached
 from byom.core.money import from_pico, parse_amount, plain, to_pico
 from byom.core.store import (
     COUNTING_STATES,
@@ -159,6 +159,18 @@ def _search(first: date, now: float, tz: tzinfo | None) -> float:
     return hi
 
 
+@dataclass(frozen=True, slots=True)
+class RunLimit:
+    """A run's id and its cost ceiling in picodollars (``App.run(max_cost=...)``)."""
+
+    run_id: str
+    ceiling_pico: int
+
+    def spent(self, store: Store, app_id: str) -> Decimal:
+        """What the run's steps count so far (committed, in flight and unreconciled)."""
+        return from_pico(store.counted_for_run(app_id, self.run_id))
+
+
 class SettingsChanged(Exception):
     """Internal: the settings a call was prepared from changed before its check-and-reserve
     (another process, thread or tab changed an allowance or the model). Prepare it again."""
@@ -287,9 +299,15 @@ class Ledger:
         provider: str,
         allowances: Iterable[Allowance] | None = None,
         based_on: int | None = None,
+        run: RunLimit | None = None,
     ) -> LedgerRow:
         """Atomically check every allowance in force and record the reservation, or raise
         :class:`BudgetExceeded` (nothing recorded, nothing sent).
+
+        For a step of a run, ``run`` adds the run's ceiling to the same check, in the same
+        transaction: what the run's earlier steps count (committed, in flight, unreconciled)
+        plus this estimate must stay within ``run.ceiling``, else
+        :class:`~byom.core.errors.RunCeilingReached` (nothing recorded, nothing sent).
 
         The check always uses the allowances in force inside the transaction. ``allowances``
         (what the estimate was made for) and ``based_on`` (the settings version the caller
@@ -303,6 +321,14 @@ class Ledger:
                 based_on is not None and version != based_on
             ):
                 raise SettingsChanged()
+            if run is not None:
+                run_spent = self.store.counted_for_run(self.app_id, run.run_id)
+                if run_spent + estimate_pico > run.ceiling_pico:
+                    raise RunCeilingReached(
+                        ceiling=from_pico(run.ceiling_pico),
+                        spent=from_pico(run_spent),
+                        estimate=from_pico(estimate_pico),
+                    )
             for allowance in current:
                 spent = self._spent_pico(allowance.period, now)
                 if spent + estimate_pico > to_pico(allowance.amount):
@@ -324,6 +350,7 @@ class Ledger:
                 feature=feature,
                 model=model,
                 provider=provider,
+                run_id=run.run_id if run is not None else None,
             )
             self.store.add_ledger_row(row)
             return row

@@ -45,7 +45,9 @@ class LedgerRow:
     """One admitted request's entry in the ledger.
 
     ``counted_pico`` is what counts against the allowance, in picodollars: the estimate while
-    reserved or unreconciled, the real cost once committed, zero once released.
+    reserved or unreconciled, the real cost once committed, zero once released. ``run_id`` names
+    the run (``App.run``) the request was a step of, else ``None``; a run's ceiling is the sum of
+    its rows' ``counted_pico`` (:meth:`Store.counted_for_run`).
     """
 
     id: str
@@ -60,6 +62,7 @@ class LedgerRow:
     model: str = ""
     provider: str = ""
     generation_id: str | None = None
+    run_id: str | None = None
 
 
 Outcome = Literal["ok", "truncated", "refused", "failed", "unreconciled"]
@@ -67,7 +70,7 @@ Outcome = Literal["ok", "truncated", "refused", "failed", "unreconciled"]
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One row of history: figures only (R4.3)."""
+    """One row of history: figures only (R4.3). ``run_id`` names the run it was a step of."""
 
     id: str
     app_id: str
@@ -83,6 +86,7 @@ class CallRecord:
     error_code: str | None = None
     generation_id: str | None = None
     finish_reason: str | None = None
+    run_id: str | None = None
 
 
 class Store(Protocol):
@@ -95,6 +99,13 @@ class Store(Protocol):
     def counted_since(self, app_id: str, since: float | None, session_id: str | None) -> int:
         """Sum of ``counted_pico`` for the app's ledger rows created at/after ``since``
         (all rows when ``None``), restricted to ``session_id`` when given."""
+        ...
+
+    def counted_for_run(self, app_id: str, run_id: str) -> int:
+        """Sum of ``counted_pico`` for the app's ledger rows of run ``run_id``, in every state
+        (a released or cleared row counts by its own ``counted_pico``, zero). Read inside the
+        check-and-reserve transaction before each step of a run, so it must stay one cheap,
+        indexed read however long the ledger grows."""
         ...
 
     def add_ledger_row(self, row: LedgerRow) -> None: ...
@@ -229,6 +240,7 @@ class MemoryStore:
             self._days: dict[str, dict[int, int]] = {}
             self._hours: dict[str, dict[int, int]] = {}
             self._hour_rows: dict[tuple[str, int], set[str]] = {}
+            self._runs: dict[tuple[str, str], int] = {}
             for row in self._ledger.values():
                 self._count(row, 1)
 
@@ -236,6 +248,9 @@ class MemoryStore:
         amount = sign * row.counted_pico
         for key in ((row.app_id, ""), (row.app_id, "s:" + row.session_id)):
             self._totals[key] = self._totals.get(key, 0) + amount
+        if row.run_id is not None:
+            run = (row.app_id, row.run_id)
+            self._runs[run] = self._runs.get(run, 0) + amount
         day, hour = time_slot(row.created_at, DAY), time_slot(row.created_at, HOUR)
         days = self._days.setdefault(row.app_id, {})
         days[day] = days.get(day, 0) + amount
@@ -290,6 +305,10 @@ class MemoryStore:
                 and r.created_at >= since
                 and (session_id is None or r.session_id == session_id)
             )
+
+    def counted_for_run(self, app_id: str, run_id: str) -> int:
+        with self._lock:
+            return self._runs.get((app_id, run_id), 0)
 
     def add_ledger_row(self, row: LedgerRow) -> None:
         with self._lock:

@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 CostSource = Literal["provider", "computed", "free", "unknown", "unreconciled"]
 
@@ -52,6 +53,37 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class RawToolCall:
+    """A tool call as an adapter read it off the wire, before byom checked it.
+
+    ``arguments`` is the raw JSON text (OpenAI-style wires, assembled stream fragments) or the
+    already-decoded object (Anthropic ``tool_use.input``, Ollama). ``id`` may be missing (Ollama
+    sends none): byom then gives the call one. The core turns these into :class:`ToolCall` or,
+    when one cannot be read, refuses the whole reply as ``bad_output`` (its cost still counts).
+    ``repr`` leaves the arguments out: they are content.
+    """
+
+    id: str | None
+    name: str | None
+    arguments: str | Mapping[str, Any] | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks the app to call one of its tools (``Reply.tool_calls``).
+
+    ``arguments`` is the parsed JSON object; ``arguments_json`` the same as compact JSON text
+    (the raw string for providers that send one). Both are content: ``repr`` leaves them out,
+    and byom never logs or stores them.
+    """
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any] = field(repr=False)
+    arguments_json: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ChatResult:
     """An adapter's parse of one completed response (non-streamed or fully streamed).
 
@@ -66,6 +98,7 @@ class ChatResult:
     generation_id: str | None = None
     finish_reason: str | None = None
     model: str | None = None
+    tool_calls: tuple[RawToolCall, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         # Every adapter's result passes here: provider-controlled labels are checked once.
@@ -89,11 +122,22 @@ class Reply:
     feature: str
     call_id: str
     reasoning: str = field(default="", repr=False)
+    #: The tools the model asks the app to call, in order (empty for a plain answer).
+    tool_calls: tuple[ToolCall, ...] = field(default=(), repr=False)
+    #: The parsed structured output when the call asked for a ``schema`` (else ``None``).
+    data: Any = field(default=None, repr=False)
+    #: The run this call was a step of (``App.run``), else ``None``.
+    run_id: str | None = None
 
     @property
     def truncated(self) -> bool:
         """True when the reply stopped at ``max_tokens`` — not a clean, complete answer."""
         return self.finish_reason in ("length", "max_tokens")
+
+    @property
+    def wants_tools(self) -> bool:
+        """True when the model asks for tool calls (``finish_reason == "tool_calls"``)."""
+        return bool(self.tool_calls)
 
 
 @dataclass(frozen=True, slots=True)

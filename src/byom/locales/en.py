@@ -219,6 +219,32 @@ MESSAGES: dict[str, str] = {
     "anyway.",
     "guard.continuing": "Continuing…",
     "run.retry": "Connected again. Running {feature}…",
+    # -- runs (terminal) -------------------------------------------------------------------------
+    "run.started": "{feature} · up to {max_steps} steps · ceiling {ceiling}",
+    "run.step": "step {n}/{max_steps}",
+    "run.pending": "{step} · {feature} · {model} · pending…",
+    "run.landed": "{step} · {tools} · {spent} of {ceiling} ceiling",
+    "run.answer": "answer",
+    "run.tools.more": "+{count} more",
+    "run.failed": "{step} · {feature} · {model} · not completed",
+    "run.steps.one": "1 step",
+    "run.steps.many": "{count} steps",
+    "run.summary": "{steps} · {spent} of {ceiling} ceiling",
+    "run.stopped.done": "Done: the model answered.",
+    "run.stopped.max_steps": "Stopped: the run reached its limit of {max_steps} steps.",
+    "run.stopped.max_cost": "Stopped: the next step could cost more than is left of the "
+    "{ceiling} ceiling, so it was not sent.",
+    "run.stopped.allowance": "Stopped: your allowance does not cover the next step, so it was "
+    "not sent.",
+    "run.stopped.cancelled": "Stopped: you cancelled the run.",
+    "run.stopped.error": "Stopped: a step went wrong.",
+    "run.stopped.other": "Stopped ({stopped}).",
+    "run.guard.step": "A paid step of this run is still running ({feature}, {step}). Stop the "
+    "run? The step may be charged anyway.",
+    "run.guard.tool": "This run ({feature}) is between paid steps; the {spent} it has cost is "
+    "charged either way. Stop the run?",
+    "run.guard.no_terminal": "There is no terminal to ask whether to stop, so the run stops.",
+    "run.continue": "Connected again. The run goes on within what is left of its ceiling ({left})…",
     # -- errors (one per code of byom.errors.ERROR_CODES) -------------------------------------
     "error.byom_error": "Something went wrong.",
     "error.not_connected": "No model is connected yet. Connect to use this feature.",
@@ -276,6 +302,11 @@ MESSAGES: dict[str, str] = {
         "Another app on this device already uses this app id. Give this app its own app_id."
     ),
     "error.internal_error": ("byom met an unexpected problem; nothing about your key was exposed."),
+    "error.bad_output": (
+        "The model's answer did not have the form this feature needs. What it used was charged."
+    ),
+    "error.run_ceiling": "This run has reached its cost ceiling, so its next step was not sent.",
+    "error.tool_failed": "One of the app's tools failed, so the run stopped.",
     # -- the in-app connection panel -------------------------------------------------------------
     "panel.menu": "m: model · a: allowance · r: replace key · f: forget key · h: history",
     "panel.prompt": "Choice (Enter: back): ",
@@ -356,6 +387,7 @@ MESSAGES: dict[str, str] = {
     "by.day": "day",
     "by.feature": "feature",
     "by.model": "model",
+    "by.run": "run",
     "outcome.ok": "ok",
     "outcome.refused": "refused",
     "outcome.failed": "failed",

@@ -219,6 +219,34 @@ MESSAGES: dict[str, str] = {
     "rekening worden gebracht.",
     "guard.continuing": "Gaat door…",
     "run.retry": "Weer verbonden. {feature} wordt uitgevoerd…",
+    # -- runs (terminal) -------------------------------------------------------------------------
+    "run.started": "{feature} · hoogstens {max_steps} stappen · maximaal {ceiling}",
+    "run.step": "stap {n}/{max_steps}",
+    "run.pending": "{step} · {feature} · {model} · bezig…",
+    "run.landed": "{step} · {tools} · {spent} van maximaal {ceiling}",
+    "run.answer": "antwoord",
+    "run.tools.more": "+{count} meer",
+    "run.failed": "{step} · {feature} · {model} · niet voltooid",
+    "run.steps.one": "1 stap",
+    "run.steps.many": "{count} stappen",
+    "run.summary": "{steps} · {spent} van maximaal {ceiling}",
+    "run.stopped.done": "Klaar: het model heeft geantwoord.",
+    "run.stopped.max_steps": "Gestopt: de reeks heeft haar grens van {max_steps} stappen bereikt.",
+    "run.stopped.max_cost": "Gestopt: de volgende stap kon meer kosten dan er over is van het "
+    "kostenplafond van {ceiling}, dus die is niet verstuurd.",
+    "run.stopped.allowance": "Gestopt: je budget dekt de volgende stap niet, dus die is niet "
+    "verstuurd.",
+    "run.stopped.cancelled": "Gestopt: je hebt de reeks afgebroken.",
+    "run.stopped.error": "Gestopt: er ging iets mis bij een stap.",
+    "run.stopped.other": "Gestopt ({stopped}).",
+    "run.guard.step": "Er loopt nog een betaalde stap van deze reeks ({feature}, {step}). De "
+    "reeks stoppen? De stap kan toch in rekening worden gebracht.",
+    "run.guard.tool": "Deze reeks ({feature}) zit tussen twee betaalde stappen; de {spent} die ze "
+    "kostte wordt hoe dan ook in rekening gebracht. De reeks stoppen?",
+    "run.guard.no_terminal": "Er is geen terminal om te vragen of de reeks moet stoppen, dus ze "
+    "stopt.",
+    "run.continue": "Weer verbonden. De reeks gaat verder binnen wat er over is van haar "
+    "kostenplafond ({left})…",
     # -- fouten (één per code van byom.errors.ERROR_CODES) -------------------------------------
     "error.byom_error": "Er ging iets mis.",
     "error.not_connected": "Er is nog geen model verbonden. Verbind om deze functie te gebruiken.",
@@ -283,6 +311,14 @@ MESSAGES: dict[str, str] = {
     "error.internal_error": (
         "byom liep tegen een onverwacht probleem aan; er is niets over je sleutel prijsgegeven."
     ),
+    "error.bad_output": (
+        "Het antwoord van het model had niet de vorm die deze functie nodig heeft. Wat het "
+        "verbruikte, is wel betaald."
+    ),
+    "error.run_ceiling": (
+        "Deze reeks stappen heeft haar kostenplafond bereikt; de volgende stap is niet verstuurd."
+    ),
+    "error.tool_failed": "Een van de hulpmiddelen van de app liep vast; de reeks is gestopt.",
     # -- het verbindingspaneel in de app --------------------------------------------------------
     "panel.menu": "m: model · a: budget · r: sleutel vervangen · f: sleutel vergeten · h: uitgaven",
     "panel.prompt": "Keuze (Enter: terug): ",
@@ -365,6 +401,7 @@ MESSAGES: dict[str, str] = {
     "by.day": "dag",
     "by.feature": "functie",
     "by.model": "model",
+    "by.run": "reeks",
     "outcome.ok": "ok",
     "outcome.refused": "geweigerd",
     "outcome.failed": "mislukt",

@@ -6,6 +6,14 @@ or an SSE stream of ``chat.completion.chunk`` objects ending in ``data: [DONE]``
 ``prompt_tokens`` / ``completion_tokens`` and their ``…_details``. What differs per provider —
 auth, extra request fields, where usage comes from in a stream, the error vocabulary — stays in
 the adapters. Standard library only, no I/O.
+
+Tool calling and structured output are OpenAI's own shape, so requests pass ``tools``,
+``tool_choice``, ``parallel_tool_calls``, ``response_format``, assistant ``tool_calls`` and
+``tool`` messages through unchanged. Replies carry ``message.tool_calls[]`` (``id``,
+``function.name``, ``function.arguments`` as JSON text) or the legacy ``function_call``; a stream
+sends them as fragments keyed by ``index`` — the first for an index carries ``id`` and
+``function.name``, later ones append to ``function.arguments`` — assembled here by
+:class:`ToolCallAssembler`. Arguments are kept as the raw text: the core parses and checks them.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from byom.core.errors import BadResponse, ByomError, InvalidRequest
-from byom.core.usage import ChatResult, Delta, Usage
+from byom.core.usage import ChatResult, Delta, RawToolCall, Usage
 from byom.providers._wire import (
+    MAX_BODY,
     SSEDecoder,
     as_decimal,
     get,
@@ -24,6 +33,7 @@ from byom.providers._wire import (
     loads,
     optional_count,
     token_count,
+    wire_str,
 )
 from byom.providers.base import DecoderState
 
@@ -81,6 +91,141 @@ def _reasoning(obj: Any) -> str:
     return _text(get(obj, "reasoning")) or _text(get(obj, "reasoning_content"))
 
 
+#: Finish reasons that mean "the model stopped to call tools" (``function_call`` is the legacy one).
+_TOOL_FINISH = frozenset({"tool_calls", "function_call"})
+
+
+def normalise_finish(finish: str | None, has_calls: bool, *, complete: bool) -> str | None:
+    """``"tool_calls"`` whenever the model stopped to call tools: OpenAI's ``tool_calls`` /
+    ``function_call``, or a plain ``stop`` (or, in a complete non-streamed reply, no reason at
+    all) on a reply that carries calls — some compatible servers and routed models say so.
+    Other reasons pass unchanged, so a ``length`` cut stays visible as truncation."""
+    if finish in _TOOL_FINISH:
+        return "tool_calls"
+    if has_calls and (finish == "stop" or (finish is None and complete)):
+        return "tool_calls"
+    return finish
+
+
+def _arguments(value: Any) -> str | Mapping[str, Any] | None:
+    """Arguments exactly as sent: JSON text (OpenAI), or an object (some compatible servers)."""
+    return value if isinstance(value, str | Mapping) else None
+
+
+def tool_calls_from_message(message: Mapping[str, Any]) -> tuple[RawToolCall, ...]:
+    """The calls of a non-streamed ``message``: ``tool_calls[]``, else the legacy
+    ``function_call``. An entry that is not an object becomes a call with nothing readable, so
+    the core refuses the reply as ``bad_output`` instead of silently dropping a call."""
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        return tuple(
+            RawToolCall(
+                id=wire_str(get(entry, "id")) or None,
+                name=wire_str(get(entry, "function", "name")),
+                arguments=_arguments(get(entry, "function", "arguments")),
+            )
+            for entry in calls
+        )
+    if calls is not None:
+        return (RawToolCall(None, None, None),)
+    legacy = message.get("function_call")
+    if isinstance(legacy, Mapping):
+        return (
+            RawToolCall(None, wire_str(legacy.get("name")), _arguments(legacy.get("arguments"))),
+        )
+    return ()
+
+
+class _Slot:
+    """One call being assembled from stream fragments."""
+
+    __slots__ = ("id", "name", "object", "parts")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.parts: list[str] = []
+        self.object: Mapping[str, Any] | None = None
+
+    def call(self) -> RawToolCall:
+        arguments: str | Mapping[str, Any] | None = self.object
+        if self.parts:
+            arguments = "".join(self.parts)
+        return RawToolCall(self.id, self.name, arguments)
+
+    def __repr__(self) -> str:  # never the arguments
+        return f"_Slot(id={self.id!r}, name={self.name!r})"
+
+
+class ToolCallAssembler:
+    """Assembles OpenAI-style streamed tool-call fragments into calls, in the order their
+    indices first appeared.
+
+    A fragment joins the call of its ``index``, unless it carries an ``id`` different from the
+    one that call already has (some routed models number several parallel calls ``0``): then
+    it starts a new call. A fragment without an ``index`` starts a call when it brings a new
+    ``id``, else continues the last one. The name is the first one sent; argument text is
+    concatenated. The legacy ``delta.function_call`` is one call of its own.
+    """
+
+    def __init__(self) -> None:
+        self._slots: list[_Slot] = []
+        self._by_index: dict[int, _Slot] = {}
+        self._legacy: _Slot | None = None
+        self._size = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._slots)
+
+    def add(self, fragment: Any) -> None:
+        """One entry of ``delta.tool_calls``."""
+        if not isinstance(fragment, Mapping):
+            self._slots.append(_Slot())  # unreadable: the core refuses the reply
+            return
+        index = fragment.get("index")
+        fragment_id = wire_str(fragment.get("id")) or None
+        slot: _Slot | None
+        if isinstance(index, int) and not isinstance(index, bool):
+            slot = self._by_index.get(index)
+            if slot is None or (fragment_id and slot.id and fragment_id != slot.id):
+                slot = self._new()
+                self._by_index[index] = slot
+        else:
+            slot = self._slots[-1] if self._slots else None
+            if slot is None or (fragment_id and fragment_id != slot.id):
+                slot = self._new()
+        self._merge(slot, fragment_id, fragment.get("function"))
+
+    def add_legacy(self, function_call: Any) -> None:
+        """A ``delta.function_call`` fragment (the pre-tools API)."""
+        if self._legacy is None:
+            self._legacy = self._new()
+        self._merge(self._legacy, None, function_call)
+
+    def _new(self) -> _Slot:
+        slot = _Slot()
+        self._slots.append(slot)
+        return slot
+
+    def _merge(self, slot: _Slot, fragment_id: str | None, function: Any) -> None:
+        if fragment_id and slot.id is None:
+            slot.id = fragment_id
+        name = wire_str(get(function, "name"))
+        if name and slot.name is None:
+            slot.name = name
+        arguments = get(function, "arguments")
+        if isinstance(arguments, str) and arguments:
+            self._size += len(arguments)
+            if self._size > MAX_BODY:
+                raise BadResponse("The provider's stream was too large.")
+            slot.parts.append(arguments)
+        elif isinstance(arguments, Mapping):
+            slot.object = arguments
+
+    def calls(self) -> tuple[RawToolCall, ...]:
+        return tuple(slot.call() for slot in self._slots)
+
+
 def parse_chat_completion(
     adapter: ErrorMapper, headers: Mapping[str, str], body: bytes
 ) -> ChatResult:
@@ -98,6 +243,10 @@ def parse_chat_completion(
     usage = usage_from_openai_shape(data.get("usage"))
     finish = get(choice, "finish_reason")
     model = data.get("model")
+    calls = tool_calls_from_message(message)
+    finish = normalise_finish(
+        finish if isinstance(finish, str) else None, bool(calls), complete=True
+    )
     return ChatResult(
         text=_text(message.get("content")),
         reasoning=_reasoning(message),
@@ -106,6 +255,7 @@ def parse_chat_completion(
         generation_id=(generation_id or header(headers, "x-generation-id") or None),
         finish_reason=finish[:40] if isinstance(finish, str) else None,
         model=model[:200] if isinstance(model, str) else None,
+        tool_calls=calls,
     )
 
 
@@ -131,7 +281,8 @@ class OpenAIStyleDecoder(DecoderState):
 
     Usage is taken from whichever chunk carries a ``usage`` object (the last one before
     ``[DONE]``; OpenAI sends ``usage: null`` before it). An ``error`` object inside a 200 stream
-    raises the adapter's mapped error.
+    raises the adapter's mapped error. Tool-call fragments are assembled by
+    :class:`ToolCallAssembler`; they yield no :class:`Delta` (arguments are not reply text).
     """
 
     def __init__(self, adapter: ErrorMapper) -> None:
@@ -140,10 +291,14 @@ class OpenAIStyleDecoder(DecoderState):
         self._sse = SSEDecoder()
         self._usage: Usage | None = None
         self._cost: Decimal | None = None
+        self._calls = ToolCallAssembler()
 
     @property
     def partial(self) -> ChatResult:
-        return self._result(self._usage, self._cost)
+        return self._result(self._usage, self._cost, self._calls.calls())
+
+    def _finish_reason(self, has_calls: bool) -> str | None:
+        return normalise_finish(self._finish, has_calls, complete=self._done)
 
     def feed(self, data: bytes) -> list[Delta]:
         out: list[Delta] = []
@@ -180,6 +335,13 @@ class OpenAIStyleDecoder(DecoderState):
         if not isinstance(choice, Mapping):
             return None
         delta = choice.get("delta")
+        fragments = get(delta, "tool_calls")
+        if isinstance(fragments, list):
+            for fragment in fragments:
+                self._calls.add(fragment)
+        legacy = get(delta, "function_call")
+        if isinstance(legacy, Mapping):
+            self._calls.add_legacy(legacy)
         text = _text(get(delta, "content"))
         reasoning = _reasoning(delta)
         if not text and not reasoning:
@@ -197,9 +359,12 @@ class OpenAIStyleDecoder(DecoderState):
 __all__ = [
     "ErrorMapper",
     "OpenAIStyleDecoder",
+    "ToolCallAssembler",
     "check_passthrough",
     "error_hint",
     "error_object",
+    "normalise_finish",
     "parse_chat_completion",
+    "tool_calls_from_message",
     "usage_from_openai_shape",
 ]

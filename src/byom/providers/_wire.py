@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from byom.core.errors import BadResponse
+from byom.core.errors import BadResponse, InvalidRequest
 
 #: Largest response body or single stream line byom accepts (a guard against runaway input).
 MAX_BODY = 16 * 1024 * 1024
@@ -200,3 +200,42 @@ def get(obj: Any, *path: str | int) -> Any:
                 return None
             obj = obj.get(step)
     return obj
+
+
+def tool_arguments(value: Any) -> dict[str, Any]:
+    """A tool call's arguments, as a normalised assistant message carries them (JSON text, or
+    an object already), parsed into the object a provider wants (Anthropic ``tool_use.input``,
+    Ollama ``arguments``). Empty text means no arguments (``{}``).
+
+    Raises :class:`InvalidRequest` for anything else — text that is not a JSON object, another
+    type — without echoing the arguments (they are content)."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            parsed = loads(value)
+        except BadResponse:
+            parsed = None
+        if isinstance(parsed, Mapping):
+            return dict(parsed)
+    raise InvalidRequest("A tool call's arguments must be a JSON object.")
+
+
+def tool_calls_of(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``tool_calls`` of a normalised assistant message (``[]`` when it has none).
+
+    Raises :class:`InvalidRequest` when the field is not a list of objects."""
+    calls = message.get("tool_calls")
+    if calls is None:
+        return []
+    if not isinstance(calls, list | tuple) or not all(isinstance(c, Mapping) for c in calls):
+        raise InvalidRequest("An assistant message's tool_calls must be a list of objects.")
+    return list(calls)
+
+
+def wire_str(value: Any, max_length: int = 1024) -> str | None:
+    """A provider-sent id or name as it came, when it is a string of sane length (else
+    ``None``: the core then treats the call as unreadable or gives it an id)."""
+    return value if isinstance(value, str) and len(value) <= max_length else None

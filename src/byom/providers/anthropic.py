@@ -14,6 +14,29 @@ Streaming events: ``message_start`` (input usage; a provisional ``output_tokens`
 adds to, what came before), ``message_stop``, ``ping``, and ``error`` (mapped like an HTTP error).
 Usage counts as known only once ``message_delta`` arrived: a stream cut before it has an unknown
 output count, so its estimate stays counted (unreconciled) rather than a too-low figure.
+
+Tools and structured output arrive in byom's one normalised (OpenAI) shape and are translated:
+
+* ``tools[].function`` → ``{name, description, input_schema}`` (no ``parameters``: an empty
+  object schema); entries already in Anthropic's shape pass unchanged.
+* ``tool_choice`` ``auto`` / ``none`` / ``required`` / a named function → ``{"type": "auto" |
+  "none" | "any" | "tool"}``; ``parallel_tool_calls: false`` → ``disable_parallel_tool_use``
+  (on an ``auto`` choice when the app gave none). Without any tool, no ``tool_choice`` is sent.
+* An assistant turn's ``tool_calls`` → ``tool_use`` blocks after its text; consecutive ``tool``
+  messages → one ``user`` turn of ``tool_result`` blocks, followed by the content of a user
+  message that comes right after them (the API wants turns to alternate).
+* ``response_format`` → one more tool, named after the schema (``json_schema.name``, or
+  ``json_output`` for ``json_object``), whose input is the answer; the core reads the output
+  from that call. It is forced (``{"type": "tool"}``) when it is the only tool; beside the
+  app's tools the choice becomes ``any`` — for an app choice of ``auto`` too, which would let
+  the model answer in free text — an app's ``required`` or named choice stays, and ``none``
+  becomes the output tool (the app's tools stay defined: the turns may refer to them).
+  With extended ``thinking``, which refuses forced tool use, byom's own choice is ``auto``.
+
+Replies: ``tool_use`` blocks (``id``, ``name``, ``input``) become the result's tool calls; a
+stream announces one with ``content_block_start`` (``input: {}``) and sends its input as
+``input_json_delta`` fragments, concatenated per block index (an empty concatenation is ``{}``).
+``stop_reason: "tool_use"`` is normalised to ``"tool_calls"``.
 """
 
 from __future__ import annotations
@@ -24,10 +47,21 @@ from typing import Any, Final
 from byom.core.catalog import Catalog, Price
 from byom.core.errors import BadResponse, ByomError, InvalidRequest, OutOfCredits
 from byom.core.secret import Secret
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, RawToolCall, Usage
 from byom.providers._listing import merge_listing
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import SSEDecoder, get, loads, optional_count, token_count
+from byom.providers._wire import (
+    MAX_BODY,
+    SSEDecoder,
+    dumps,
+    get,
+    loads,
+    optional_count,
+    token_count,
+    tool_arguments,
+    tool_calls_of,
+    wire_str,
+)
 from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json, require_key
 from byom.providers.errors import error_for_status
 
@@ -35,13 +69,14 @@ DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
 API_VERSION: Final = "2023-06-01"
 
 #: Fields passed as they are.
-PASSTHROUGH: Final = frozenset(
-    {"temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking"}
-)
+PASSTHROUGH: Final = frozenset({"temperature", "top_p", "top_k", "stop_sequences", "thinking"})
 #: OpenAI-style fields with an Anthropic equivalent: ``stop`` → ``stop_sequences``, ``user`` →
-#: ``metadata.user_id``. Sampling hints Anthropic has no equivalent for are accepted and dropped,
-#: so the same app code runs against every provider.
-_TRANSLATED: Final = frozenset({"stop", "user"})
+#: ``metadata.user_id``, and the tool and structured-output fields (see the module docstring).
+#: Sampling hints Anthropic has no equivalent for are accepted and dropped, so the same app code
+#: runs against every provider.
+_TRANSLATED: Final = frozenset(
+    {"stop", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format"}
+)
 _DROPPED: Final = frozenset({"seed", "presence_penalty", "frequency_penalty", "logit_bias"})
 
 #: Anthropic error ``type`` → the HTTP status it stands for (for ``error`` stream events).
@@ -57,15 +92,34 @@ _ERROR_STATUS: Final[Mapping[str, int]] = {
     "api_error": 500,
     "overloaded_error": 529,
 }
-#: ``stop_reason`` values passed on as they are, except ``refusal`` (the model stopped on a
-#: safety refusal: what it used is charged, the answer is not complete) → ``"error"``.
-_FINISH: Final[Mapping[str, str]] = {"refusal": "error"}
+#: ``stop_reason`` values passed on as they are, except ``tool_use`` → ``"tool_calls"`` (byom's
+#: one name for "stopped to call tools") and ``refusal`` (the model stopped on a safety refusal:
+#: what it used is charged, the answer is not complete) → ``"error"``.
+_FINISH: Final[Mapping[str, str]] = {"tool_use": "tool_calls", "refusal": "error"}
+#: The name of the output tool for ``response_format: {"type": "json_object"}``.
+JSON_OUTPUT_TOOL: Final = "json_output"
+_OUTPUT_DESCRIPTION: Final = (
+    "Give your final answer by calling this tool: its input is the answer, in this structure."
+)
 
 
-def _finish(value: Any) -> str | None:
+def _finish(value: Any, has_calls: bool = False) -> str | None:
     if not isinstance(value, str):
         return None
+    if has_calls and value == "end_turn":
+        return "tool_calls"
     return _FINISH.get(value, value[:40])
+
+
+def _input(value: Any) -> str | Mapping[str, Any] | None:
+    """A ``tool_use.input`` as byom passes it on: the object, or — when it is something else —
+    its JSON text, which the core then refuses as not an object (never silently ``{}``)."""
+    if value is None or isinstance(value, str | Mapping):
+        return value
+    try:
+        return dumps(value).decode("utf-8")
+    except (TypeError, ValueError):
+        return None
 
 
 def usage_from_anthropic(data: Any) -> Usage | None:
@@ -131,32 +185,185 @@ def _system_blocks(content: Any) -> Iterable[dict[str, Any]]:
             raise InvalidRequest("A system message may only hold text.")
 
 
+def _blocks(content: Any) -> list[Any]:
+    """Translated content as a list of blocks (a string becomes one text block; ``""`` none)."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return list(content)
+
+
+def _assistant(message: Mapping[str, Any]) -> dict[str, Any]:
+    """An assistant turn; its ``tool_calls`` become ``tool_use`` blocks after its text."""
+    content = _content(message.get("content"))
+    calls = tool_calls_of(message)
+    if not calls:
+        return {"role": "assistant", "content": content}
+    blocks = _blocks(content)
+    for call in calls:
+        function = call.get("function")
+        call_id, name = call.get("id"), get(function, "name")
+        if call.get("type", "function") != "function" or not isinstance(function, Mapping):
+            raise InvalidRequest("Anthropic takes function tool calls only.")
+        if not isinstance(call_id, str) or not call_id or not isinstance(name, str) or not name:
+            raise InvalidRequest("A tool call needs an id and a name.")
+        arguments = tool_arguments(function.get("arguments"))
+        blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
+    return {"role": "assistant", "content": blocks}
+
+
+def _tool_result(message: Mapping[str, Any]) -> dict[str, Any]:
+    call_id = message.get("tool_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise InvalidRequest("A tool result needs the tool_call_id of its call.")
+    return {
+        "type": "tool_result",
+        "tool_use_id": call_id,
+        "content": _content(message.get("content")),
+    }
+
+
 def split_messages(
     messages: Sequence[Mapping[str, Any]],
 ) -> tuple[str | list[dict[str, Any]] | None, list[dict[str, Any]]]:
-    """Lift ``system`` / ``developer`` messages out (R1.2): ``(system, messages)``.
+    """Lift ``system`` / ``developer`` messages out (R1.2): ``(system, messages)``; translate
+    tool calls and results (R8.1).
 
     ``system`` is one string (several system messages joined by blank lines), or a list of text
     blocks when any carries extra fields such as ``cache_control``; ``None`` when there is none.
+    Consecutive ``tool`` messages become one ``user`` turn of ``tool_result`` blocks; a user
+    message right after them joins that turn, after the results.
     """
     system: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
+    results: list[Any] | None = None  # the blocks of the open tool-result turn, if any
     for message in messages:
         role = message.get("role")
         if role in ("system", "developer"):
             system.extend(_system_blocks(message.get("content")))
-        elif role in ("user", "assistant"):
+            continue
+        if role == "tool":
+            if results is None:
+                results = []
+                out.append({"role": "user", "content": results})
+            results.append(_tool_result(message))
+            continue
+        if role == "user" and results is not None:
+            results.extend(_blocks(_content(message.get("content"))))
+        elif role == "user":
             out.append({"role": role, "content": _content(message.get("content"))})
+        elif role == "assistant":
+            out.append(_assistant(message))
         else:
-            raise InvalidRequest(
-                "Anthropic takes tool results as content blocks of a user message, "
-                "not as a tool role."
-            )
+            raise InvalidRequest("Anthropic takes system, user, assistant and tool messages only.")
+        results = None
     if not system:
         return None, out
     if all(set(block) == {"type", "text"} for block in system):
         return "\n\n".join(block["text"] for block in system), out
     return system, out
+
+
+def _tool(spec: Any) -> dict[str, Any]:
+    """An OpenAI-style function tool as an Anthropic tool; other entries (already Anthropic's
+    shape, or a provider-defined tool) pass unchanged."""
+    if not isinstance(spec, Mapping):
+        raise InvalidRequest("A tool must be an object.")
+    if spec.get("type") != "function":
+        return dict(spec)
+    function = spec.get("function")
+    name = get(function, "name")
+    if not isinstance(name, str) or not name:
+        raise InvalidRequest("A function tool needs a name.")
+    tool: dict[str, Any] = {"name": name}
+    description = get(function, "description")
+    if isinstance(description, str) and description:
+        tool["description"] = description
+    parameters = get(function, "parameters")
+    tool["input_schema"] = (
+        dict(parameters)
+        if isinstance(parameters, Mapping)
+        else {"type": "object", "properties": {}}
+    )
+    return tool
+
+
+def _tool_choice(choice: Any) -> dict[str, Any]:
+    """OpenAI's ``tool_choice`` as Anthropic's (an Anthropic-shaped choice passes unchanged)."""
+    named = {"auto": "auto", "none": "none", "required": "any"}
+    if isinstance(choice, str) and choice in named:
+        return {"type": named[choice]}
+    if isinstance(choice, Mapping):
+        if choice.get("type") == "function":
+            name = get(choice, "function", "name")
+            if isinstance(name, str) and name:
+                return {"type": "tool", "name": name}
+        elif choice.get("type") in ("auto", "any", "none", "tool"):
+            return dict(choice)
+    raise InvalidRequest('tool_choice must be "auto", "none", "required" or a named function.')
+
+
+def _output_tool(response_format: Any) -> dict[str, Any] | None:
+    """The tool whose input is the structured answer, for a ``response_format`` (``None`` for
+    plain text)."""
+    if response_format is None:
+        return None
+    kind = get(response_format, "type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        name: Any = JSON_OUTPUT_TOOL
+        schema: Any = {"type": "object"}
+        description: Any = None
+    elif kind == "json_schema":
+        name = get(response_format, "json_schema", "name")
+        schema = get(response_format, "json_schema", "schema")
+        description = get(response_format, "json_schema", "description")
+        schema = {"type": "object"} if schema is None else schema
+        if not isinstance(name, str) or not name or not isinstance(schema, Mapping):
+            raise InvalidRequest("A json_schema response format needs a name and a schema.")
+    else:
+        raise InvalidRequest("Unsupported response_format for Anthropic.")
+    text = description if isinstance(description, str) and description else _OUTPUT_DESCRIPTION
+    return {"name": name, "description": text, "input_schema": dict(schema)}
+
+
+def _thinking_on(thinking: Any) -> bool:
+    kind = get(thinking, "type")
+    return thinking is not None and kind != "disabled"
+
+
+def tool_fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``tools`` and ``tool_choice`` for a request, from the normalised ``tools``,
+    ``tool_choice``, ``parallel_tool_calls`` and ``response_format`` (module docstring)."""
+    raw_tools = params.get("tools")
+    if raw_tools is not None and not isinstance(raw_tools, list | tuple):
+        raise InvalidRequest("tools must be a list.")
+    tools = [_tool(spec) for spec in raw_tools or ()]
+    choice = _tool_choice(params["tool_choice"]) if params.get("tool_choice") is not None else None
+    output = _output_tool(params.get("response_format"))
+    if output is not None:
+        if any(tool.get("name") == output["name"] for tool in tools):
+            raise InvalidRequest("The response format has the name of one of the tools.")
+        forced: dict[str, Any] = (
+            {"type": "any"} if tools else {"type": "tool", "name": output["name"]}
+        )
+        if choice is not None and choice["type"] == "none":
+            forced = {"type": "tool", "name": output["name"]}
+        if _thinking_on(params.get("thinking")):
+            forced = {"type": "auto"}  # Anthropic refuses forced tool use while thinking
+        if choice is None or choice["type"] in ("auto", "none"):
+            choice = forced
+        tools.append(output)
+    if not tools:
+        return {}
+    if params.get("parallel_tool_calls") is False:
+        choice = choice or {"type": "auto"}
+        if choice["type"] != "none":
+            choice["disable_parallel_tool_use"] = True
+    fields: dict[str, Any] = {"tools": tools}
+    if choice is not None:
+        fields["tool_choice"] = choice
+    return fields
 
 
 def _aliases(model_id: str) -> Iterable[str]:
@@ -169,6 +376,28 @@ def _aliases(model_id: str) -> Iterable[str]:
         yield head + "-latest"
 
 
+class _ToolBlock:
+    """A ``tool_use`` block being streamed: its start, then its ``input_json_delta`` text."""
+
+    __slots__ = ("id", "input", "name", "parts", "streamed")
+
+    def __init__(self, start: Any) -> None:
+        self.id = wire_str(get(start, "id")) or None
+        self.name = wire_str(get(start, "name"))
+        self.input = _input(get(start, "input"))
+        self.parts: list[str] = []
+        self.streamed = False
+
+    def call(self) -> RawToolCall:
+        if not self.streamed:
+            return RawToolCall(self.id, self.name, self.input)
+        text = "".join(self.parts)
+        return RawToolCall(self.id, self.name, text if text else {})
+
+    def __repr__(self) -> str:  # never the input
+        return f"_ToolBlock(id={self.id!r}, name={self.name!r})"
+
+
 class AnthropicDecoder(DecoderState):
     """Incremental parser of a Messages API event stream."""
 
@@ -179,13 +408,21 @@ class AnthropicDecoder(DecoderState):
         self._input: Mapping[str, Any] = {}
         self._output: Any = 0  # as reported: usage_from_anthropic decides if it is readable
         self._final = False
+        self._blocks: dict[Any, str] = {}  # block index → its type, as started
+        self._tools: dict[Any, _ToolBlock] = {}  # tool_use blocks by index, in order
+        self._json_size = 0
 
     @property
     def partial(self) -> ChatResult:
         usage = None
         if self._final:
             usage = usage_from_anthropic({**self._input, "output_tokens": self._output})
-        return self._result(usage)
+        return self._result(usage, None, tuple(b.call() for b in self._tools.values()))
+
+    def _finish_reason(self, has_calls: bool) -> str | None:
+        if has_calls and self._finish == "end_turn":
+            return "tool_calls"
+        return self._finish
 
     def feed(self, data: bytes) -> list[Delta]:
         out: list[Delta] = []
@@ -214,9 +451,19 @@ class AnthropicDecoder(DecoderState):
                 self._output = usage.get("output_tokens")
             return None
         if kind == "content_block_start":
-            return self._piece(get(data, "content_block"))
+            block = get(data, "content_block")
+            index = _index(data.get("index"))
+            block_type = get(block, "type")
+            self._blocks[index] = block_type if isinstance(block_type, str) else ""
+            if block_type == "tool_use":
+                self._tools[index] = _ToolBlock(block)
+            return self._piece(block)
         if kind == "content_block_delta":
-            return self._piece(get(data, "delta"))
+            delta = get(data, "delta")
+            if get(delta, "type") == "input_json_delta":
+                self._input_json(_index(data.get("index")), get(delta, "partial_json"))
+                return None
+            return self._piece(delta)
         if kind == "message_delta":
             stop = get(data, "delta", "stop_reason")
             if stop is not None:
@@ -239,6 +486,22 @@ class AnthropicDecoder(DecoderState):
             raise self._adapter.error_from_object(data.get("error"))
         return None  # ping, content_block_stop, and event types added later
 
+    def _input_json(self, index: Any, fragment: Any) -> None:
+        """A fragment of a tool's input. One for a block never started is kept as a call with
+        no name (the core refuses it); one for a server tool's block is not the app's."""
+        if index not in self._blocks:
+            self._blocks[index] = "tool_use"
+            self._tools[index] = _ToolBlock(None)
+        tool = self._tools.get(index)
+        if tool is None:
+            return
+        tool.streamed = True
+        if isinstance(fragment, str) and fragment:
+            self._json_size += len(fragment)
+            if self._json_size > MAX_BODY:
+                raise BadResponse("The provider's stream was too large.")
+            tool.parts.append(fragment)
+
     def _piece(self, block: Any) -> Delta | None:
         """Text or thinking from a ``content_block_start`` block or a ``…_delta``."""
         kind = get(block, "type")
@@ -254,6 +517,11 @@ class AnthropicDecoder(DecoderState):
         for event, payload in self._sse.close():
             self._event(event, payload)
         return self.partial
+
+
+def _index(value: Any) -> Any:
+    """A content block's ``index`` as a dict key (an unusable one is ``None``)."""
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 def _input_figures(usage: Mapping[str, Any]) -> dict[str, Any]:
@@ -318,6 +586,7 @@ class AnthropicAdapter:
             )
         system, turns = split_messages(messages)
         body: dict[str, Any] = {k: v for k, v in params.items() if k in PASSTHROUGH}
+        body.update(tool_fields(params))
         stop = params.get("stop")
         if stop is not None:
             body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
@@ -349,6 +618,15 @@ class AnthropicAdapter:
             raise BadResponse()
         text = [_field(b, "text") for b in content if get(b, "type") == "text"]
         thinking = [_field(b, "thinking") for b in content if get(b, "type") == "thinking"]
+        calls = tuple(
+            RawToolCall(
+                id=wire_str(get(b, "id")) or None,
+                name=wire_str(get(b, "name")),
+                arguments=_input(get(b, "input")),
+            )
+            for b in content
+            if get(b, "type") == "tool_use"
+        )
         generation_id = data.get("id")
         model = data.get("model")
         return ChatResult(
@@ -356,8 +634,9 @@ class AnthropicAdapter:
             reasoning="".join(thinking),
             usage=usage_from_anthropic(data.get("usage")),
             generation_id=generation_id[:200] if isinstance(generation_id, str) else None,
-            finish_reason=_finish(data.get("stop_reason")),
+            finish_reason=_finish(data.get("stop_reason"), bool(calls)),
             model=model[:200] if isinstance(model, str) else None,
+            tool_calls=calls,
         )
 
     def stream_decoder(self) -> AnthropicDecoder:
@@ -437,4 +716,11 @@ def _field(block: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-__all__ = ["API_VERSION", "DEFAULT_BASE_URL", "AnthropicAdapter", "split_messages"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "JSON_OUTPUT_TOOL",
+    "AnthropicAdapter",
+    "split_messages",
+    "tool_fields",
+]

@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 from byom.core.catalog import Catalog, Price
 from byom.core.errors import ByomError, InvalidBaseUrl, InvalidKey, InvalidRequest
 from byom.core.secret import Secret, _header_safe
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage, safe_label
+from byom.core.usage import (
+    ChatResult,
+    Delta,
+    GenerationInfo,
+    KeyInfo,
+    RawToolCall,
+    Usage,
+    safe_label,
+)
 
 
 def origin_of(url: str) -> str:
@@ -171,15 +179,25 @@ class DecoderState:
     def complete(self) -> bool:
         return self._done
 
-    def _result(self, usage: Usage | None, cost: Decimal | None = None) -> ChatResult:
+    def _finish_reason(self, has_calls: bool) -> str | None:
+        """The finish reason as the result states it; adapters normalise tool-call stops."""
+        return self._finish
+
+    def _result(
+        self,
+        usage: Usage | None,
+        cost: Decimal | None = None,
+        tool_calls: tuple[RawToolCall, ...] = (),
+    ) -> ChatResult:
         return ChatResult(
             text="".join(self._text),
             reasoning="".join(self._reasoning),
             usage=usage,
             cost=cost,
             generation_id=self._generation_id,
-            finish_reason=self._finish,
+            finish_reason=self._finish_reason(bool(tool_calls)),
             model=self._model,
+            tool_calls=tool_calls,
         )
 
 
@@ -191,7 +209,8 @@ class StreamDecoder(Protocol):
         ...
 
     def close(self) -> ChatResult:
-        """The body ended. Return the result; ``usage`` is ``None`` when it never arrived."""
+        """The body ended. Return the result; ``usage`` is ``None`` when it never arrived.
+        ``tool_calls`` holds the calls assembled from the stream's fragments, in order."""
         ...
 
     @property
@@ -205,7 +224,8 @@ class StreamDecoder(Protocol):
 
     @property
     def partial(self) -> ChatResult:
-        """What has arrived so far (used when the stream fails)."""
+        """What has arrived so far (used when the stream fails), tool calls included — a call
+        cut mid-arguments keeps the fragment it had, which then does not parse."""
         ...
 
 

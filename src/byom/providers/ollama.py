@@ -9,6 +9,20 @@ cached: 0) and durations in nanoseconds. An ``{"error": "…"}`` object ends a f
 Local models cost nothing: listed models are priced at zero (cost source ``"free"``) and their
 tokens are still recorded. ``GET /api/tags`` lists the pulled models; they have no category until
 the user assigns one.
+
+Tools (R8.1): Ollama takes ``tools`` in OpenAI's function shape, as they are. It has no way to
+force or forbid a call, so ``tool_choice`` is translated as far as it can be: ``"none"`` sends
+no tools at all (the model cannot call what it was not given); ``"auto"``, ``"required"`` and a
+named function are dropped — the model decides, and an app that needs a call must check
+``Reply.tool_calls``. ``parallel_tool_calls`` is dropped too (Ollama has no such switch). An
+assistant turn's ``tool_calls`` go back as ``[{"function": {"name", "arguments": object}}]``
+(arguments parsed from their JSON text), a ``tool`` message as ``{"role": "tool", "content",
+"tool_name"}`` — the name looked up from the earlier call with its ``tool_call_id``. Replies
+carry ``message.tool_calls[].function.{name, arguments}`` (an object; sometimes an ``id`` and an
+``index``); a stream sends whole calls in a chunk, often the one before the final ``done`` chunk,
+and they are collected in order. A final ``done_reason: "stop"`` on a reply with calls is
+normalised to ``"tool_calls"``. Structured output: ``response_format`` → ``format`` (a JSON
+schema, or ``"json"``).
 """
 
 from __future__ import annotations
@@ -20,9 +34,19 @@ from typing import Any, Final
 from byom.core.catalog import Catalog, Model, Price
 from byom.core.errors import BadResponse, ByomError, InvalidRequest
 from byom.core.secret import Secret
-from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, Usage
+from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, RawToolCall, Usage
 from byom.providers._openai_style import error_hint, error_object
-from byom.providers._wire import MAX_BODY, get, loads, optional_count, token_count
+from byom.providers._wire import (
+    MAX_BODY,
+    dumps,
+    get,
+    loads,
+    optional_count,
+    token_count,
+    tool_arguments,
+    tool_calls_of,
+    wire_str,
+)
 from byom.providers.base import DecoderState, HttpRequest, origin_of, post_json
 from byom.providers.errors import error_for_status
 
@@ -53,6 +77,8 @@ OPTIONS: Final = frozenset(
     }
 )
 _RENAMED: Final[Mapping[str, str]] = {"repetition_penalty": "repeat_penalty"}
+#: Normalised tool fields Ollama cannot express; ``tool_choice: "none"`` drops the tools.
+_TOOL_CONTROLS: Final = frozenset({"tool_choice", "parallel_tool_calls"})
 
 
 def _format(response_format: Any) -> Any:
@@ -69,10 +95,50 @@ def _format(response_format: Any) -> Any:
     raise InvalidRequest("Unsupported response_format for Ollama.")
 
 
-def _message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """One chat message in Ollama's shape: text content, images as base64 strings."""
+def _ollama_calls(message: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """An assistant turn's normalised ``tool_calls`` in Ollama's shape (``None`` when it has
+    none). Arguments that are not a JSON object raise :class:`InvalidRequest`."""
+    calls = tool_calls_of(message)
+    if not calls:
+        return None
+    out: list[dict[str, Any]] = []
+    for call in calls:
+        function = call.get("function")
+        name = get(function, "name")
+        if not isinstance(function, Mapping) or not isinstance(name, str) or not name:
+            raise InvalidRequest("A tool call needs a function name.")
+        arguments = tool_arguments(function.get("arguments"))
+        out.append({"function": {"name": name, "arguments": arguments}})
+    return out
+
+
+def _call_names(messages: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Tool-call id → function name, from the assistant turns (for ``tool_name``)."""
+    names: dict[str, str] = {}
+    for message in messages:
+        if message.get("role") != "assistant" or not isinstance(message.get("tool_calls"), list):
+            continue
+        for call in message["tool_calls"]:
+            call_id, name = get(call, "id"), get(call, "function", "name")
+            if isinstance(call_id, str) and isinstance(name, str):
+                names.setdefault(call_id, name)
+    return names
+
+
+def _message(message: Mapping[str, Any], names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One chat message in Ollama's shape: text content, images as base64 strings, tool calls
+    with object arguments, tool results with the name of their tool."""
     role = message.get("role")
     out: dict[str, Any] = {"role": "system" if role == "developer" else role}
+    if role == "assistant":
+        calls = _ollama_calls(message)
+        if calls is not None:
+            out["tool_calls"] = calls
+    elif role == "tool" and "tool_name" not in message:
+        call_id = message.get("tool_call_id")
+        name = (names or {}).get(call_id) if isinstance(call_id, str) else None
+        if name is not None:
+            out["tool_name"] = name
     content = message.get("content")
     if content is None or isinstance(content, str):
         out["content"] = content or ""
@@ -93,7 +159,7 @@ def _message(message: Mapping[str, Any]) -> dict[str, Any]:
         out["content"] = "".join(texts)
         if images:
             out["images"] = images
-    for name in ("images", "tool_name", "tool_calls", "thinking"):
+    for name in ("images", "tool_name", "thinking"):
         if name in message and name not in out:
             out[name] = message[name]
     return out
@@ -110,9 +176,38 @@ def _usage(data: Mapping[str, Any]) -> Usage | None:
     return Usage(prompt_tokens=prompt, completion_tokens=completion)
 
 
-def _finish(data: Mapping[str, Any]) -> str | None:
-    reason = data.get("done_reason")
-    return reason[:40] if isinstance(reason, str) else None
+def _finish(reason: Any, has_calls: bool) -> str | None:
+    """``done_reason``; a ``stop`` on a reply that carries tool calls is ``"tool_calls"``."""
+    if not isinstance(reason, str):
+        return None
+    if has_calls and reason == "stop":
+        return "tool_calls"
+    return reason[:40]
+
+
+def _tool_calls(message: Any) -> list[RawToolCall]:
+    """``message.tool_calls`` as read: ``function.name``, ``function.arguments`` (an object;
+    anything else is passed as JSON text, which the core refuses unless it is an object) and
+    the ``id`` newer servers send. An entry that is not an object is kept as an unreadable call
+    (the core refuses the reply) rather than dropped."""
+    calls = get(message, "tool_calls")
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        return [RawToolCall(None, None, None)]
+    out: list[RawToolCall] = []
+    for call in calls:
+        arguments = get(call, "function", "arguments")
+        if arguments is not None and not isinstance(arguments, str | Mapping):
+            arguments = dumps(arguments).decode("utf-8")
+        out.append(
+            RawToolCall(
+                id=wire_str(get(call, "id")) or None,
+                name=wire_str(get(call, "function", "name")),
+                arguments=arguments,
+            )
+        )
+    return out
 
 
 class OllamaDecoder(DecoderState):
@@ -123,10 +218,14 @@ class OllamaDecoder(DecoderState):
         self._adapter = adapter
         self._buffer = b""
         self._usage: Usage | None = None
+        self._calls: list[RawToolCall] = []
 
     @property
     def partial(self) -> ChatResult:
-        return self._result(self._usage)
+        return self._result(self._usage, None, tuple(self._calls))
+
+    def _finish_reason(self, has_calls: bool) -> str | None:
+        return _finish(self._finish, has_calls)
 
     def feed(self, data: bytes) -> list[Delta]:
         self._buffer += data
@@ -153,13 +252,15 @@ class OllamaDecoder(DecoderState):
             raise self._adapter.error_from_object(data["error"])
         if isinstance(data.get("model"), str):
             self._model = data["model"][:200]
+        self._calls.extend(_tool_calls(data.get("message")))
         text = get(data, "message", "content")
         thinking = get(data, "message", "thinking")
         text = text if isinstance(text, str) else ""
         thinking = thinking if isinstance(thinking, str) else ""
         if data.get("done") is True:
             self._usage = _usage(data)
-            self._finish = _finish(data)
+            reason = data.get("done_reason")
+            self._finish = reason[:40] if isinstance(reason, str) else None
             self._done = True
         if not text and not thinking:
             return None
@@ -219,12 +320,17 @@ class OllamaAdapter:
                 fmt = _format(value)
                 if fmt is not None:
                     body["format"] = fmt
+            elif name in _TOOL_CONTROLS:
+                continue  # Ollama cannot force a call or switch parallel calls (docstring)
             else:
                 raise InvalidRequest(f"byom does not pass this request field: {name[:40]}")
+        if params.get("tool_choice") == "none":
+            body.pop("tools", None)  # Ollama cannot forbid a call: it gets no tools to call
         options["num_predict"] = max_tokens
+        names = _call_names(messages)
         body.update(
             model=model,
-            messages=[_message(m) for m in messages],
+            messages=[_message(m, names) for m in messages],
             stream=stream,
             options=options,
         )
@@ -245,12 +351,14 @@ class OllamaAdapter:
             raise BadResponse()
         text, thinking = message.get("content"), message.get("thinking")
         model = data.get("model")
+        calls = tuple(_tool_calls(message))
         return ChatResult(
             text=text if isinstance(text, str) else "",
             reasoning=thinking if isinstance(thinking, str) else "",
             usage=_usage(data) if data.get("done") is True else None,
-            finish_reason=_finish(data),
+            finish_reason=_finish(data.get("done_reason"), bool(calls)),
             model=model[:200] if isinstance(model, str) else None,
+            tool_calls=calls,
         )
 
     def stream_decoder(self) -> OllamaDecoder:

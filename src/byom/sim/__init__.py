@@ -60,6 +60,95 @@ Stream pieces
 Ids
     OpenRouter ``gen-<n>-<hex>``, OpenAI ``chatcmpl-sim<n><hex>``, Anthropic ``msg_sim<n><hex>``
     where ``n`` counts from 1 after start or reset.
+Tools
+    Offered tools: OpenAI-style ``tools`` (OpenRouter, OpenAI, Ollama's ``/v1`` and
+    ``/api/chat``) ``{"type": "function", "function": {"name", "parameters"?}}``; Anthropic
+    ``tools`` entries whose ``type`` is absent or ``"custom"`` (``name`` and ``input_schema``
+    required). Anthropic server tools (``type`` like ``web_search_20250305``) are accepted and
+    never called. Names match ``^[A-Za-z0-9_-]{1,64}$``. A malformed tool, ``tool_choice``,
+    ``parallel_tool_calls``, ``response_format`` or Ollama ``format``, or a choice naming a tool
+    that is not offered, answers 400 (so an adapter speaking the wrong shape is caught).
+    Choice: OpenAI-style ``tool_choice`` ``"auto"`` (default), ``"none"``, ``"required"`` or
+    ``{"type": "function", "function": {"name": N}}``; Anthropic ``{"type": "auto" | "any" |
+    "tool" (with ``name``) | "none"}``; Ollama has none (auto). Forced: ``"required"``, a named
+    function, Anthropic ``any`` or ``tool``.
+    Step ``k`` = the number of earlier assistant messages carrying tool calls (a non-empty
+    ``tool_calls`` list; Anthropic: a ``tool_use`` content block). The reply is a tool-call
+    turn when tools are offered, the choice is not none, and the choice is forced or
+    ``k < tool_steps`` (config, default 1); otherwise a text answer as above (or structured
+    output, below).
+    Calls per turn: ``parallel_tool_calls`` (config, default 1); 1 when the request sends
+    ``parallel_tool_calls: false`` or Anthropic ``disable_parallel_tool_use: true``, or names
+    the tool. Call ``i`` (from 0) calls the named tool; else config ``tool_name`` when set
+    (offered or not — not offered, its arguments are ``{}``); else offered tool
+    ``(k + i) % len(tools)``.
+    Call ids: ``call_<n>_<i>`` (OpenRouter, OpenAI), ``toolu_<n>_<i>`` (Anthropic), none
+    (Ollama native), ``n`` being the request's serial (the ``n`` of its reply id).
+Tool arguments
+    ``fit(schema, salt=k + i)`` of the tool's ``parameters`` / ``input_schema``, written as
+    compact JSON (``dumps``: ASCII, exact decimals); ``tool_arguments`` computes it
+    (``fit_schema`` for structured output). ``fit``: scalar leaves, in depth-first order, are
+    numbered ``j = salt, salt + 1, …``; ``const`` → it, ``enum`` → its first value; ``anyOf`` /
+    ``oneOf`` / ``allOf`` → the first; a local ``$ref`` (``#/…``) is followed; ``type`` a list →
+    its first entry other than ``"null"``; no ``type``: object if ``properties`` or
+    ``required``, array if ``items``, else string. object → every ``properties`` entry in
+    order, then each ``required`` name missing from them (as a string); array →
+    ``max(1, minItems)`` items (≤ ``maxItems``, ≤ 100) of ``items``; string → ``WORDS[j % 64]``
+    (more words, one space apart, up to ``minLength``; cut at ``maxLength``); integer →
+    ``j % 10``; number → ``j % 10 + 0.5``; both moved into ``minimum`` / ``maximum`` (and the
+    exclusive bounds); boolean → ``j % 2 == 0``; null → ``null``; deeper than 32 levels →
+    ``null``. At the top level, anything but an object (an absent or unknown schema) gives
+    ``{}``.
+    ``tool_argument_bytes`` N: the first string value with no ``maxLength`` (and not an enum or
+    const) is lengthened with ``" amber anchor apple …"`` (the word list, cycled, cut) until the
+    arguments text is ``max(N, its length)`` bytes; with no such string nothing is padded.
+    ``malformed_tool_arguments``: the arguments text loses its last character (so is not JSON).
+Tool-call replies
+    OpenRouter/OpenAI: ``message.tool_calls`` ``[{id, "type": "function", "function": {name,
+    arguments}}]`` (arguments: the text), ``content`` null (OpenRouter ``""``),
+    ``finish_reason: "tool_calls"``. Anthropic: ``content`` is one ``tool_use`` block ``{type,
+    id, name, input}`` per call, ``stop_reason: "tool_use"``. Ollama: ``message.tool_calls``
+    ``[{"function": {name, arguments}}]``, ``content: ""``, ``done_reason: "stop"``. Anthropic
+    ``input`` and Ollama ``arguments`` are the object — or, for malformed or cut arguments, the
+    text, as a string. Generation records carry the normalised ``finish_reason``
+    (``"tool_calls"``).
+Tool streams
+    OpenRouter/OpenAI: a first delta ``{"role": "assistant", "content": null}``; per call ``i``
+    a start delta ``tool_calls: [{"index": i, id, "type": "function", "function": {name,
+    "arguments": ""}}]`` and fragment deltas ``tool_calls: [{"index": i, "function":
+    {"arguments": F}}]``, the arguments text in fragments of 8 characters, interleaved: in round
+    ``r`` each call, in order, sends its start (``r == 0``) then its fragment ``r``; then an
+    empty delta with ``finish_reason: "tool_calls"``, usage and ``[DONE]`` as for text.
+    Anthropic: ``message_start``, ``ping``, then per call ``content_block_start`` (``tool_use``,
+    ``input: {}``), ``content_block_delta`` ``input_json_delta`` ``partial_json`` fragments
+    (8 characters), ``content_block_stop``; then ``message_delta`` (``stop_reason:
+    "tool_use"``, output tokens) and ``message_stop``. Ollama: one line with the whole calls
+    (``done: false``), then the final ``done: true`` line (``done_reason: "stop"``, counts).
+    Each of these events (Ollama: the calls line) is a stream piece for ``stream_delay``,
+    ``stream_hold_after`` and ``midstream_error`` (which sends half of them; Ollama none).
+    ``stream_cut_in_tool_arguments`` (unless a fault was taken for the request): the stream
+    sends the first ``ceil(C / 2)`` argument characters (``C``: all of them, in send order; a
+    fragment may be split), then the connection closes — no finish, usage or end marker; Ollama
+    sends the first half of the bytes of its calls line. It is recorded as cancelled.
+Structured output
+    When the reply is not a tool-call turn: OpenAI-style ``response_format`` ``{"type":
+    "json_schema", "json_schema": {"name", "schema"}}`` or ``{"type": "json_object"}`` (schema
+    ``{}``), or Ollama ``format`` (a schema, or ``"json"``: ``{}``) → the content is
+    ``dumps(fit(schema, salt=0))``, cut at ``max_tokens`` and streamed like any reply text.
+    Anthropic structured output is a forced tool (``tool_choice`` ``{"type": "tool", "name":
+    N}``): the ``tool_use`` input fits N's ``input_schema``, as for any call.
+    ``malformed_output``: that JSON loses its last character (Anthropic: the forced tool's
+    input, sent as a string).
+Billing tool turns
+    ``completion_tokens = tokens(B)``, ``B = [{"name":N,"arguments":A},…]`` with each call's
+    arguments text ``A`` inserted verbatim (for valid arguments: the compact JSON of the names
+    and argument objects). When ``tokens(B) > max_tokens``, ``B`` is cut to fit (as for a
+    reply) and the finish is ``"length"`` (Anthropic ``"max_tokens"``, Ollama ``done_reason:
+    "length"``): each call keeps what of its arguments is left in the cut ``B``, and a call
+    whose arguments begin past the cut is dropped (the first call always stays, perhaps with
+    ``""``). Cost as for text (OpenRouter). A cut or errored tool stream bills ``tokens(B)``
+    over the calls started, with the argument characters sent (Ollama: 0);
+    ``cut_before_usage``: all of it.
 
 Keys
     Any non-empty key is valid except keys starting with ``sk-sim-bad`` and keys revoked through
@@ -86,8 +175,9 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     ``"OPTIONS <path>"``) · ``POST /_sim/reset`` · ``POST /_sim/faults {"faults": [...]}`` →
     ``{"queued": n, "faults": [...]}`` · ``GET /_sim/faults`` → ``{"faults": [...]}`` ·
     ``POST /_sim/config {partial}`` / ``GET /_sim/config`` → full config · ``GET /_sim/generations``
-    → ``[{id, format, model, tokens_prompt, tokens_completion, tokens_reasoning, cost (string or
-    null), finish_reason, cancelled, streamed, created_at}]`` · ``POST /_sim/keys/revoke
+    (``?since=<mark>``: only the requests after a mark) → ``[{id, format, model, tokens_prompt,
+    tokens_completion, tokens_reasoning, cost (string or null), finish_reason, cancelled,
+    streamed, created_at}]`` · ``GET /_sim/mark`` → ``{"mark": n}`` · ``POST /_sim/keys/revoke
     {"key": …}`` · ``POST /_sim/release`` (ends the waits and holds of the requests that have
     arrived).
     Config: ``generation_delay`` (s, default 0.5), ``reply_words`` (40),
@@ -97,7 +187,18 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     ``stream_delay`` (s between pieces, 0), ``stream_chunk_words`` (4), ``stream_hold_after``
     (null; N → every stream sends N content pieces, or all if fewer, then nothing more until the
     client hangs up, which records the cut, or until ``release``), ``extra_models``
-    ([{id, prompt, completion, context_length?}] added to the OpenRouter catalog).
+    ([{id, prompt, completion, context_length?}] added to the OpenRouter catalog),
+    ``tool_steps`` (1), ``tool_name`` (null), ``parallel_tool_calls`` (1),
+    ``tool_argument_bytes`` (null), ``malformed_tool_arguments`` (false),
+    ``stream_cut_in_tool_arguments`` (false), ``malformed_output`` (false) — see Tools above.
+
+What was charged
+    ``Simulator.mark()`` returns the latest request serial; ``generations(since=mark)`` lists
+    the records of the requests after it, and ``charged(since=mark, prices=None)`` sums what
+    they cost as a ``Decimal``: OpenRouter's reported ``cost``; for the other formats
+    ``tokens_prompt × prompt price + tokens_completion × completion price`` with per-token
+    prices from ``prices[model]`` or byom's bundled OpenAI / Anthropic price snapshot (Ollama's
+    models: free). Cut and errored generations count by the tokens that were sent.
 
 The simulator never logs and never writes request bodies or keys anywhere.
 """
@@ -106,10 +207,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 from byom.sim._rules import (
+    OLLAMA_MODELS,
     pkce_challenge,
     prompt_tokens,
     reply_text,
@@ -119,16 +222,21 @@ from byom.sim._rules import (
 )
 from byom.sim._server import SimServer
 from byom.sim._state import SimConfig, SimError, SimState
+from byom.sim._tools import fit_schema, tool_arguments
+
+_OLLAMA_MODEL_IDS: Final = frozenset(m[0] for m in OLLAMA_MODELS)
 
 __all__ = [
     "SimConfig",
     "SimError",
     "Simulator",
+    "fit_schema",
     "pkce_challenge",
     "prompt_tokens",
     "reply_text",
     "structure_tokens",
     "tokens",
+    "tool_arguments",
     "truncate",
 ]
 
@@ -238,9 +346,40 @@ class Simulator:
             return self._state.configure(changes).as_json()
         return self._state.config.as_json()
 
-    def generations(self) -> list[dict[str, object]]:
-        """Generation records, as ``GET /_sim/generations``."""
-        return [g.as_json() for g in self._state.generations()]
+    def generations(self, since: int = 0) -> list[dict[str, object]]:
+        """Generation records, as ``GET /_sim/generations``; with ``since`` (a :meth:`mark`),
+        only those of the requests that came after it."""
+        return [g.as_json() for g in self._state.generations(since)]
+
+    def mark(self) -> int:
+        """A point in the request sequence, for ``generations(since=)`` and ``charged(since=)``.
+
+        Every chat request the simulator answers gets the next serial when it is planned (after
+        its key, body and model were accepted); a mark is the latest serial handed out, so the
+        requests made after ``mark()`` returns are exactly those "since" it.
+        """
+        return self._state.mark()
+
+    def charged(
+        self, since: int = 0, prices: Mapping[str, tuple[Decimal, Decimal]] | None = None
+    ) -> Decimal:
+        """What the simulator charged for the requests since ``since`` (a :meth:`mark`), in USD.
+
+        Every recorded generation counts — cut and errored ones by the completion tokens that
+        were sent. OpenRouter's is the ``cost`` it reported. The other formats carry no cost:
+        theirs is ``tokens_prompt × prompt price + tokens_completion × completion price`` with
+        the per-token prices of ``prices[model]`` (``(prompt, completion)``) when given, else of
+        byom's bundled price snapshot for OpenAI and Anthropic models; Ollama's models (native or
+        on ``/v1``) are free. A model with no known price raises ``SimError``.
+        """
+        total = Decimal(0)
+        for generation in self._state.generations(since):
+            if generation.cost is not None:
+                total += generation.cost
+                continue
+            prompt, completion = _price_of(generation.format, generation.model, prices)
+            total += generation.tokens_prompt * prompt + generation.tokens_completion * completion
+        return total
 
     def release(self) -> None:
         """End the ``slow_first_byte`` wait and ``stream_hold_after`` hold of every request that
@@ -251,3 +390,21 @@ class Simulator:
     def revoke_key(self, key: str) -> None:
         """Make ``key`` answer 401 from now on (until ``reset``)."""
         self._state.revoke(key)
+
+
+def _price_of(
+    fmt: str, model: str, prices: Mapping[str, tuple[Decimal, Decimal]] | None
+) -> tuple[Decimal, Decimal]:
+    """Per-token (prompt, completion) prices of a model the simulator served without a cost."""
+    if prices is not None and model in prices:
+        prompt, completion = prices[model]
+        return Decimal(prompt), Decimal(completion)
+    if fmt == "ollama" or model in _OLLAMA_MODEL_IDS:
+        return Decimal(0), Decimal(0)
+    if fmt in ("openai", "anthropic"):
+        from byom.catalogs import bundled  # the shell's snapshot: loaded only when asked
+
+        entry = bundled(fmt).get(model)
+        if entry is not None and entry.price is not None:
+            return entry.price.prompt, entry.price.completion
+    raise SimError(f"no price for {fmt} model {model}: pass prices={{model: (prompt, completion)}}")

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from byom.sim import _rules as rules
+from byom.sim import _tools as tools
 from byom.sim._state import (
     Generation,
     SimConfig,
@@ -99,7 +100,18 @@ ANTHROPIC_ERROR_TYPES: Final[Mapping[int, str]] = {
     503: "overloaded_error",
     529: "overloaded_error",
 }
-FINISH_ANTHROPIC: Final = {"stop": "end_turn", "length": "max_tokens", "error": "refusal"}
+FINISH_ANTHROPIC: Final = {
+    "stop": "end_turn", "length": "max_tokens", "error": "refusal", "tool_calls": "tool_use",
+}  # fmt: skip
+#: Ollama ends a tool-call turn with ``done_reason: "stop"`` (the calls are in the message).
+FINISH_OLLAMA: Final = {"tool_calls": "stop"}
+#: Wire style of tool fields, and the id prefix of tool calls, per format.
+TOOL_STYLE: Final[Mapping[str, tools.Style]] = {
+    "openrouter": "openai", "openai": "openai", "anthropic": "anthropic", "ollama": "ollama",
+}  # fmt: skip
+TOOL_ID_PREFIX: Final[Mapping[str, str | None]] = {
+    "openrouter": "call", "openai": "call", "anthropic": "toolu", "ollama": None,
+}  # fmt: skip
 
 _BASE_CATALOG: Final = {m.id: m for m in rules.OPENROUTER_MODELS}
 _OPENAI_IDS: Final = frozenset(rules.OPENAI_MODELS) | {m[0] for m in rules.OLLAMA_MODELS}
@@ -176,6 +188,8 @@ class Chat:
     completion_price: Decimal = Decimal(0)
     #: Tokens for tools, tool calls, tool results and schemas (``rules.structure_tokens``).
     extra_tokens: int = 0
+    #: The tools offered, the tool choice and any structured-output schema.
+    request: tools.ToolRequest = tools.NO_TOOLS
 
 
 @dataclass(slots=True)
@@ -189,9 +203,12 @@ class Plan:
     reasoning_only: bool
     prompt_tokens: int
     completion_tokens: int
-    finish: str  # "stop" | "length" | "error"
+    finish: str  # "stop" | "length" | "error" | "tool_calls"
     fault: str | None
     error_code: int
+    serial: int = 0
+    #: The tool calls of a tool-call turn (then ``text`` is ""); empty for a text answer.
+    calls: tuple[tools.PlannedCall, ...] = ()
 
     def cost(self, completion_tokens: int | None = None) -> Decimal | None:
         if self.chat.fmt != OPENROUTER:
@@ -240,6 +257,9 @@ class SimServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+_P = TypeVar("_P")
 
 
 class _Cut(Exception):
@@ -420,7 +440,7 @@ class SimHandler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             if control:
-                self._control(method, path, body)
+                self._control(method, path, body, parse_qs(split.query))
                 return
             query = parse_qs(split.query)
             route = _ROUTES.get((method, path))
@@ -450,7 +470,7 @@ class SimHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ control
 
-    def _control(self, method: str, path: str, body: bytes) -> None:
+    def _control(self, method: str, path: str, body: bytes, query: Mapping[str, list[str]]) -> None:
         state = self.server.state
         key = (method, path)
         if key == ("GET", "/_sim/requests"):
@@ -472,7 +492,12 @@ class SimHandler(BaseHTTPRequestHandler):
         elif key == ("POST", "/_sim/config"):
             self._json(200, state.configure(_parse_control(body)).as_json())
         elif key == ("GET", "/_sim/generations"):
-            self._json(200, [g.as_json() for g in state.generations()])
+            since = (query.get("since") or ["0"])[0]
+            if not since.isdigit():
+                raise SimError("since: expected a mark (a non-negative integer)")
+            self._json(200, [g.as_json() for g in state.generations(int(since))])
+        elif key == ("GET", "/_sim/mark"):
+            self._json(200, {"mark": state.mark()})
         elif key == ("POST", "/_sim/release"):
             state.release()
             self._json(200, {"ok": True})
@@ -826,6 +851,10 @@ class SimHandler(BaseHTTPRequestHandler):
                 max_tokens = None if value < 0 else value
         chat.max_tokens = max_tokens
         chat.include_usage = include_usage
+        try:
+            chat.request = tools.parse_request(TOOL_STYLE[fmt], data)
+        except tools.ToolRequestError as exc:
+            raise RequestError(400, str(exc)) from exc
         self._check_model(chat, data, config)
         return chat
 
@@ -888,10 +917,36 @@ class SimHandler(BaseHTTPRequestHandler):
             ANTHROPIC: f"msg_sim{serial}{digest[:20]}",
             OLLAMA: f"ollama-{serial}-{digest[:20]}",
         }[chat.fmt]
-        full = rules.reply_text(chat.texts, config.reply_words)
-        text, truncated = rules.truncate(full, chat.max_tokens)
-        reasoning_only = chat.fmt in (OPENROUTER, OPENAI) and rules.has_reasoning_marker(chat.texts)
-        finish = "length" if truncated else "stop"
+        request = chat.request
+        calls: tuple[tools.PlannedCall, ...] = ()
+        reasoning_only = False
+        if tools.is_tool_turn(request, config.tool_steps):
+            turn = tools.plan_turn(
+                request,
+                serial=serial,
+                id_prefix=TOOL_ID_PREFIX[chat.fmt],
+                parallel_tool_calls=config.parallel_tool_calls,
+                tool_name=config.tool_name,
+                argument_bytes=config.tool_argument_bytes,
+                malformed=config.malformed_tool_arguments
+                or (
+                    config.malformed_output and chat.fmt == ANTHROPIC and request.named is not None
+                ),
+                max_tokens=chat.max_tokens,
+            )
+            text, calls, completion = "", turn.calls, turn.completion_tokens
+            finish = "length" if turn.truncated else "tool_calls"
+        else:
+            if request.structured:
+                full = tools.structured_text(request.output_schema, config.malformed_output)
+            else:
+                full = rules.reply_text(chat.texts, config.reply_words)
+                reasoning_only = chat.fmt in (OPENROUTER, OPENAI) and rules.has_reasoning_marker(
+                    chat.texts
+                )
+            text, truncated = rules.truncate(full, chat.max_tokens)
+            completion = rules.tokens(text)
+            finish = "length" if truncated else "stop"
         if kind == "finish_error":
             finish = "error"
         code = 502 if fault is None else _fault_int(fault, "code", 502)
@@ -902,10 +957,12 @@ class SimHandler(BaseHTTPRequestHandler):
             text=text,
             reasoning_only=reasoning_only,
             prompt_tokens=rules.prompt_tokens(chat.texts) + chat.extra_tokens,
-            completion_tokens=rules.tokens(text),
+            completion_tokens=completion,
             finish=finish,
             fault=kind,
             error_code=code,
+            serial=serial,
+            calls=calls,
         )
 
     def _record(
@@ -932,6 +989,7 @@ class SimHandler(BaseHTTPRequestHandler):
                 created_at=now_iso(),
                 finished_at=time.monotonic(),
                 key_fp=plan.chat.key_fp,
+                serial=plan.serial,
             )
         )
 
@@ -982,13 +1040,15 @@ class SimHandler(BaseHTTPRequestHandler):
         self,
         plan: Plan,
         config: SimConfig,
-        pieces: Sequence[str],
-        emit: Callable[[str], None],
+        pieces: Sequence[_P],
+        emit: Callable[[_P], None],
+        bill: Callable[[Sequence[_P]], int] | None = None,
     ) -> int:
         """Emit ``pieces`` (all, or half for a midstream error); returns how many were sent.
 
-        A client that goes away mid-stream gets its generation recorded as cancelled. With
-        ``stream_hold_after`` N, the stream stops after N pieces (or all, if fewer) and sends
+        A client that goes away mid-stream gets its generation recorded as cancelled, billed
+        ``bill(pieces sent)`` completion tokens (default: the tokens of the text pieces sent).
+        With ``stream_hold_after`` N, the stream stops after N pieces (or all, if fewer) and sends
         nothing more until the client hangs up (or ``release()``).
         """
         limit = len(pieces)
@@ -1007,7 +1067,12 @@ class SimHandler(BaseHTTPRequestHandler):
             if hold is not None and sent <= hold:
                 self._hold_until_hangup()
         except _Cut:
-            self._record_cut(plan, pieces[:sent])
+            if bill is None:
+                self._record_cut(plan, pieces[:sent])  # type: ignore[arg-type]
+            else:
+                self._record(
+                    plan, completion_tokens=bill(pieces[:sent]), finish=None, cancelled=True
+                )
             raise
         return sent
 
@@ -1023,16 +1088,8 @@ class SimHandler(BaseHTTPRequestHandler):
         )
 
     def _stream_openai_like(self, plan: Plan, config: SimConfig) -> None:
-        chat = plan.chat
-        openrouter = chat.fmt == OPENROUTER
-        base: dict[str, object] = {"id": plan.gen_id}
-        if openrouter:
-            base["provider"] = "Sim"
-        base.update(
-            {"model": chat.model, "object": "chat.completion.chunk", "created": plan.created}
-        )
-        if not openrouter:
-            base["system_fingerprint"] = "fp_sim"
+        openrouter = plan.chat.fmt == OPENROUTER
+        base = self._openai_base(plan)
 
         def event(
             choices: list[dict[str, object]], extra: Mapping[str, object] | None = None
@@ -1056,7 +1113,7 @@ class SimHandler(BaseHTTPRequestHandler):
         if openrouter:
             self._chunk(b": OPENROUTER PROCESSING\n\n")
         try:
-            event([choice({"role": "assistant", "content": ""})])
+            event([choice({"role": "assistant", "content": None if plan.calls else ""})])
         except _Cut:
             self._record_cut(plan, [])
             return
@@ -1064,6 +1121,9 @@ class SimHandler(BaseHTTPRequestHandler):
             self._record(plan)
             self._chunk(b'data: {"id": "' + plan.gen_id.encode() + b'", "choices": [{"delt\n\n')
             self._end_stream()
+            return
+        if plan.calls:
+            self._stream_openai_tools(plan, config, event, choice)
             return
         pieces = [] if plan.reasoning_only and not openrouter else self._pieces(plan, config)
         first = True
@@ -1082,17 +1142,7 @@ class SimHandler(BaseHTTPRequestHandler):
         try:
             if plan.fault == "midstream_error":
                 self._record_partial(plan, pieces[:sent], "error")
-                if openrouter:
-                    error: dict[str, object] = {
-                        "code": plan.error_code,
-                        "message": "upstream error",
-                        "metadata": {"provider_name": "Sim"},
-                    }
-                    event([choice({"content": ""}, "error")], {"error": error})
-                else:
-                    payload = error_payload(OPENAI, plan.error_code, "upstream error")
-                    self._chunk(b"data: " + rules.dumpb(payload) + b"\n\n")
-                self._end_stream()
+                self._openai_like_error(plan, event, choice)
                 return
             if plan.fault == "cut_before_usage":
                 self._record_cut(plan, pieces)
@@ -1100,17 +1150,101 @@ class SimHandler(BaseHTTPRequestHandler):
                 return
             self._record(plan)
             event([choice({"content": ""}, plan.finish)])
-            if openrouter or chat.include_usage:
-                usage_event: dict[str, object] = dict(base)
-                usage_event["choices"] = []
-                usage_event["usage"] = (
-                    _openrouter_usage(plan) if openrouter else _openai_usage(plan)
-                )
-                self._chunk(b"data: " + rules.dumpb(usage_event) + b"\n\n")
-            self._chunk(b"data: [DONE]\n\n")
-            self._end_stream()
+            self._openai_like_tail(plan, base)
         except _Cut:
             return
+
+    def _openai_like_error(
+        self,
+        plan: Plan,
+        event: Callable[[list[dict[str, object]], Mapping[str, object] | None], None],
+        choice: Callable[[dict[str, object], str | None], dict[str, object]],
+    ) -> None:
+        """The error event of a ``midstream_error`` stream, then the end of the stream."""
+        if plan.chat.fmt == OPENROUTER:
+            error: dict[str, object] = {
+                "code": plan.error_code,
+                "message": "upstream error",
+                "metadata": {"provider_name": "Sim"},
+            }
+            event([choice({"content": ""}, "error")], {"error": error})
+        else:
+            payload = error_payload(OPENAI, plan.error_code, "upstream error")
+            self._chunk(b"data: " + rules.dumpb(payload) + b"\n\n")
+        self._end_stream()
+
+    def _openai_like_tail(self, plan: Plan, base: Mapping[str, object]) -> None:
+        """The usage event (always on OpenRouter; OpenAI when asked), ``[DONE]``, the end."""
+        openrouter = plan.chat.fmt == OPENROUTER
+        if openrouter or plan.chat.include_usage:
+            usage_event: dict[str, object] = dict(base)
+            usage_event["choices"] = []
+            usage_event["usage"] = _openrouter_usage(plan) if openrouter else _openai_usage(plan)
+            self._chunk(b"data: " + rules.dumpb(usage_event) + b"\n\n")
+        self._chunk(b"data: [DONE]\n\n")
+        self._end_stream()
+
+    def _stream_openai_tools(
+        self,
+        plan: Plan,
+        config: SimConfig,
+        event: Callable[[list[dict[str, object]], Mapping[str, object] | None], None],
+        choice: Callable[[dict[str, object], str | None], dict[str, object]],
+    ) -> None:
+        """A tool-call turn, OpenAI-style: per call index a start delta (id, type, name, empty
+        arguments), then argument fragments, interleaved across calls (``openai_schedule``)."""
+        calls = plan.calls
+        steps = tools.openai_schedule(calls)
+        cut = config.stream_cut_in_tool_arguments and plan.fault is None
+        if cut:
+            steps = tools.cut_schedule(steps)
+
+        def emit(step: tools.StreamStep) -> None:
+            kind, index, text = step
+            entry: dict[str, object]
+            if kind == "start":
+                call = calls[index]
+                function = {"name": call.name, "arguments": ""}
+                entry = {"index": index, "id": call.id, "type": "function", "function": function}
+            else:
+                entry = {"index": index, "function": {"arguments": text}}
+            event([choice({"tool_calls": [entry]}, None)], None)
+
+        def bill(sent: Sequence[tools.StreamStep]) -> int:
+            return tools.billed_steps(calls, sent)
+
+        sent = self._send_pieces(plan, config, steps, emit, bill)
+        try:
+            if cut:
+                self._record(plan, completion_tokens=bill(steps), finish=None, cancelled=True)
+                self._cut_connection()
+                return
+            if plan.fault == "midstream_error":
+                self._record(plan, completion_tokens=bill(steps[:sent]), finish="error")
+                self._openai_like_error(plan, event, choice)
+                return
+            if plan.fault == "cut_before_usage":
+                self._record(plan, finish=None, cancelled=True)
+                self._cut_connection()
+                return
+            self._record(plan)
+            event([choice({}, plan.finish)], None)
+            self._openai_like_tail(plan, self._openai_base(plan))
+        except _Cut:
+            return
+
+    def _openai_base(self, plan: Plan) -> dict[str, object]:
+        """The fields every OpenAI-style stream event carries besides ``choices``."""
+        openrouter = plan.chat.fmt == OPENROUTER
+        base: dict[str, object] = {"id": plan.gen_id}
+        if openrouter:
+            base["provider"] = "Sim"
+        base.update(
+            {"model": plan.chat.model, "object": "chat.completion.chunk", "created": plan.created}
+        )
+        if not openrouter:
+            base["system_fingerprint"] = "fp_sim"
+        return base
 
     def _record_partial(self, plan: Plan, sent: Sequence[str], finish: str) -> None:
         self._record(plan, completion_tokens=rules.tokens("".join(sent)), finish=finish)
@@ -1140,28 +1274,40 @@ class SimHandler(BaseHTTPRequestHandler):
                 self._chunk(b'event: content_block_delta\ndata: {"type": "content_block_del\n\n')
                 self._end_stream()
                 return
-            event(
-                "content_block_start",
-                {"type": "content_block_start", "index": 0,
-                 "content_block": {"type": "text", "text": ""}},
-            )  # fmt: skip
-            event("ping", {"type": "ping"})
+            if plan.calls:
+                event("ping", {"type": "ping"})
+            else:
+                event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": 0,
+                     "content_block": {"type": "text", "text": ""}},
+                )  # fmt: skip
+                event("ping", {"type": "ping"})
         except _Cut:
             self._record_cut(plan, [])
             return
-        pieces = self._pieces(plan, config)
+        if plan.calls:
+            sent, cut, bill, steps = self._anthropic_tool_blocks(plan, config, event)
+            partial = bill(steps[:sent])
+        else:
+            pieces = self._pieces(plan, config)
 
-        def emit(piece: str) -> None:
-            event(
-                "content_block_delta",
-                {"type": "content_block_delta", "index": 0,
-                 "delta": {"type": "text_delta", "text": piece}},
-            )  # fmt: skip
+            def emit(piece: str) -> None:
+                event(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": 0,
+                     "delta": {"type": "text_delta", "text": piece}},
+                )  # fmt: skip
 
-        sent = self._send_pieces(plan, config, pieces, emit)
+            sent = self._send_pieces(plan, config, pieces, emit)
+            cut, partial = False, rules.tokens("".join(pieces[:sent]))
         try:
+            if cut:
+                self._record(plan, completion_tokens=partial, finish=None, cancelled=True)
+                self._cut_connection()
+                return
             if plan.fault == "midstream_error":
-                self._record_partial(plan, pieces[:sent], "error")
+                self._record(plan, completion_tokens=partial, finish="error")
                 event(
                     "error",
                     {
@@ -1172,11 +1318,12 @@ class SimHandler(BaseHTTPRequestHandler):
                 self._end_stream()
                 return
             if plan.fault == "cut_before_usage":
-                self._record_cut(plan, pieces)
+                self._record(plan, finish=None, cancelled=True)
                 self._cut_connection()
                 return
             self._record(plan)
-            event("content_block_stop", {"type": "content_block_stop", "index": 0})
+            if not plan.calls:
+                event("content_block_stop", {"type": "content_block_stop", "index": 0})
             event(
                 "message_delta",
                 {
@@ -1189,6 +1336,49 @@ class SimHandler(BaseHTTPRequestHandler):
             self._end_stream()
         except _Cut:
             return
+
+    def _anthropic_tool_blocks(
+        self,
+        plan: Plan,
+        config: SimConfig,
+        event: Callable[[str, Mapping[str, object]], None],
+    ) -> tuple[int, bool, Callable[[Sequence[tools.StreamStep]], int], list[tools.StreamStep]]:
+        """Send the ``tool_use`` blocks of a tool-call turn (start with ``input: {}``,
+        ``input_json_delta`` fragments, stop); returns (steps sent, cut, bill, steps)."""
+        calls = plan.calls
+        steps = tools.anthropic_schedule(calls)
+        cut = config.stream_cut_in_tool_arguments and plan.fault is None
+        if cut:
+            steps = tools.cut_schedule(steps)
+
+        def emit(step: tools.StreamStep) -> None:
+            kind, index, text = step
+            if kind == "start":
+                call = calls[index]
+                block: dict[str, object] = {
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": {},
+                }
+                event(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": block},
+                )
+            elif kind == "args":
+                delta = {"type": "input_json_delta", "partial_json": text}
+                event(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": index, "delta": delta},
+                )
+            else:
+                event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+        def bill(sent: Sequence[tools.StreamStep]) -> int:
+            return tools.billed_steps(calls, sent)
+
+        sent = self._send_pieces(plan, config, steps, emit, bill)
+        return sent, cut, bill, steps
 
     def _stream_ollama(self, plan: Plan, config: SimConfig) -> None:
         chat = plan.chat
@@ -1204,6 +1394,9 @@ class SimHandler(BaseHTTPRequestHandler):
                 self._end_stream()
             except _Cut:
                 pass
+            return
+        if plan.calls:
+            self._stream_ollama_tools(plan, config)
             return
         pieces = self._pieces(plan, config)
 
@@ -1232,15 +1425,48 @@ class SimHandler(BaseHTTPRequestHandler):
                 self._cut_connection()
                 return
             self._record(plan)
-            final: dict[str, object] = {
-                "model": chat.model,
+            line(_ollama_final(plan))
+            self._end_stream()
+        except _Cut:
+            return
+
+    def _stream_ollama_tools(self, plan: Plan, config: SimConfig) -> None:
+        """A tool-call turn, Ollama-style: the whole calls in one line, then the final line."""
+        calls_line = rules.dumpb(
+            {
+                "model": plan.chat.model,
                 "created_at": now_iso(),
-                "message": {"role": "assistant", "content": ""},
-                "done": True,
-                "done_reason": plan.finish,
+                "message": _ollama_message(plan),
+                "done": False,
             }
-            final.update(_ollama_durations(plan))
-            line(final)
+        )
+        if config.stream_cut_in_tool_arguments and plan.fault is None:
+            # The calls travel whole, so "the middle of the arguments" is half that line.
+            self._record(plan, completion_tokens=0, finish=None, cancelled=True)
+            try:
+                self._chunk(calls_line[: len(calls_line) // 2])
+            except _Cut:
+                return
+            self._cut_connection()
+            return
+        billed = plan.completion_tokens
+
+        def emit(data: bytes) -> None:
+            self._chunk(data + b"\n")
+
+        try:
+            if plan.fault == "midstream_error":
+                self._record(plan, completion_tokens=0, finish="error")
+                emit(b'{"error":"upstream error"}')
+                self._end_stream()
+                return
+            self._send_pieces(plan, config, [calls_line], emit, lambda s: billed if s else 0)
+            if plan.fault == "cut_before_usage":
+                self._record(plan, finish=None, cancelled=True)
+                self._cut_connection()
+                return
+            self._record(plan)
+            emit(rules.dumpb(_ollama_final(plan)))
             self._end_stream()
         except _Cut:
             return
@@ -1315,8 +1541,21 @@ def _ollama_durations(plan: Plan) -> dict[str, object]:
     }
 
 
+def _openai_tool_calls(plan: Plan) -> list[dict[str, object]]:
+    return [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        for call in plan.calls
+    ]
+
+
 def _openrouter_whole(plan: Plan, error: bool = False) -> dict[str, object]:
     message: dict[str, object] = {"role": "assistant", "content": plan.text, "refusal": None}
+    if plan.calls:
+        message["tool_calls"] = _openai_tool_calls(plan)
     if plan.reasoning_only:
         message["content"] = ""
         message["reasoning"] = plan.text
@@ -1351,7 +1590,12 @@ def _openrouter_whole(plan: Plan, error: bool = False) -> dict[str, object]:
 
 
 def _openai_whole(plan: Plan) -> dict[str, object]:
-    content = "" if plan.reasoning_only else plan.text
+    content: str | None = "" if plan.reasoning_only else plan.text
+    message: dict[str, object] = {"role": "assistant", "content": content}
+    if plan.calls:
+        message["content"] = None
+        message["tool_calls"] = _openai_tool_calls(plan)
+    message.update({"refusal": None, "annotations": []})
     return {
         "id": plan.gen_id,
         "object": "chat.completion",
@@ -1360,12 +1604,7 @@ def _openai_whole(plan: Plan) -> dict[str, object]:
         "choices": [
             {
                 "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": content,
-                    "refusal": None,
-                    "annotations": [],
-                },
+                "message": message,
                 "logprobs": None,
                 "finish_reason": plan.finish,
             }
@@ -1377,24 +1616,54 @@ def _openai_whole(plan: Plan) -> dict[str, object]:
 
 
 def _anthropic_whole(plan: Plan) -> dict[str, object]:
+    content: list[dict[str, object]] = [{"type": "text", "text": plan.text}]
+    if plan.calls:
+        content = [
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.wire_arguments}
+            for call in plan.calls
+        ]
     return {
         "id": plan.gen_id,
         "type": "message",
         "role": "assistant",
         "model": plan.chat.model,
-        "content": [{"type": "text", "text": plan.text}],
+        "content": content,
         "stop_reason": FINISH_ANTHROPIC[plan.finish],
         "stop_sequence": None,
         "usage": _anthropic_usage(plan.prompt_tokens, plan.completion_tokens),
     }
 
 
+def _ollama_message(plan: Plan) -> dict[str, object]:
+    """The assistant message of a whole reply (with ``tool_calls`` for a tool-call turn)."""
+    message: dict[str, object] = {"role": "assistant", "content": plan.text}
+    if plan.calls:
+        message["tool_calls"] = [
+            {"function": {"name": call.name, "arguments": call.wire_arguments}}
+            for call in plan.calls
+        ]
+    return message
+
+
+def _ollama_final(plan: Plan) -> dict[str, object]:
+    """The last line of an Ollama stream: empty content, ``done: true``, counts, durations."""
+    final: dict[str, object] = {
+        "model": plan.chat.model,
+        "created_at": now_iso(),
+        "message": {"role": "assistant", "content": ""},
+        "done": True,
+        "done_reason": FINISH_OLLAMA.get(plan.finish, plan.finish),
+    }
+    final.update(_ollama_durations(plan))
+    return final
+
+
 def _ollama_whole(plan: Plan) -> dict[str, object]:
     payload: dict[str, object] = {
         "model": plan.chat.model,
         "created_at": now_iso(),
-        "message": {"role": "assistant", "content": plan.text},
-        "done_reason": plan.finish,
+        "message": _ollama_message(plan),
+        "done_reason": FINISH_OLLAMA.get(plan.finish, plan.finish),
         "done": True,
     }
     payload.update(_ollama_durations(plan))

@@ -42,6 +42,15 @@ FAULT_KINDS: Final = frozenset(
 )  # fmt: skip
 
 
+#: Boolean config switches.
+_FLAGS: Final = frozenset(
+    {"reject_stream_options", "enforce_key_limit", "malformed_tool_arguments",
+     "stream_cut_in_tool_arguments", "malformed_output"}
+)  # fmt: skip
+#: Largest ``tool_argument_bytes`` (16 MiB: far past any real tool call).
+MAX_ARGUMENT_BYTES: Final = 16 * 1024 * 1024
+
+
 class SimError(ValueError):
     """A control call with an invalid argument (the control endpoints answer 400)."""
 
@@ -122,6 +131,13 @@ class SimConfig:
     stream_chunk_words: int = 4
     stream_hold_after: int | None = None
     extra_models: tuple[OpenRouterModel, ...] = ()
+    tool_steps: int = 1
+    tool_name: str | None = None
+    parallel_tool_calls: int = 1
+    tool_argument_bytes: int | None = None
+    malformed_tool_arguments: bool = False
+    stream_cut_in_tool_arguments: bool = False
+    malformed_output: bool = False
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
         """A copy with ``changes`` applied; unknown names or bad values raise ``SimError``."""
@@ -149,8 +165,21 @@ class SimConfig:
                 if not all(isinstance(m, str) for m in models):
                     raise SimError(f"{name}: expected a list of model ids")
                 values[name] = frozenset(models)
-            elif name in ("reject_stream_options", "enforce_key_limit"):
+            elif name in _FLAGS:
                 values[name] = _flag(value, name)
+            elif name == "tool_steps":
+                values[name] = _count(value, name)
+            elif name == "parallel_tool_calls":
+                values[name] = _count(value, name, 1)
+            elif name == "tool_argument_bytes":
+                size = None if value is None else _count(value, name)
+                if size is not None and size > MAX_ARGUMENT_BYTES:
+                    raise SimError(f"{name}: must be <= {MAX_ARGUMENT_BYTES}")
+                values[name] = size
+            elif name == "tool_name":
+                if value is not None and (not isinstance(value, str) or not value):
+                    raise SimError(f"{name}: expected a non-empty string or null")
+                values[name] = value
             elif name == "key_limit":
                 values[name] = None if value is None else _decimal(value, name)
             elif name == "extra_models":
@@ -184,6 +213,13 @@ class SimConfig:
                 }
                 for m in self.extra_models
             ],
+            "tool_steps": self.tool_steps,
+            "tool_name": self.tool_name,
+            "parallel_tool_calls": self.parallel_tool_calls,
+            "tool_argument_bytes": self.tool_argument_bytes,
+            "malformed_tool_arguments": self.malformed_tool_arguments,
+            "stream_cut_in_tool_arguments": self.stream_cut_in_tool_arguments,
+            "malformed_output": self.malformed_output,
         }
 
 
@@ -227,6 +263,8 @@ class Generation:
     created_at: str
     finished_at: float = field(repr=False)
     key_fp: str | None = field(default=None, repr=False)
+    #: The request's serial (``Simulator.mark`` counts them): not part of the JSON record.
+    serial: int = field(default=0, repr=False)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -336,6 +374,11 @@ class SimState:
 
     # ------------------------------------------------------------------ generations
 
+    def mark(self) -> int:
+        """The latest serial handed out: requests planned later have a greater one."""
+        with self._lock:
+            return self._serial
+
     def next_serial(self) -> int:
         with self._lock:
             self._serial += 1
@@ -350,9 +393,11 @@ class SimState:
                     self._usage.get(generation.key_fp, Decimal(0)) + generation.cost
                 )
 
-    def generations(self) -> list[Generation]:
+    def generations(self, since: int = 0) -> list[Generation]:
+        """Generations in the order they were recorded; with ``since``, only those of requests
+        planned after ``mark()`` returned it."""
         with self._lock:
-            return list(self._generations.values())
+            return [g for g in self._generations.values() if g.serial > since]
 
     def lookup_generation(self, gen_id: str, key_fp: str) -> Generation | None:
         """The generation if it belongs to the key and ``generation_delay`` has passed."""

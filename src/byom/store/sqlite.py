@@ -51,7 +51,9 @@ WAL_CHECKPOINT_PAGES = 4000
 WAL_SIZE_LIMIT = 24 * 2**20
 #: 1: ledger, history, settings. 2: running ledger sums and a settings version (kept by
 #: triggers), so that admission costs the same with a million rows as with none (issue 16).
-SCHEMA_VERSION = 2
+#: 3: ``run_id`` on ledger and history rows (issue 14), each with a partial index, so a run's
+#: ceiling and its totals are indexed reads.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -66,7 +68,8 @@ CREATE TABLE IF NOT EXISTS ledger (
     feature TEXT NOT NULL DEFAULT '',
     model TEXT NOT NULL DEFAULT '',
     provider TEXT NOT NULL DEFAULT '',
-    generation_id TEXT
+    generation_id TEXT,
+    run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (app_id, created_at, counted_pico);
 CREATE INDEX IF NOT EXISTS ledger_by_state ON ledger (app_id, state);
@@ -89,7 +92,8 @@ CREATE TABLE IF NOT EXISTS history (
     error_code TEXT,
     generation_id TEXT,
     finish_reason TEXT,
-    cost_pico INTEGER
+    cost_pico INTEGER,
+    run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS history_by_time ON history (app_id, started_at);
 CREATE TABLE IF NOT EXISTS settings (
@@ -250,11 +254,11 @@ def _rebuild_sums(conn: sqlite3.Connection) -> None:
 _HISTORY_COLUMNS = (
     "id, app_id, feature, provider, model, outcome, started_at, ended_at, prompt_tokens, "
     "completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost, cost_source, "
-    "error_code, generation_id, finish_reason"
+    "error_code, generation_id, finish_reason, run_id"
 )
 _INSERT_RECORD = (
     f"INSERT INTO history ({_HISTORY_COLUMNS}, cost_pico) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(
         f"{c.strip()} = excluded.{c.strip()}"
         for c in (_HISTORY_COLUMNS + ", cost_pico").split(",")[1:]
@@ -262,7 +266,17 @@ _INSERT_RECORD = (
 )
 _LEDGER_COLUMNS = (
     "id, app_id, session_id, owner, created_at, state, estimate_pico, counted_pico, feature, "
-    "model, provider, generation_id"
+    "model, provider, generation_id, run_id"
+)
+#: Columns added after schema 1/2 files were written: made by the migration, then indexed.
+_ADDED_COLUMNS = (("ledger", "run_id", "TEXT"), ("history", "run_id", "TEXT"))
+#: A run's rows, for the run ceiling (``counted_pico`` included: the sum reads the index only)
+#: and for totals by run. Partial: rows outside a run cost these indexes nothing.
+_RUN_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ledger_by_run ON ledger (app_id, run_id, counted_pico) "
+    "WHERE run_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS history_by_run ON history (app_id, run_id) "
+    "WHERE run_id IS NOT NULL",
 )
 
 
@@ -362,6 +376,12 @@ class SQLiteStore:
             conn.execute(
                 "UPDATE history SET cost_pico = byom_cost_pico(cost) WHERE cost IS NOT NULL"
             )
+        for table, column, kind in _ADDED_COLUMNS:  # schema 1 and 2: no run ids yet
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        for index in _RUN_INDEXES:
+            conn.execute(index)
         conn.execute(
             "CREATE INDEX IF NOT EXISTS history_finer ON history (app_id, started_at) "
             "WHERE cost IS NOT NULL AND cost_pico IS NULL"
@@ -551,6 +571,15 @@ class SQLiteStore:
             row = self._one(sql, tuple(params))
         return 0 if row is None else int(row[0])
 
+    def counted_for_run(self, app_id: str, run_id: str) -> int:
+        """One range read of the ``ledger_by_run`` index (it holds ``counted_pico``), so the
+        run ceiling costs the same however long the ledger is."""
+        row = self._one(
+            "SELECT COALESCE(SUM(counted_pico), 0) FROM ledger WHERE app_id = ? AND run_id = ?",
+            (app_id, run_id),
+        )
+        return 0 if row is None else int(row[0])
+
     def settings_version(self) -> int:
         """A number that changes whenever any setting of any app changes, in any process (a
         trigger counts them). Read inside :meth:`atomic` it is current; it also changes when
@@ -560,7 +589,7 @@ class SQLiteStore:
 
     def add_ledger_row(self, row: LedgerRow) -> None:
         self._execute(
-            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.id,
                 row.app_id,
@@ -574,6 +603,7 @@ class SQLiteStore:
                 row.model,
                 row.provider,
                 row.generation_id,
+                row.run_id,
             ),
         )
 
@@ -661,6 +691,7 @@ class SQLiteStore:
                 record.error_code,
                 record.generation_id,
                 record.finish_reason,
+                record.run_id,
                 cost_pico(record.cost),
             ),
         )
@@ -725,14 +756,18 @@ class SQLiteStore:
             after = (rows[-1][6], rows[-1][-1])
 
     def history_totals(
-        self, app_id: str, by: Literal["day", "feature", "model"], since: float | None
+        self, app_id: str, by: Literal["day", "feature", "model", "run"], since: float | None
     ) -> dict[str, Decimal] | None:
-        """Known cost per local day, feature or model of the history rows started at/after
+        """Known cost per local day, feature, model or run of the history rows started at/after
         ``since`` — what summing the rows gives — from the running history sums, so the cost
-        grows with the days and models in the history, not with its rows.
+        grows with the days and models in the history, not with its rows. By run, from the
+        ``history_by_run`` index: only rows that were steps of a run, so the cost grows with
+        them, not with the whole history.
 
         ``None`` when the sums cannot answer exactly (a ``since`` no real clock gives, or a
         zone whose date changes inside a 15-minute slot): the caller sums the rows then."""
+        if by == "run":
+            return self._run_totals(app_id, since)
         if since is not None and not (math.isfinite(since) and since >= 0):
             return None
         low = 0 if since is None else -(-math.ceil(since) // HISTORY_SLOT)
@@ -782,6 +817,27 @@ class SQLiteStore:
         add_rows("cost_pico IS NULL AND started_at >= ?", (since or 0,))
         if since is None:
             add_rows("cost_pico IS NOT NULL AND started_at < 0", ())
+        return dict(sorted(totals.items()))
+
+    def _run_totals(self, app_id: str, since: float | None) -> dict[str, Decimal]:
+        """Known cost per run id; calls outside a run are left out. Whole-picodollar costs are
+        summed by SQLite, finer ones (no ``cost_pico``) one by one as decimals, exactly."""
+        where = "app_id = ? AND run_id IS NOT NULL AND cost IS NOT NULL"
+        params: tuple[Any, ...] = (app_id,)
+        if since is not None:
+            where += " AND started_at >= ?"
+            params = (app_id, since)
+        totals: dict[str, Decimal] = {}
+        for run_id, total, costed in self._all(
+            f"SELECT run_id, SUM(cost_pico), COUNT(cost_pico) FROM history WHERE {where} "
+            "GROUP BY run_id",
+            params,
+        ):
+            totals[str(run_id)] = from_pico(int(total)) if costed else Decimal(0)
+        for run_id, cost in self._all(
+            f"SELECT run_id, cost FROM history WHERE {where} AND cost_pico IS NULL", params
+        ):
+            totals[str(run_id)] += Decimal(cost)
         return dict(sorted(totals.items()))
 
     def delete_records(self, app_id: str, *, before: float | None = None) -> int:
@@ -841,6 +897,7 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
         code,
         gen,
         finish,
+        run_id,
     ) = row
     return CallRecord(
         id=rid,
@@ -857,4 +914,5 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
         error_code=code,
         generation_id=gen,
         finish_reason=finish,
+        run_id=run_id,
     )

@@ -6,10 +6,13 @@ An app author writes::
 
     term = Terminal(app)                      # nothing happens yet: no screen, no network
     reply = term.run("summarize", messages)   # first use: the wizard, then the reply + its cost
+    result = term.run_agent("ask", messages, tools=[search_notes], max_cost="0.05")  # App.run
 
 and a first-time key holder gets the whole contract: the wizard in the right order (R5.2, R5.3),
 OAuth PKCE instead of copy-paste (R5.4), a live cost line with a session total (R4.1), a Ctrl-C
 guard while paid work is in flight (R4.5) and errors in plain words, in English or Dutch (R5.6).
+A run shows as one run: its steps, the tools each asked for (by name only), its cost against
+its ceiling, and why it stopped; Ctrl-C asks before abandoning it, between steps too.
 The ``byom`` command (``byom status``, ``model``, ``budget``, ``key``, ``history``) is the
 connection surface that stays reachable afterwards (R5.5).
 

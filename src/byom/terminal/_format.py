@@ -69,3 +69,36 @@ def allowances_text(allowances: list[Allowance], tr: Messages) -> str:
 
 def tokens(prompt: int, completion: int, tr: Messages) -> str:
     return tr("live.tokens", prompt=f"{prompt:,}", completion=f"{completion:,}")
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+#: Most distinct tool names a step line shows (the rest are counted).
+MAX_TOOL_NAMES = 3
+
+
+def tool_names(names: tuple[str, ...] | list[str], tr: Messages) -> str:
+    """The tools a step asked for, by name only (never their arguments): ``search_notes``,
+    ``read_note ×2, search_notes``, ``a, b, c, +2 more``. Empty: the step answered."""
+    if not names:
+        return tr("run.answer")
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    shown = [
+        name if count == 1 else f"{name} ×{count}"
+        for name, count in list(counts.items())[:MAX_TOOL_NAMES]
+    ]
+    if len(counts) > MAX_TOOL_NAMES:
+        shown.append(tr("run.tools.more", count=len(counts) - MAX_TOOL_NAMES))
+    return ", ".join(shown)
+
+
+def step_text(n: int, max_steps: int, tr: Messages) -> str:
+    """``step 3/8``."""
+    return tr("run.step", n=n, max_steps=max_steps)
+
+
+def steps_count(count: int, tr: Messages) -> str:
+    """``1 step``, ``3 steps``."""
+    return tr("run.steps.one") if count == 1 else tr("run.steps.many", count=count)

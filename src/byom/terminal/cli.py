@@ -116,7 +116,7 @@ def register(subparsers: Any) -> None:
     reconcile.add_argument("--json", action="store_true", help="machine-readable output")
 
     history = add("history", _history, "spend history: chart, totals, export, delete")
-    history.add_argument("--by", choices=("day", "feature", "model"), default=None)
+    history.add_argument("--by", choices=("day", "feature", "model", "run"), default=None)
     history.add_argument("--days", type=int, default=14, help="days in the chart (default 14)")
     fmt = history.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="export as CSV")

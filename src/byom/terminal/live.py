@@ -4,13 +4,20 @@
 surface reads — and shows ``summarize · model · pending…`` while a request is out, then the real
 cost and tokens when they land, with the session total. Tiny amounts keep significant digits.
 
+A run (``App.run``) shows as one run, not as unrelated calls: a header with its step limit and
+cost ceiling, ``step 2/6 · ask · model · pending…`` while a step is out, then one line per step
+with the names of the tools the model asked for (never their arguments) and the run's cost
+against its ceiling, and at the end why it stopped, in plain words.
+
 :class:`CtrlCGuard` reads :meth:`byom.App.in_flight`, the one source of truth for paid work in
 flight: while it is true, the first Ctrl-C asks before aborting; a second Ctrl-C (or "y")
 confirms. With nothing in flight Ctrl-C behaves as usual.
 
 :class:`Terminal` puts it together for an app author: ``Terminal(app).run("summarize", msgs)``
 opens the wizard on first use, streams the reply, shows its cost, turns errors into plain words,
-goes back to the wizard after a 401 and keeps the key after a 403.
+goes back to the wizard after a 401 and keeps the key after a 403. ``Terminal(app).run_agent(...)``
+does the same for :meth:`byom.App.run`; its Ctrl-C question covers the whole run (a step in
+flight, or a tool running between paid steps).
 """
 
 from __future__ import annotations
@@ -19,17 +26,28 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from byom.core.boundary import public_class
 from byom.core.errors import ByomError, KeyRejected, NotConnected
-from byom.core.events import Event, Failed, Landed, Pending, Refused
+from byom.core.events import (
+    Event,
+    Failed,
+    Landed,
+    Pending,
+    Refused,
+    RunFinished,
+    RunStarted,
+    StepLanded,
+)
+from byom.core.run import RunDone, RunResult
 from byom.core.usage import Delta, Reply
 from byom.locales import Messages, messages
 from byom.terminal._console import Prompter, clean, interactive, make_console
-from byom.terminal._format import tokens, usd
+from byom.terminal._format import step_text, steps_count, tokens, tool_names, usd
 from byom.terminal.errors import describe_error
 
 if TYPE_CHECKING:
@@ -37,6 +55,42 @@ if TYPE_CHECKING:
 
     from byom.app import App
     from byom.terminal.pkce import Opener
+
+
+@dataclass(slots=True)
+class RunView:
+    """What the cost line knows of one run in progress (figures and tool names only)."""
+
+    feature: str
+    max_steps: int | None
+    max_cost: Decimal | None
+    #: Steps that landed so far.
+    steps: int = 0
+    #: What the run counts so far against its ceiling.
+    spent: Decimal = Decimal(0)
+    #: The cost label of the step that just landed, when it is not a plain provider cost.
+    label: str | None = None
+
+    def step(self, tr: Messages, n: int | None = None) -> str:
+        n = self.steps + 1 if n is None else n
+        if self.max_steps is None:
+            return tr("run.step", n=n, max_steps="?")
+        return step_text(n, self.max_steps, tr)
+
+
+#: Why a run stopped, for each ``RunResult.stopped`` value (others: ``run.stopped.other``).
+STOPPED = ("done", "max_steps", "max_cost", "allowance", "cancelled", "error")
+
+
+def stopped_text(stopped: str, tr: Messages, *, max_steps: int | None, ceiling: str) -> str:
+    """The plain-words reason a run ended, in the active language."""
+    if stopped not in STOPPED:
+        return tr("run.stopped.other", stopped=clean(stopped)[:40])
+    return tr(
+        f"run.stopped.{stopped}",
+        max_steps=max_steps if max_steps is not None else "?",
+        ceiling=ceiling,
+    )
 
 
 class CostLine:
@@ -62,6 +116,10 @@ class CostLine:
         #: Called before a status line is printed, to write out reply text held back.
         self.flush_text: Callable[[], None] | None = None
         self._lock = threading.RLock()
+        #: Runs in progress (``RunStarted`` seen, ``RunFinished`` not yet), by run id.
+        self.runs: dict[str, RunView] = {}
+        #: The run whose step is in flight (or that is between steps), if any.
+        self.current_run: RunView | None = None
         self._unsubscribe = app.subscribe(self._on_event)
 
     def close(self) -> None:
@@ -69,9 +127,20 @@ class CostLine:
 
     # -- events ---------------------------------------------------------------------------------
 
+    @property
+    def run_active(self) -> bool:
+        """True between a run's start and its end (paid steps and the tools between them)."""
+        return bool(self.runs)
+
     def _on_event(self, event: Event) -> None:
         with self._lock:
-            if isinstance(event, Pending):
+            if isinstance(event, RunStarted | StepLanded | RunFinished):
+                self._run_event(event)
+                return
+            run = self.runs.get(event.run_id) if event.run_id is not None else None
+            if run is not None:
+                self._step_event(run, event)
+            elif isinstance(event, Pending):
                 self.current_feature = event.feature
                 self._show_pending(
                     self.tr("live.pending", feature=event.feature, model=clean(event.model))
@@ -110,11 +179,11 @@ class CostLine:
         self._session_line()
         self.current_feature = None
 
-    def _session_line(self) -> None:
+    def _session_line(self, before: str = "") -> None:
         from rich.text import Text
 
         total = self.tr("live.session", total=usd(self.session_total))
-        self.console.print(Text("  " + total, style="dim"))
+        self.console.print(Text("  " + before + total, style="dim"))
 
     def _failed(self, event: Failed) -> None:
         from rich.text import Text
@@ -133,6 +202,101 @@ class CostLine:
                     Text(self.tr("live.unreconciled", app_id=self.app.app_id), style="yellow")
                 )
         self.current_feature = None
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def _run_event(self, event: RunStarted | StepLanded | RunFinished) -> None:
+        from rich.text import Text
+
+        tr = self.tr
+        if isinstance(event, RunStarted):
+            run = RunView(event.feature, event.max_steps, event.max_cost)
+            self.runs[event.run_id] = run
+            self.current_run = run
+            self.break_line()
+            line = tr(
+                "run.started",
+                feature=event.feature,
+                max_steps=event.max_steps,
+                ceiling=usd(event.max_cost),
+            )
+            self.console.print(Text("▸ " + line, style="dim"))
+            return
+        if isinstance(event, StepLanded):
+            found = self.runs.get(event.run_id)
+            if found is None:  # a run that started before this line listened
+                found = self.runs[event.run_id] = RunView("?", None, event.max_cost)
+            run = found
+            run.steps = event.step
+            run.spent = event.run_cost
+            run.max_cost = event.max_cost
+            self.break_line()
+            what = tool_names([clean(name) for name in event.tools], tr)
+            if run.label is not None:
+                what = f"{what} · {run.label}"
+            line = tr(
+                "run.landed",
+                step=run.step(tr, event.step),
+                tools=what,
+                spent=usd(event.run_cost),
+                ceiling=usd(event.max_cost),
+            )
+            self.console.print(Text("✓ " + line, style="green"))
+            run.label = None
+            return
+        finished = self.runs.pop(event.run_id, None)
+        if finished is None:
+            finished = RunView(event.feature, None, None)
+        if self.current_run is finished:
+            self.current_run = next(iter(self.runs.values()), None)
+        self.break_line()
+        ceiling = usd(finished.max_cost) if finished.max_cost is not None else "?"
+        reason = stopped_text(event.stopped, tr, max_steps=finished.max_steps, ceiling=ceiling)
+        style = "green" if event.stopped == "done" else "yellow"
+        self.console.print(Text(reason, style=style))
+        steps = steps_count(event.steps, tr)
+        if finished.max_cost is not None:
+            summary = tr("run.summary", steps=steps, spent=usd(event.cost), ceiling=ceiling)
+        else:
+            summary = f"{steps} · {usd(event.cost)}"  # no ceiling known to this line
+        self._session_line(summary + " · ")
+
+    def _step_event(self, run: RunView, event: Pending | Landed | Refused | Failed) -> None:
+        """A step's own call events: shown as the run's steps, never as unrelated calls."""
+        from rich.text import Text
+
+        tr = self.tr
+        self.current_run = run
+        if isinstance(event, Pending):
+            self.current_feature = event.feature
+            text = tr(
+                "run.pending", step=run.step(tr), feature=event.feature, model=clean(event.model)
+            )
+            self._show_pending(text)
+        elif isinstance(event, Landed):
+            if event.cost is not None:
+                self.session_total += event.cost
+            self.break_line()
+            plain = event.cost is not None and event.cost_source == "provider"
+            run.label = None if plain else self._cost_text(event)
+            self.current_feature = None
+        elif isinstance(event, Failed):
+            if event.cost is not None:
+                self.session_total += event.cost
+            self.break_line()
+            line = tr(
+                "run.failed", step=run.step(tr), feature=event.feature, model=clean(event.model)
+            )
+            self.console.print(Text("✗ " + line, style="yellow"))
+            if event.unreconciled:
+                self.unreconciled += 1
+                if event.error.code != "interrupted":  # its own message says this already
+                    self.console.print(
+                        Text(tr("live.unreconciled", app_id=self.app.app_id), style="yellow")
+                    )
+            self.current_feature = None
+        else:  # Refused: never sent; RunFinished says why the run stops
+            self.clear_pending()
 
     # -- the transient pending line --------------------------------------------------------------
 
@@ -296,12 +460,22 @@ def ask_to_stop(
     inp: TextIO | None = None,
 ) -> bool:
     """The guard's question, written and read without rich (it may interrupt a rich print)."""
+    return ask_question(tr, tr("guard.question", feature=feature or "?"), out=out, inp=inp)
+
+
+def ask_question(
+    tr: Messages,
+    question: str,
+    *,
+    out: TextIO | None = None,
+    inp: TextIO | None = None,
+) -> bool:
+    """Ask a stop question (default No); True to stop. Without a terminal to ask in: stop."""
     out = sys.stderr if out is None else out
     inp = sys.stdin if inp is None else inp
     if not interactive(inp):
         return True
-    question = tr("guard.question", feature=feature or "?")
-    out.write(f"\n{question} {tr('prompt.no_default')} ")
+    out.write("\n" + _wrapped(f"{question} {tr('prompt.no_default')}") + " ")
     out.flush()
     line = inp.readline()
     if not line:
@@ -311,6 +485,15 @@ def ask_to_stop(
         out.write(tr("guard.continuing") + "\n")
         out.flush()
     return stop
+
+
+def _wrapped(text: str) -> str:
+    """Word-wrap a question for the terminal it is asked in (it is written without rich)."""
+    import shutil
+    import textwrap
+
+    width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
 def guard(app: App, *, lang: str | None = None) -> CtrlCGuard:
@@ -463,6 +646,161 @@ class Terminal:
             self.prompt.note(self.tr("live.truncated"), style="yellow")
         return reply
 
+    # -- running an agent feature (App.run) -------------------------------------------------------
+
+    def run_agent(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_cost: Decimal | str | int,
+        tools: Sequence[Any] = (),
+        max_steps: int = 8,
+        max_tokens: int | None = None,
+        schema: Any = None,
+        on_tool_error: Literal["report", "abort"] = "report",
+        **params: Any,
+    ) -> RunResult | None:
+        """:meth:`byom.App.run` with everything a terminal user is owed: the wizard on first
+        use, the run's live line (each step, the names of the tools asked for, the cost against
+        the ceiling, why it stopped), the model's text streamed to ``out``, errors in plain words.
+
+        Ctrl-C while the run goes asks first (R4.5) — while a paid step is in flight, and while
+        a tool runs between paid steps, since stopping then discards what was paid for. "No"
+        lets the run go on: the signal handler returns and the interrupted read or tool resumes
+        (Python retries interrupted system calls). "Yes", a second Ctrl-C, or no terminal to ask
+        in stops it: the step in flight is cancelled and its estimate stays counted as
+        unreconciled until its real cost is known. Python delivers Ctrl-C only to the main
+        thread, so from another thread there is nothing to ask (and nothing is interrupted).
+
+        After a 401 the wizard asks for a key again and the run goes on from where it was,
+        within what is left of ``max_cost`` and of ``max_steps``.
+
+        Returns the :class:`~byom.core.run.RunResult` — also when the run stopped at its
+        ceiling, its step limit or the allowance (``result.stopped``; the reason has been
+        shown) — or None when it could not start or the user stopped it.
+        """
+        if not self.app.connected and not self.connect(feature):
+            return None
+        options: dict[str, Any] = {
+            "tools": tools,
+            "max_steps": max_steps,
+            "max_tokens": max_tokens,
+            "schema": schema,
+            "on_tool_error": on_tool_error,
+            **params,
+        }
+        ceiling: Decimal | str | int = max_cost
+        reconnected = False
+        while True:
+            try:
+                result = self._run_stream(feature, messages, ceiling, options)
+            except NotConnected:
+                self.cost.break_line()
+                if reconnected or not interactive():
+                    if not interactive():
+                        self.prompt.note(self.tr("wizard.no_tty", app_id=self.app.app_id))
+                    return None
+                if not self.connect(feature):
+                    return None
+                reconnected = True
+                self.prompt.note(self.tr("run.retry", feature=feature), style="dim")
+                continue
+            except ByomError as error:  # a mistake in the call itself: nothing was sent
+                self.cost.break_line()
+                self.error(error)
+                return None
+            if result is None:
+                return None
+            problem = result.error
+            if result.stopped == "error" and isinstance(problem, KeyRejected | NotConnected):
+                if isinstance(problem, KeyRejected):
+                    self.error(problem)
+                if reconnected or not interactive():
+                    if not interactive():
+                        self.prompt.note(self.tr("wizard.no_tty", app_id=self.app.app_id))
+                    return result
+                if not self.connect(feature, reconnect=isinstance(problem, KeyRejected)):
+                    return result
+                reconnected = True
+                left = result.max_cost - result.counted
+                steps_left = int(options["max_steps"]) - result.steps
+                if left <= 0 or steps_left < 1:
+                    return result
+                self.prompt.note(self.tr("run.continue", left=usd(left)), style="dim")
+                messages, ceiling = list(result.messages), left
+                options["max_steps"] = steps_left
+                continue
+            if problem is not None:
+                self.error(problem)
+            last = result.replies[-1] if result.replies else None
+            if last is not None and last.truncated:
+                self.prompt.note(self.tr("live.truncated"), style="yellow")
+            return result
+
+    def _run_stream(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_cost: Decimal | str | int,
+        options: Mapping[str, Any],
+    ) -> RunResult | None:
+        guard = CtrlCGuard(self._run_going, self._ask_stop_run)
+        result: RunResult | None = None
+        self._wrap = WordWrap(self._emit, self.console.width) if self.cost.shares_terminal else None
+        items = self.app.run_stream(feature, messages, max_cost=max_cost, **options)
+        try:
+            with guard:
+                open_line = False  # a step's text went out without a final line break
+                try:
+                    for item in items:
+                        if isinstance(item, Delta):
+                            if item.text:
+                                self.cost.clear_pending()
+                                self._write(item.text)
+                                open_line = not item.text.endswith("\n")
+                        elif isinstance(item, StepLanded | RunDone):
+                            if open_line and not self.cost.shares_terminal:
+                                self._emit("\n")  # each step's text ends its own line
+                            open_line = False
+                            if isinstance(item, RunDone):
+                                result = item.result
+                except KeyboardInterrupt:
+                    if not guard.stopped:
+                        raise
+                    _close(items)  # cancels the step in flight, if any; the run ends "cancelled"
+                    self.cost.break_line()
+                    return None
+                finally:
+                    _close(items)
+            self.cost.break_line()
+        finally:
+            self._wrap = None
+        return result
+
+    def _run_going(self) -> bool:
+        """Paid work the run would lose: a step in flight, or a run between its steps."""
+        return self.app.in_flight() or self.cost.run_active
+
+    def _ask_stop_run(self) -> bool:
+        self.cost.break_line()
+        tr = self.tr
+        if not interactive():
+            sys.stderr.write("\n" + tr("run.guard.no_terminal") + "\n")
+            sys.stderr.flush()
+            return True
+        run = self.cost.current_run
+        if run is None or self.app.in_flight():
+            feature = run.feature if run is not None else self.cost.current_feature or "?"
+            step = run.step(tr) if run is not None else "?"
+            question = tr("run.guard.step", feature=feature, step=step)
+        else:
+            question = tr("run.guard.tool", feature=run.feature, spent=usd(run.spent))
+        stop = ask_question(tr, question)
+        if not stop:
+            self.cost.reshow_pending()
+        return stop
+
     def _write(self, text: str) -> None:
         text = clean(text)
         if self._wrap is not None:
@@ -491,6 +829,13 @@ class Terminal:
         self.prompt.note(describe_error(error, self.tr, app_id=self.app.app_id), style="red")
 
 
+def _close(items: Any) -> None:
+    """Close a generator now (not when it is collected): a step in flight is cancelled here."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
+
+
 def _same_terminal(out: TextIO, console: Console) -> bool:
     try:
         return bool(out.isatty()) and console.is_terminal
@@ -498,4 +843,13 @@ def _same_terminal(out: TextIO, console: Console) -> bool:
         return False
 
 
-__all__ = ["CostLine", "CtrlCGuard", "Terminal", "ask_to_stop", "guard"]
+__all__ = [
+    "CostLine",
+    "CtrlCGuard",
+    "RunView",
+    "Terminal",
+    "ask_question",
+    "ask_to_stop",
+    "guard",
+    "stopped_text",
+]

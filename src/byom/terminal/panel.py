@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from byom.app import App
 
-By = Literal["day", "feature", "model"]
+By = Literal["day", "feature", "model", "run"]
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -189,11 +189,16 @@ def render_status(app: App, tr: Messages) -> RenderableType:
 
 
 def totals_rows(app: App, by: By) -> list[tuple[str, Decimal, int]]:
-    """(key, known cost, number of requests) per day / feature / model, from history."""
+    """(key, known cost, number of requests) per day / feature / model / run (the first 12
+    characters of its id; calls outside a run are left out), from history."""
     totals: dict[str, Decimal] = {}
     counts: dict[str, int] = {}
     for record in app.history():
-        if by == "day":
+        if by == "run":
+            if record.run_id is None:
+                continue
+            key = record.run_id[:12]
+        elif by == "day":
             key = datetime.fromtimestamp(record.started_at).astimezone().date().isoformat()
         elif by == "feature":
             key = record.feature
@@ -227,7 +232,7 @@ def render_history(
         series = last_days(app.totals("day"), days, today)
         parts.append(Text(tr("cli.history.title", days=days), style="bold"))
         parts.extend(Text(line) for line in bar_lines(series, width=width))
-    if by in ("feature", "model"):
+    if by in ("feature", "model", "run"):
         parts.append(Text(tr("cli.history.by", by=tr(f"by.{by}")), style="bold"))
         rows = totals_rows(app, by)
         lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8)

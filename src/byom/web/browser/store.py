@@ -49,22 +49,33 @@ def _dec(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+def _with_run(data: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+    """``data`` with ``run_id`` added only when there is one: a row outside a run is written as
+    before, so a tab still running an older byom (which knows no run ids) can read it."""
+    if run_id is not None:
+        data["run_id"] = run_id
+    return data
+
+
 def row_to_json(row: LedgerRow) -> str:
     return json.dumps(
-        {
-            "id": row.id,
-            "app_id": row.app_id,
-            "session_id": row.session_id,
-            "owner": row.owner,
-            "created_at": row.created_at,
-            "state": row.state,
-            "estimate_pico": row.estimate_pico,
-            "counted_pico": row.counted_pico,
-            "feature": row.feature,
-            "model": row.model,
-            "provider": row.provider,
-            "generation_id": row.generation_id,
-        },
+        _with_run(
+            {
+                "id": row.id,
+                "app_id": row.app_id,
+                "session_id": row.session_id,
+                "owner": row.owner,
+                "created_at": row.created_at,
+                "state": row.state,
+                "estimate_pico": row.estimate_pico,
+                "counted_pico": row.counted_pico,
+                "feature": row.feature,
+                "model": row.model,
+                "provider": row.provider,
+                "generation_id": row.generation_id,
+            },
+            row.run_id,
+        ),
         sort_keys=True,
     )
 
@@ -77,28 +88,31 @@ def row_from_json(text: str) -> LedgerRow:
 def record_to_json(record: CallRecord) -> str:
     usage = record.usage
     return json.dumps(
-        {
-            "id": record.id,
-            "app_id": record.app_id,
-            "feature": record.feature,
-            "provider": record.provider,
-            "model": record.model,
-            "outcome": record.outcome,
-            "started_at": record.started_at,
-            "ended_at": record.ended_at,
-            "usage": [
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                usage.cached_tokens,
-                usage.cache_write_tokens,
-                usage.reasoning_tokens,
-            ],
-            "cost": _dec(record.cost),
-            "cost_source": record.cost_source,
-            "error_code": record.error_code,
-            "generation_id": record.generation_id,
-            "finish_reason": record.finish_reason,
-        },
+        _with_run(
+            {
+                "id": record.id,
+                "app_id": record.app_id,
+                "feature": record.feature,
+                "provider": record.provider,
+                "model": record.model,
+                "outcome": record.outcome,
+                "started_at": record.started_at,
+                "ended_at": record.ended_at,
+                "usage": [
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.cached_tokens,
+                    usage.cache_write_tokens,
+                    usage.reasoning_tokens,
+                ],
+                "cost": _dec(record.cost),
+                "cost_source": record.cost_source,
+                "error_code": record.error_code,
+                "generation_id": record.generation_id,
+                "finish_reason": record.finish_reason,
+            },
+            record.run_id,
+        ),
         sort_keys=True,
     )
 
