@@ -847,3 +847,34 @@ def test_r8_1_a_stream_too_large_in_arguments_is_refused() -> None:
     with pytest.raises(BadResponse):
         for _ in range(20):
             assembler.add({"index": 0, "function": {"arguments": big}})
+
+
+def test_r8_1_openrouter_routes_tool_and_schema_requests_only_to_endpoints_that_take_them() -> None:
+    """OpenRouter's ``provider.require_parameters``: an endpoint that would drop ``tools`` or
+    ``response_format`` is not chosen (it would answer in plain text)."""
+    import json as _json
+
+    from byom.core.catalog import Price
+    from byom.core.secret import Secret
+    from byom.providers.openrouter import OpenRouterAdapter
+
+    adapter = OpenRouterAdapter()
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+
+    def body(params: dict[str, object], price: Price | None = None) -> dict[str, object]:
+        request = adapter.chat_request(
+            Secret("sk-or-v1-x"), model="m", messages=[], max_tokens=5, stream=False,
+            params=params, max_price=price,
+        )  # fmt: skip
+        assert request.body is not None
+        return _json.loads(request.body)
+
+    assert "provider" not in body({})
+    assert body({"tools": [tool]})["provider"] == {"require_parameters": True}
+    fmt = {"type": "json_schema", "json_schema": {"name": "o", "schema": {"type": "object"}}}
+    price = Price(prompt=Decimal("0.000001"), completion=Decimal("0.000002"))
+    routed = body({"response_format": fmt}, price)["provider"]
+    assert routed["require_parameters"] is True and set(routed["max_price"]) == {
+        "prompt",
+        "completion",
+    }

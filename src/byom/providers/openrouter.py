@@ -110,13 +110,18 @@ class OpenRouterAdapter:
     ) -> HttpRequest:
         body: dict[str, Any] = check_passthrough(params, PASSTHROUGH)
         body.update(model=model, messages=list(messages), max_tokens=max_tokens, stream=stream)
+        routing: dict[str, Any] = {}
         if max_price is not None:
-            body["provider"] = {
-                "max_price": {
-                    "prompt": per_million(max_price.prompt),
-                    "completion": per_million(max_price.completion),
-                }
+            routing["max_price"] = {
+                "prompt": per_million(max_price.prompt),
+                "completion": per_million(max_price.completion),
             }
+        if body.get("tools") or body.get("response_format"):
+            # Route only to endpoints that take tools / schemas: one that silently drops them
+            # would answer in plain text, which the app cannot use.
+            routing["require_parameters"] = True
+        if routing:
+            body["provider"] = routing
         return post_json(
             self.base_url + "/chat/completions",
             body,
