@@ -248,3 +248,17 @@ def test_r8_4_history_panel_groups_by_run(tmp_path: Path) -> None:
     result = app.run("summarize", user("q"), tools=[search_notes], max_cost="1")
     app.chat("summarize", user("outside a run"))
     assert totals_rows(app, "run") == [(result.run_id[:12], Decimal("0.002"), 2)]
+
+
+def test_r8_4_schema_only_tools_are_refused_and_provider_tools_pass(tmp_path: Path) -> None:
+    script, app = make(tmp_path, [answer("x")])
+    spec = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    with pytest.raises(ByomError):
+        app.run("summarize", user("q"), tools=[spec], max_cost="1")  # nothing to call
+    native = {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}
+    result = app.run("summarize", user("q"), tools=[search_notes, native], max_cost="1")
+    assert result.stopped == "done"
+    assert [t.get("name") or t["function"]["name"] for t in script.bodies[0]["tools"]] == [
+        "search_notes",
+        "web_search",
+    ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from byom.core.errors import ByomError, InvalidRequest, NotConnected
 from byom.core.events import RunFinished, RunStarted, StepLanded
 from byom.core.output import OutputSchema
+from byom.core.tools import Tool, is_native
 from byom.core.run import (
     RunDone,
     RunResult,
@@ -57,10 +58,17 @@ class _Run:
         app.feature(feature)  # an unknown feature fails before anything starts
         app._require()  # so does a missing connection
         self.app = app
+        if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Sequence):
+            raise InvalidRequest("tools must be a list.")
+        native = [dict(t) for t in tools if is_native(t)]  # run at the provider, not here
+        own = [Tool.of(t) for t in tools if not is_native(t)]
+        for tool in own:
+            if tool.function is None:
+                raise InvalidRequest(f"The tool {tool.name} has no function for the run to call.")
         self.state = RunState(
             feature,
             messages,
-            tools=tools,
+            tools=own,
             max_steps=max_steps,
             max_cost=max_cost,
             on_tool_error=on_tool_error,
@@ -71,8 +79,8 @@ class _Run:
             if name in params:
                 raise InvalidRequest(f"{name} is an argument of run(), not a request field.")
         self.params = dict(params)
-        if self.state.tools:
-            self.params["tools"] = self.state.tool_specs
+        if own or native:
+            self.params["tools"] = self.state.tool_specs + native
         self._spent = spent_of(app.ledger.store, app.ledger.app_id)
 
     @property
