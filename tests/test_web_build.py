@@ -508,6 +508,7 @@ def test_reader_features_declare_categories_and_bound_output() -> None:
         "explain": "worker",
         "ask": "worker",
         "critique": "frontier",
+        "research": "worker",
     }
     messages, max_tokens = reader_app.app.messages(
         "ask", {"text": "x" * 100_000, "question": "why?", "lang": "nl"}

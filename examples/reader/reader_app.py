@@ -1,12 +1,17 @@
 """Reader's model features, in Python. They run in the user's browser under Pyodide.
 
 The free part of Reader (open, read, outline, search, reading time, bookmarks) is plain
-JavaScript and needs no key. The four features below are the only ones that use a model; each
+JavaScript and needs no key. The five features below are the only ones that use a model; each
 asks for a *category*, and the user picks the concrete model when connecting.
 
 Each function only turns what the page passed into chat messages. byom does the rest: the budget
 check before sending, the origin-locked request to the user's provider, the real cost, history.
 Nothing here logs or stores the text.
+
+"Research this document" is an agent feature: the model searches the open document and reads
+sections with two tools (``reader_research``), over several steps, and answers citing the
+sections it used. Each run is capped: at most ``RESEARCH_STEPS`` requests and ``RESEARCH_CEILING``
+dollars, each step reserved against the ceiling and the user's allowance before it is sent.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reader_research import Research
+
+from byom.core.run import RunResult
+from byom.core.usage import ToolCall
 from byom.web import WebApp
+from byom.web.app import AgentRun
 
 app = WebApp("Reader", app_id="byom-reader")
 
@@ -23,6 +33,9 @@ app = WebApp("Reader", app_id="byom-reader")
 MAX_DOCUMENT = 24_000
 MAX_PASSAGE = 4_000
 MAX_QUESTION = 1_000
+#: What one research run may take: requests, and dollars (the page states both).
+RESEARCH_STEPS = 6
+RESEARCH_CEILING = "0.05"
 
 _LANGUAGES = {"nl": "Dutch", "en": "English"}
 
@@ -94,3 +107,40 @@ def critique(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
         ),
         {"role": "user", "content": _document(inputs)},
     ]
+
+
+@app.agent(
+    "research",
+    "worker",
+    "Research the document: search it, read sections, answer with sources",
+    max_cost=RESEARCH_CEILING,
+    max_steps=RESEARCH_STEPS,
+    max_tokens=600,
+)
+def research(inputs: Mapping[str, Any]) -> AgentRun:
+    title = str(inputs.get("title", "")).strip()[:200] or "Untitled"
+    document = Research(str(inputs.get("text", "")), title, plain=bool(inputs.get("plain")))
+    question = str(inputs.get("question", "")).strip()[:MAX_QUESTION]
+    system = _system(
+        "Research the question in the document with your tools before you answer: "
+        "search_document finds the sections that mention some words, read_section reads one "
+        "section. Read the sections you rely on; answer only from what you read, and cite "
+        "each section you used as [§N] with its number. If the document does not answer the "
+        "question, say so.",
+        inputs,
+    )
+    system["content"] += f"\n\nThe document: “{title}”. Its sections:\n" + document.outline()
+
+    def describe(call: ToolCall) -> dict[str, Any] | None:
+        return document.describe(call.name, call.arguments)
+
+    def report(result: RunResult) -> dict[str, Any]:
+        sources, cited = document.sources(result.text if result.stopped == "done" else "")
+        return {"sources": sources, "cited": cited}
+
+    return AgentRun(
+        messages=[system, {"role": "user", "content": question}],
+        tools=document.tools,
+        describe=describe,
+        report=report,
+    )

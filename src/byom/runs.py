@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from byom.core.errors import ByomError, InvalidRequest, NotConnected
 from byom.core.events import RunFinished, RunStarted, StepLanded
 from byom.core.output import OutputSchema
-from byom.core.tools import Tool, is_native
 from byom.core.run import (
     RunDone,
     RunResult,
@@ -27,6 +26,7 @@ from byom.core.run import (
     result_content,
     spent_of,
 )
+from byom.core.tools import Tool, is_native
 from byom.core.usage import Delta, Done, Reply, ToolCall
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@
     { file: "samples/lighthouse.md", title: { en: "The lighthouse keeper's log", nl: "The lighthouse keeper's log (English)" } },
     { file: "samples/rustig-lezen.md", title: { en: "Rustig lezen (Dutch)", nl: "Rustig lezen" } },
   ];
-  const state = { title: "", text: "", hash: "", headings: [], marks: [], markIndex: -1, controller: null };
+  const state = { title: "", text: "", plain: false, hash: "", headings: [], marks: [], markIndex: -1, controller: null };
 
   // ---- i18n of the static page ----------------------------------------------------------------
   function translatePage() {
@@ -109,6 +109,7 @@
   async function openDocument(title, text, isPlain) {
     state.title = title;
     state.text = text;
+    state.plain = !!isPlain;
     state.hash = await sha256(text);
     const doc = $("doc");
     while (doc.firstChild) doc.removeChild(doc.firstChild);
@@ -275,53 +276,221 @@
     if (!$("doc").contains(range.commonAncestorContainer)) return "";
     return sel.toString().trim();
   }
-  async function runTool(feature, extra) {
+  // The result panel: one feature's answer at a time. begin() clears it and returns the parts.
+  function beginResult(title) {
     const result = $("result");
-    const body = $("result-body");
-    const foot = $("result-foot");
     result.hidden = false;
-    const narrow = window.matchMedia("(max-width: 1100px)").matches;
-    let scrolled = false;
-    $("result-title").textContent = t("feature." + feature);
-    while (body.firstChild) body.removeChild(body.firstChild);
-    body.appendChild(h("p", { class: "muted", text: t("result.waiting") }));
+    $("result-title").textContent = title;
+    clear($("result-body"));
+    $("result-body").appendChild(h("p", { class: "muted", text: t("result.waiting") }));
+    clear($("result-steps"));
+    $("result-steps").hidden = true;
+    clear($("result-sources"));
+    $("result-sources").hidden = true;
+    const foot = $("result-foot");
     foot.textContent = "";
     foot.className = "fine";
+    delete foot.dataset.code;
+    delete foot.dataset.stopped;
     const controller = new AbortController();
     if (state.controller) state.controller.abort();
     state.controller = controller;
     $("result-stop").hidden = false;
     $("result-stop").onclick = function () { controller.abort(); };
-    let streamed = "";
+    setBusy(true);
+    return controller;
+  }
+  function endResult(controller) {
+    $("result-stop").hidden = true;
+    if (state.controller === controller) state.controller = null;
+    setBusy(false);
+  }
+  function setBusy(busy) {
+    document.querySelectorAll(".tool, #ask-form button, #research-form button").forEach(function (b) { b.disabled = busy; });
+    if (!busy) updateExplain();
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
+  // Once per answer, when it starts to come in: on a narrow screen scroll to it; beside the
+  // document the tools column scrolls on its own, so bring ``from`` (the cost surface, or the
+  // answer itself) to its top.
+  function showAnswerArea(from) {
+    if (window.matchMedia("(max-width: 1100px)").matches) {
+      $("result").scrollIntoView({ block: "start" });
+    } else {
+      $("tools").scrollTo({ top: Math.max(0, $(from).offsetTop - 12), behavior: "smooth" });
+    }
+  }
+  function streamer(body, from) {
+    const self = {
+      text: "",
+      shown: false,
+      reveal: function () { if (!self.shown) { self.shown = true; showAnswerArea(from || "cost-slot"); } },
+      add: function (piece) {
+        self.text += piece;
+        self.reveal();
+        clear(body);
+        body.appendChild(h("p", { text: self.text }));
+      },
+      reset: function () { self.text = ""; },
+    };
+    return self;
+  }
+  function showFailure(res, streamed) {
+    const body = $("result-body");
+    const foot = $("result-foot");
+    clear(body);
+    if (streamed) body.appendChild(h("p", { text: streamed }));
+    foot.className = "fine error";
+    foot.dataset.code = res.code;
+    foot.textContent = res.message || B.errorText(res);
+    if (res.code === "not_connected" && !streamed) $("result").hidden = true;
+  }
+
+  async function runTool(feature, extra) {
+    const body = $("result-body");
+    const foot = $("result-foot");
+    const controller = beginResult(t("feature." + feature));
+    const stream = streamer(body);
     const inputs = Object.assign({ title: state.title, text: state.text, lang: B.lang }, extra || {});
-    document.querySelectorAll(".tool, #ask-form button").forEach(function (b) { b.disabled = true; });
     try {
-      const res = await B.run(feature, inputs, {
-        signal: controller.signal,
-        onDelta: function (piece) {
-          streamed += piece;
-          if (narrow && !scrolled) { scrolled = true; result.scrollIntoView({ block: "start" }); }
-          while (body.firstChild) body.removeChild(body.firstChild);
-          body.appendChild(h("p", { text: streamed }));
-        },
-      });
-      while (body.firstChild) body.removeChild(body.firstChild);
+      const res = await B.run(feature, inputs, { signal: controller.signal, onDelta: stream.add });
       if (res.ok) {
-        renderMarkdown(res.text || streamed, body, false);
+        clear(body);
+        renderMarkdown(res.text || stream.text, body, false);
         foot.textContent = t("result.cost", { cost: B.money(res.cost), model: res.model }) + (res.truncated ? " · " + t("result.cut") : "");
       } else {
-        if (streamed) body.appendChild(h("p", { text: streamed }));
-        foot.className = "fine error";
-        foot.dataset.code = res.code;
-        foot.textContent = res.message || B.errorText(res);
-        if (res.code === "not_connected" && !streamed) result.hidden = true;
+        showFailure(res, stream.text);
       }
     } finally {
-      $("result-stop").hidden = true;
-      if (state.controller === controller) state.controller = null;
-      document.querySelectorAll(".tool, #ask-form button").forEach(function (b) { b.disabled = false; });
-      updateExplain();
+      endResult(controller);
     }
+  }
+
+  // ---- "Research this document": a run of several steps, with sources -----------------------
+  // Python (reader_research.py) gives the model two tools over the open document; the page shows
+  // each settled step, streams the answer, and links the sections it cites to where they are.
+  function sectionTarget(source) {
+    return (source.anchor && $(source.anchor)) || $("doc");
+  }
+  function sectionLink(source, text) {
+    const target = sectionTarget(source);
+    const label = text || (source.anchor && $(source.anchor) ? $(source.anchor).textContent : source.title);
+    return h("a", { href: "#" + (source.anchor || "doc"), class: "source-link", "data-testid": "source-link",
+      "data-section": source.id, "data-anchor": source.anchor || "",
+      onclick: function (e) {
+        e.preventDefault();
+        target.scrollIntoView({ behavior: "smooth", block: "start" });
+        target.classList.remove("cited-flash");
+        void target.offsetWidth;
+        target.classList.add("cited-flash");
+      }, text: label });
+  }
+  function stepText(call) {
+    const d = call.details || {};
+    if (d.kind === "search") return [t("research.step_search", { query: d.query })];
+    if (d.kind === "read" && d.id) {
+      const pieces = t("research.step_read", { title: "\u0000" }).split("\u0000");
+      return [pieces[0], sectionLink(d), pieces[1] || ""];
+    }
+    if (d.kind === "read") return [t("research.step_read_missing")];
+    return [t("research.step_tool", { tool: call.tool })];
+  }
+  function addStep(step) {
+    const list = $("result-steps");
+    list.hidden = false;
+    const what = step.calls.length ? [] : [t("research.step_answer")];
+    step.calls.forEach(function (call, i) {
+      if (i) what.push("; ");
+      stepText(call).forEach(function (x) { what.push(x); });
+    });
+    list.appendChild(h("li", { "data-testid": "result-step", "data-step": step.step },
+      h("span", { class: "run-step-what" }, what),
+      h("small", { class: "run-step-cost", text: step.cost.exact === null ? "—" : B.money(step.cost) })));
+  }
+  // [§3] in the answer becomes a link to section 3.
+  function linkCitations(body, sources) {
+    const byId = {};
+    sources.forEach(function (s) { byId[s.id] = s; });
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      const re = /\[§\s*(\d{1,4})\]/g;
+      const text = node.nodeValue;
+      if (!re.test(text)) return;
+      re.lastIndex = 0;
+      const frag = document.createDocumentFragment();
+      let last = 0;
+      let m;
+      while ((m = re.exec(text))) {
+        frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+        const source = byId[Number(m[1])];
+        frag.appendChild(source ? sectionLink(source, m[0]) : document.createTextNode(m[0]));
+        last = m.index + m[0].length;
+      }
+      frag.appendChild(document.createTextNode(text.slice(last)));
+      node.parentNode.replaceChild(frag, node);
+    });
+  }
+  function showSources(report) {
+    const box = $("result-sources");
+    clear(box);
+    const sources = (report && report.sources) || [];
+    box.hidden = false;
+    box.appendChild(h("h3", { text: report && report.cited ? t("research.sources") : t("research.read") }));
+    if (!sources.length) { box.appendChild(h("p", { class: "muted", text: t("research.no_sources") })); return sources; }
+    box.appendChild(h("ol", {}, sources.map(function (s) { return h("li", {}, sectionLink(s)); })));
+    return sources;
+  }
+  async function runResearch(question, opts) {
+    opts = opts || {};
+    const body = $("result-body");
+    const foot = $("result-foot");
+    const controller = beginResult(t("feature.research"));
+    $("result-title").textContent = t("research.title", { question: question.length > 80 ? question.slice(0, 79) + "…" : question });
+    const info = B.featureInfo("research");
+    const maxSteps = (info && info.run && info.run.max_steps) || "?";
+    const stream = streamer(body, "result");
+    const working = function (n) { clear(body); body.appendChild(h("p", { class: "muted", text: t("research.working", { n: n, max: maxSteps }) })); };
+    working(1);
+    const inputs = { title: state.title, text: state.text, lang: B.lang, plain: state.plain, question: question };
+    let res;
+    try {
+      res = await B.run("research", inputs, {
+        signal: controller.signal,
+        maxCost: opts.maxCost,
+        maxSteps: opts.maxSteps,
+        onDelta: stream.add,
+        onStep: function (step) {
+          addStep(step);
+          stream.reveal();
+          if (step.calls.length) { stream.reset(); working(step.step + 1); }  // text of a tool step was interim
+        },
+      });
+      clear(body);
+      if (res.ok) {
+        renderMarkdown(res.text || stream.text || "", body, false);
+        const sources = showSources(res.report);
+        linkCitations(body, sources);
+        foot.textContent = t("research.cost", { cost: B.money(res.cost), steps: B.stepsText(res.steps), model: res.model || "" }) +
+          (res.truncated ? " · " + t("result.cut") : "");
+        if (res.stopped !== "done") {
+          foot.dataset.stopped = res.stopped;
+          foot.appendChild(h("span", { class: "stopped", "data-testid": "result-stopped", text: res.message }));
+        }
+      } else {
+        showFailure(res, stream.text);
+        if (res.run) foot.dataset.stopped = "cancelled";
+      }
+    } finally {
+      endResult(controller);
+    }
+    return res;
+  }
+  function showLimits() {
+    const info = B.featureInfo("research");
+    if (!info || !info.run) return;
+    $("research-note").textContent = t("research.note", { steps: B.stepsText(info.run.max_steps), cost: B.money(info.run.max_cost) });
   }
   function updateExplain() { $("t-explain").disabled = !selectedPassage(); }
 
@@ -351,6 +520,12 @@
     const q = $("ask-input").value.trim();
     if (q) runTool("ask", { question: q });
   });
+  $("research-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    const q = $("research-input").value.trim();
+    if (q) runResearch(q);
+  });
+  B.ready.then(showLimits);
   $("open-panel").addEventListener("click", function () { B.openPanel(); });
   // A document open before an OAuth redirect comes back with the page.
   window.addEventListener("byom:before-redirect", function () {
@@ -361,5 +536,5 @@
     sessionStorage.removeItem("reader:doc");
     try { const d = JSON.parse(stashed); openDocument(d.title, d.text, false); } catch (e) { /* ignore */ }
   }
-  window.Reader = { openDocument: openDocument, state: state };
+  window.Reader = { openDocument: openDocument, research: runResearch, state: state };
 })();

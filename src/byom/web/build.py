@@ -43,6 +43,7 @@ BROWSER_PARTS = (
     "__init__.py",
     "errors.py",
     "app.py",
+    "runs.py",
     "catalogs.py",
     "core",
     "providers",

@@ -1,5 +1,5 @@
-// byom UI components: the connect wizard, the connection panel, the cost surface and the leave
-// guard. Plain DOM, no framework, no innerHTML, no inline script or style. All money and key
+// byom UI components: the connect wizard, the connection panel, the cost surface (one row per
+// request; a run's steps grouped under one row with its running total) and the leave guard. Plain DOM, no framework, no innerHTML, no inline script or style. All money and key
 // decisions happen in Python (the byom core); this file only shows them.
 "use strict";
 (function () {
@@ -18,6 +18,17 @@
     }
     return text;
   }
+  // t() whose placeholders may be DOM nodes: returns the pieces to append, in order.
+  function tNodes(key, vars) {
+    const text = (strings[lang] && strings[lang][key]) || strings.en[key] || key;
+    return text.split(/(\{[a-z_]+\})/).filter(function (p) { return p !== ""; }).map(function (part) {
+      const m = /^\{([a-z_]+)\}$/.exec(part);
+      if (!m || !(m[1] in vars)) return part;
+      const v = vars[m[1]];
+      return typeof v === "string" || typeof v === "number" ? String(v) : v;
+    });
+  }
+  function stepsText(n) { return n === 1 ? t("run.steps_one") : t("run.steps", { n: n }); }
   function money(m) {
     // Python formats dollars (significant digits kept for tiny amounts); Dutch swaps separators.
     const text = m && typeof m === "object" ? m.text : m;
@@ -377,19 +388,75 @@
   function costRow(ev) {
     let row = costRows.querySelector('[data-call="' + ev.call_id + '"]');
     if (!row) {
-      row = h("li", { class: "byom-cost-row", "data-call": ev.call_id, "data-testid": "cost-row" },
-        h("span", { class: "byom-cost-what" }, h("strong", { text: ev.feature }), h("small", { text: ev.model })),
+      const group = ev.run_id ? runGroup(ev) : null;
+      row = h("li", { class: "byom-cost-row" + (group ? " byom-cost-step" : ""), "data-call": ev.call_id, "data-testid": "cost-row",
+        "data-run": ev.run_id || null },
+        h("span", { class: "byom-cost-what" },
+          h("strong", { text: group ? t("cost.step", { n: ev.step }) : ev.feature }), h("small", { text: ev.model })),
         h("span", { class: "byom-cost-figure" }));
-      costRows.insertBefore(row, costRows.firstChild);
+      if (group) group.querySelector(".byom-cost-steps").appendChild(row);
+      else costRows.insertBefore(row, costRows.firstChild);
     }
     return row;
   }
+  // A run: one row for the whole run (feature · steps · running total), its steps inside.
+  function runGroup(ev) {
+    let group = costRows.querySelector('[data-run="' + ev.run_id + '"].byom-cost-run');
+    if (!group) {
+      group = h("li", { class: "byom-cost-run", "data-run": ev.run_id, "data-testid": "cost-run", "data-state": "running",
+        "data-feature": ev.feature },
+        h("p", { class: "byom-cost-run-summary", "data-testid": "cost-run-summary" }),
+        h("p", { class: "byom-cost-run-note", "data-testid": "cost-run-note" }),
+        h("ol", { class: "byom-cost-steps", "data-testid": "cost-run-steps" }));
+      costRows.insertBefore(group, costRows.firstChild);
+      renderRun(group, { feature: ev.feature, steps: 0, cost: { exact: "0", text: "$0.00" }, max_cost: ev.max_cost });
+    }
+    return group;
+  }
+  // ev: the run's latest figures (a run event), or null to redraw with the last ones (a step
+  // was sent or settled).
+  function renderRun(group, ev) {
+    if (ev) group._run = ev; else ev = group._run;
+    const finished = ev.type === "runfinished";
+    const label = featureLabel({ name: ev.feature || group.dataset.feature, description: "" });
+    const sent = group.querySelectorAll(".byom-cost-step").length;
+    const steps = Math.max(ev.steps || 0, finished ? 0 : sent);
+    const total = h("data", { class: "byom-cost-run-total", "data-testid": "cost-run-total", value: ev.cost.exact || "0",
+      title: ev.cost.exact ? ev.cost.exact + " USD" : "", text: money(ev.cost) });
+    const summary = group.querySelector(".byom-cost-run-summary");
+    clear(summary);
+    const pieces = tNodes(finished ? "cost.run_done" : (steps ? "cost.run_running" : "cost.run_starting"),
+      { feature: h("strong", { text: label }), steps: stepsText(steps), cost: total });
+    // The amount keeps the words after it ("so far") on its line.
+    const at = pieces.indexOf(total);
+    if (at >= 0) pieces.splice(at, 2, h("span", { class: "byom-nowrap" }, pieces.slice(at, at + 2)));
+    summary.append.apply(summary, pieces);
+    const note = group.querySelector(".byom-cost-run-note");
+    const parts = [];
+    if (finished) {
+      group.dataset.state = ev.stopped === "done" ? "done" : "stopped";
+      group.dataset.stopped = ev.stopped;
+      if (ev.stopped !== "done") parts.push(t("run.short." + ev.stopped));
+    } else if (ev.max_cost && ev.max_cost.text) {
+      parts.push(t("cost.run_ceiling", { ceiling: money(ev.max_cost) }));
+    }
+    if (ev.unreconciled) parts.push(t("cost.run_unreconciled", { steps: stepsText(ev.unreconciled) }));
+    note.textContent = parts.join(" · ");
+    note.hidden = !parts.length;
+    note.classList.toggle("byom-bad", !!(finished && (ev.stopped !== "done" || ev.unreconciled)));
+  }
   function onEvent(ev) {
-    inFlight = ev.in_flight;
+    inFlight = ev.in_flight + (ev.runs || 0);
     ensureCost();
     costEl.hidden = false;
     if (!costSlot) document.body.classList.add("byom-cost-open");
+    if (ev.type === "runstarted" || ev.type === "steplanded" || ev.type === "runfinished") {
+      renderRun(runGroup(ev), ev);
+      afterEvent(ev);
+      return;
+    }
     const row = costRow(ev);
+    if (ev.run_id) renderRun(runGroup(ev), null);
     const fig = row.querySelector(".byom-cost-figure");
     clear(fig);
     row.dataset.state = ev.type;
@@ -401,13 +468,17 @@
       fig.appendChild(h("small", { text: t("cost.tokens", { prompt: ev.usage.prompt, completion: ev.usage.completion }) +
         (ev.cost_source === "computed" ? " · " + t("cost.computed") : "") }));
     } else if (ev.type === "refused") {
-      fig.appendChild(h("span", { class: "byom-bad", text: t("cost.refused") }));
+      const ceiling = ev.error && ev.error.code === "run_ceiling";
+      fig.appendChild(h("span", { class: "byom-bad", text: t(ceiling ? "cost.refused_ceiling" : "cost.refused") }));
     } else if (ev.type === "failed") {
       if (ev.cost && ev.cost.exact !== null) {
         fig.appendChild(h("data", { value: ev.cost.exact, "data-testid": "cost-value", text: money(ev.cost) }));
       }
       fig.appendChild(h("span", { class: "byom-bad", text: ev.unreconciled ? t("cost.unreconciled") : t("cost.failed") }));
     }
+    afterEvent(ev);
+  }
+  function afterEvent(ev) {
     costTotal.value = ev.session_cost.exact || "0";
     costTotal.textContent = money(ev.session_cost);
     costClose.disabled = inFlight > 0;
@@ -503,7 +574,7 @@
       const table = h("table", { class: "byom-table", "data-testid": "history-table" },
         h("thead", {}, h("tr", {}, ["hist.when", "hist.feature", "hist.model", "hist.tokens", "hist.cost", "hist.outcome"].map(function (k) { return h("th", { scope: "col", text: t(k) }); }))),
         h("tbody", {}, hist.rows.slice(0, 50).map(function (r) {
-          return h("tr", { "data-testid": "history-row" },
+          return h("tr", { "data-testid": "history-row", "data-run": r.run_id || null },
             h("td", { text: new Date(r.started_at * 1000).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" }) }),
             h("td", { text: r.feature }), h("td", { class: "byom-mono", text: r.model }),
             h("td", { text: r.tokens[0] + " / " + r.tokens[1] }),
@@ -571,20 +642,47 @@
       st = status();
       if (!ok || !st.connected) return { ok: false, code: "not_connected" };
     }
-    const runId = "run-" + (++runCounter);
-    if (opts.signal) opts.signal.addEventListener("abort", function () { shell.cancel(runId); }, { once: true });
+    const taskId = "task-" + (++runCounter);
+    if (opts.signal) opts.signal.addEventListener("abort", function () { shell.cancel(taskId); }, { once: true });
     const onDelta = function (text) { if (opts.onDelta) opts.onDelta(text); };
-    const res = JSON.parse(await shell.run(runId, feature, JSON.stringify(inputs || {}), onDelta));
+    // An agent feature's settled steps (figures and what the app says of its tool calls).
+    const onStep = function (json) { if (opts.onStep) opts.onStep(JSON.parse(json)); };
+    const options = JSON.stringify({ max_cost: opts.maxCost || null, max_steps: opts.maxSteps || null });
+    const res = JSON.parse(await shell.run(taskId, feature, JSON.stringify(inputs || {}), onDelta, onStep, options));
     if (!res.ok) {
-      res.message = errorText(res);
-      if (res.code === "key_rejected") {
-        renderChips();
-        toast(res.message);
-        openWizard(feature, 2);
-      }
+      res.message = res.run && res.code === "cancelled"
+        ? stoppedText({ stopped: "cancelled", steps: res.run.steps, run: res.run })
+        : errorText(res);
+    } else if (res.stopped && res.stopped !== "done") {
+      res.message = stoppedText(res);
+    }
+    const failure = res.ok ? res.error : res;
+    if (failure && failure.code === "key_rejected") {
+      renderChips();
+      toast(errorText(failure));
+      openWizard(feature, 2);
     }
     renderChips();
     return res;
+  }
+
+  // Why a run stopped before it answered, in plain words (R5.6).
+  function stoppedText(res) {
+    const run = res.run || {};
+    let text;
+    if (res.stopped === "max_steps") text = t("run.stopped.max_steps", { steps: stepsText(res.steps) });
+    else if (res.stopped === "max_cost") text = t("run.stopped.max_cost", { ceiling: money(res.max_cost || run.max_cost) });
+    else if (res.stopped === "allowance") text = t("run.stopped.allowance") + (res.error ? " " + errorText(res.error) : "");
+    else if (res.stopped === "cancelled") text = t("run.stopped.cancelled", { steps: stepsText(res.steps || 0) });
+    else if (res.stopped === "error") text = t("run.stopped.error") + (res.error ? " " + errorText(res.error) : "");
+    else return "";
+    if (run.unreconciled) text += " " + t("run.unreconciled");
+    return text;
+  }
+  function featureInfo(name) {
+    const st = status();
+    const f = st && st.features.find(function (x) { return x.name === name; });
+    return f ? Object.assign({ label: featureLabel(f) }, f) : null;
   }
 
   // ---- leave guard (R4.5): the core's in-flight state, nothing else --------------------------------
@@ -608,6 +706,10 @@
     mountCost: function (el) { costSlot = el; },
     leaveGuard: leaveGuard,
     errorText: errorText,
+    stoppedText: stoppedText,
+    stepsText: stepsText,
+    // A feature's category and, for an agent feature, its declared limits (for the page to state).
+    featureInfo: featureInfo,
     get bootMs() { return bootMs; },
     get isReady() { return !!shell; },
     _attach: async function (s, ms) {

@@ -7,15 +7,26 @@ path the page needs. The page calls the shell's methods through Pyodide; every a
 string, every failure a stable error ``code`` that the UI words in the user's language.
 
 What crosses to JavaScript: figures, model names, error codes, and the reply text for the page
-to show. Never the key: JavaScript hands the key in once and never gets it back.
+to show (for an agent feature, also what its ``describe`` / ``report`` hooks say about the run).
+Never the key: JavaScript hands the key in once and never gets it back.
+
+An agent feature (:meth:`byom.web.app.WebApp.agent`) runs through ``App.arun_stream``: the same
+loop, ceiling and ledger as in CPython. The shell tracks each run from its events so that the
+cost surface can group the run's steps under one row and the leave guard stays up from the
+first step until ``RunFinished`` — also while the app's tools run between steps, when no request
+is in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
+import inspect
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,16 +40,28 @@ from byom.core.errors import (
     NotConnected,
     OutOfCredits,
     RateLimited,
+    RunCeilingReached,
 )
-from byom.core.events import Event, Failed, Landed, Pending, Refused
+from byom.core.events import (
+    Event,
+    Failed,
+    Landed,
+    Pending,
+    Refused,
+    RunFinished,
+    RunStarted,
+    StepLanded,
+)
 from byom.core.ledger import Allowance
 from byom.core.money import format_usd, parse_amount
+from byom.core.run import RunDone, RunResult
 from byom.core.secret import Secret, clean_key
-from byom.core.usage import Done
+from byom.core.tools import Tool, tools_of
+from byom.core.usage import Delta, Done, ToolCall
 from byom.providers import make_adapter
 from byom.providers.base import origin_of
 from byom.transport import SendFailed
-from byom.web.app import WebApp
+from byom.web.app import AgentRun, RunLimits, WebApp, WebFeature
 from byom.web.browser.store import BrowserStore
 from byom.web.browser.transport import FetchTransport, check_origin
 from byom.web.browser.vault import BrowserVault
@@ -98,7 +121,72 @@ def _error(exc: BaseException) -> dict[str, Any]:
         out["retry_after"] = exc.retry_after
     if isinstance(exc, OutOfCredits):
         out["limit_source"] = exc.limit_source
+    if isinstance(exc, RunCeilingReached):
+        out["figures"] = {
+            "ceiling": _money(exc.ceiling),
+            "spent": _money(exc.spent),
+            "estimate": _money(exc.estimate),
+        }
     return out
+
+
+def _in_page(tool: Tool) -> Tool:
+    """``tool`` with a sync function made a coroutine function. The asyncio loop runs a sync
+    tool in a worker thread; a page has none (Pyodide cannot start threads), so in the browser
+    a sync tool runs on the page's own loop, between steps, as a plain call."""
+    function = tool.function
+    if function is None or inspect.iscoroutinefunction(function):
+        return tool
+
+    @functools.wraps(function)
+    async def call(**arguments: Any) -> Any:
+        value = function(**arguments)
+        if inspect.isawaitable(value):
+            value = await value
+        return value
+
+    return Tool(tool.name, tool.description, tool.parameters, call)
+
+
+@dataclass
+class _RunView:
+    """What the page is told about one run, kept from its events: figures only."""
+
+    feature: str
+    run_id: str | None = None
+    max_steps: int = 0
+    max_cost: Decimal = Decimal(0)
+    steps: int = 0
+    #: Known cost of the run's settled steps (what history holds for them).
+    cost: Decimal = Decimal(0)
+    #: What the run counts against its ceiling and the allowance (estimates included).
+    counted: Decimal = Decimal(0)
+    unreconciled: int = 0
+    stopped: str | None = None
+    model: str | None = None
+    #: The last refusal of a step (its figures say why the run could not go on).
+    refusal: ByomError | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "feature": self.feature,
+            "steps": self.steps,
+            "max_steps": self.max_steps,
+            "cost": _money(self.cost),
+            "counted": _money(self.counted),
+            "max_cost": _money(self.max_cost),
+            "unreconciled": self.unreconciled,
+            "stopped": self.stopped,
+            "model": self.model,
+        }
+
+
+#: The run view of the agent run the current task drives (events are emitted in its context).
+_CURRENT_RUN: contextvars.ContextVar[_RunView | None] = contextvars.ContextVar(
+    "byom_current_run", default=None
+)
 
 
 class Shell:
@@ -136,6 +224,8 @@ class Shell:
         )
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._session_cost = Decimal(0)
+        #: Runs started and not finished, by run id: paid work in flight for the leave guard.
+        self._runs: dict[str, _RunView] = {}
         self.app.subscribe(self._on_event)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -156,13 +246,64 @@ class Shell:
         return None
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, RunStarted | StepLanded | RunFinished):
+            data = self._on_run_event(event)
+        else:
+            data = self._on_call_event(event)
+        data["in_flight"] = self.app.in_flight_count()
+        data["runs"] = len(self._runs)
+        data["session_cost"] = _money(self._session_cost)
+        try:
+            self._emit(json.dumps(data))
+        except Exception:  # the UI failing must not break the money path
+            return
+
+    def _on_run_event(self, event: RunStarted | StepLanded | RunFinished) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": type(event).__name__.lower(), "run_id": event.run_id}
+        if isinstance(event, RunStarted):
+            view = _CURRENT_RUN.get()
+            if view is None or view.run_id is not None:  # a run the page did not start
+                view = _RunView(event.feature)
+            view.run_id = event.run_id
+            view.max_steps = event.max_steps
+            view.max_cost = event.max_cost
+            self._runs[event.run_id] = view
+        else:
+            view = self._runs.get(event.run_id) or _RunView("", run_id=event.run_id)
+        if isinstance(event, StepLanded):
+            view.steps = event.step
+            view.counted = event.run_cost
+            data.update(step=event.step, call_id=event.call_id, tools=list(event.tools))
+        elif isinstance(event, RunFinished):
+            view.steps = event.steps
+            view.counted = event.cost
+            view.stopped = event.stopped
+            self._runs.pop(event.run_id, None)
+        data.update(view.summary())
+        return data
+
+    def _on_call_event(self, event: Pending | Landed | Refused | Failed) -> dict[str, Any]:
         data: dict[str, Any] = {
             "type": type(event).__name__.lower(),
             "call_id": event.call_id,
             "feature": event.feature,
             "provider": event.provider,
             "model": event.model,
+            "run_id": event.run_id,
         }
+        view = self._runs.get(event.run_id) if event.run_id is not None else None
+        if view is not None:
+            view.model = event.model
+            if isinstance(event, Pending):
+                view.calls.append(event.call_id)
+            elif isinstance(event, Landed | Failed) and event.cost is not None:
+                view.cost += event.cost
+            if isinstance(event, Failed) and event.unreconciled:
+                view.unreconciled += 1
+            if isinstance(event, Refused):
+                view.refusal = event.error
+            step = view.calls.index(event.call_id) + 1 if event.call_id in view.calls else None
+            data["step"] = step or len(view.calls) + 1
         if isinstance(event, Pending):
             data["started_at"] = event.started_at
         elif isinstance(event, Landed):
@@ -187,12 +328,7 @@ class Shell:
             )
         elif isinstance(event, Refused):
             data.update(error=_error(event.error))
-        data["in_flight"] = self.app.in_flight_count()
-        data["session_cost"] = _money(self._session_cost)
-        try:
-            self._emit(json.dumps(data))
-        except Exception:  # the UI failing must not break the money path
-            return
+        return data
 
     async def _persist(self) -> None:
         await self.store.flush_exclusive()
@@ -200,9 +336,10 @@ class Shell:
     # -- state for the UI ---------------------------------------------------------------------
 
     def in_flight(self) -> bool:
-        """The leave guard's predicate (R4.5): the core's own in-flight state."""
+        """The leave guard's predicate (R4.5): the core's own in-flight state, or a run that
+        has started and not finished (its next step is paid work, even while tools run)."""
         try:
-            return self.app.in_flight()
+            return bool(self._runs) or self.app.in_flight()
         except Exception:
             return True
 
@@ -252,17 +389,31 @@ class Shell:
                 "connected": app.connected,
                 "option": option["id"] if option else None,
                 "key_where": app.key_location(),
-                "features": [
-                    {"name": f.name, "category": f.category, "description": f.description}
-                    for f in app.features.values()
-                ],
+                "features": [self._feature_info(f.name) for f in app.features.values()],
                 "categories": categories,
                 "allowances": allowances,
                 "unreconciled": unreconciled,
                 "session_cost": _money(self._session_cost),
                 "in_flight": app.in_flight_count(),
+                "runs": len(self._runs),
             }
         )
+
+    def _feature_info(self, name: str) -> dict[str, Any]:
+        feature = self.app.features[name]
+        info: dict[str, Any] = {
+            "name": feature.name,
+            "category": feature.category,
+            "description": feature.description,
+            "run": None,
+        }
+        declared = self.web.get(name)
+        if declared.run is not None:
+            info["run"] = {
+                "max_steps": declared.run.max_steps,
+                "max_cost": _money(declared.run.max_cost),
+            }
+        return info
 
     # -- connecting ---------------------------------------------------------------------------
 
@@ -432,6 +583,7 @@ class Shell:
                     "cost": _money(record.cost),
                     "cost_source": record.cost_source,
                     "error_code": record.error_code,
+                    "run_id": record.run_id,
                 }
             )
         days = {day: _money(cost) for day, cost in self.app.totals("day").items()}
@@ -451,21 +603,177 @@ class Shell:
     # -- running a feature --------------------------------------------------------------------
 
     @guarded
-    async def run(self, run_id: str, feature: str, inputs_json: str, on_delta: Any) -> str:
-        """Run one model feature, streaming; the result (or error code) as JSON."""
-        task = asyncio.ensure_future(self._run(feature, inputs_json, on_delta))
-        self._tasks[run_id] = task
+    async def run(
+        self,
+        task_id: str,
+        feature: str,
+        inputs_json: str,
+        on_delta: Any,
+        on_step: Any = None,
+        options_json: str | None = None,
+    ) -> str:
+        """Run one model feature, streaming; the result (or error code) as JSON.
+
+        ``task_id`` is the page's handle for :meth:`cancel`. An agent feature runs its whole
+        loop: ``on_step`` gets each settled step as JSON, and ``options_json`` may lower its
+        ceiling or step limit (``{"max_cost": "0.01", "max_steps": 3}``)."""
+        view: _RunView | None = None
+        if self.web.is_agent(feature):
+            view = _RunView(feature)
+            coroutine = self._agent(view, inputs_json, on_delta, on_step, options_json)
+        else:
+            coroutine = self._run(feature, inputs_json, on_delta)
+        task = asyncio.ensure_future(coroutine)
+        self._tasks[task_id] = task
         try:
             return await task
         except asyncio.CancelledError:
-            return json.dumps(_error(Cancelled()))
+            out = _error(Cancelled())
+            if view is not None:
+                out["run"] = view.summary()
+            return json.dumps(out)
         finally:
-            self._tasks.pop(run_id, None)
+            self._tasks.pop(task_id, None)
 
-    def cancel(self, run_id: str) -> None:
-        task = self._tasks.get(run_id)
+    def cancel(self, task_id: str) -> None:
+        task = self._tasks.get(task_id)
         if task is not None:
             task.cancel()
+
+    async def _agent(
+        self,
+        view: _RunView,
+        inputs_json: str,
+        on_delta: Any,
+        on_step: Any,
+        options_json: str | None,
+    ) -> str:
+        """An agent feature's run: ``App.arun_stream`` with the feature's tools and ceiling;
+        the shell forwards text, steps and the finished run to the page."""
+        _CURRENT_RUN.set(view)  # this task's context: RunStarted attaches the run to the view
+        app = self.app
+        try:
+            inputs = json.loads(inputs_json)
+            options = json.loads(options_json or "{}")
+            if not isinstance(inputs, Mapping) or not isinstance(options, Mapping):
+                raise InvalidRequest()
+            spec, declared = self.web.start_run(view.feature, inputs)
+            assert declared.run is not None
+            limits = declared.run.lowered(options.get("max_cost"), options.get("max_steps"))
+            tools = [_in_page(tool) for tool in tools_of(list(spec.tools))]
+        except ByomError as exc:
+            return json.dumps(_error(exc))
+        except (ValueError, TypeError):
+            return json.dumps(_error(InvalidRequest()))
+        result: RunResult | None = None
+        error: ByomError | None = None
+        try:
+            result = await self._drive(view, spec, declared, limits, tools, on_delta, on_step)
+        except ByomError as exc:  # set up wrong (not connected, …): nothing was sent
+            error = exc
+        except asyncio.CancelledError:
+            await self._persist()
+            raise
+        except Exception:  # a UI callback failed: the run was closed, its steps count
+            error = Cancelled()
+        finally:
+            if view.run_id is not None:  # finished (RunFinished), or never will be: not in flight
+                self._runs.pop(view.run_id, None)
+        failure = error if error is not None else (result.error if result else None)
+        if failure is not None and clears_key(failure):
+            self.store.set_setting(app.app_id, "connection", None)
+        await self._persist()
+        if result is None:
+            out = _error(error or Cancelled())
+            out["run"] = view.summary()
+            return json.dumps(out)
+        return json.dumps(self._finished(view, spec.report, result))
+
+    async def _drive(
+        self,
+        view: _RunView,
+        spec: AgentRun,
+        declared: WebFeature,
+        limits: RunLimits,
+        tools: list[Tool],
+        on_delta: Any,
+        on_step: Any,
+    ) -> RunResult | None:
+        """Iterate the run, forwarding text and settled steps; its result (``None``: none)."""
+        result: RunResult | None = None
+        calls: list[ToolCall] = []
+        async with contextlib.aclosing(
+            self.app.arun_stream(
+                view.feature,
+                spec.messages,
+                tools=tools,
+                max_steps=limits.max_steps,
+                max_cost=limits.max_cost,
+                max_tokens=declared.max_tokens,
+            )
+        ) as items:
+            async for item in items:
+                if isinstance(item, Delta):
+                    if item.text:
+                        on_delta(item.text)
+                elif isinstance(item, ToolCall):
+                    calls.append(item)
+                elif isinstance(item, StepLanded):
+                    if on_step is not None:
+                        on_step(json.dumps(self._step(view, spec.describe, item, calls)))
+                    calls = []
+                elif isinstance(item, RunDone):
+                    result = item.result
+        return result
+
+    def _step(
+        self, view: _RunView, describe: Any, event: StepLanded, calls: list[ToolCall]
+    ) -> dict[str, Any]:
+        """One settled step for the page: figures, and what ``describe`` says of its calls."""
+        details = []
+        for call in calls:
+            shown: Any = None
+            if describe is not None:
+                with contextlib.suppress(Exception):  # an app hook failing stays quiet
+                    said = describe(call)
+                    json.dumps(said)
+                    shown = said
+            details.append({"tool": call.name, "details": shown})
+        return {
+            "run_id": event.run_id,
+            "step": event.step,
+            "cost": _money(event.cost),
+            "run_cost": _money(event.run_cost),
+            "max_cost": _money(event.max_cost),
+            "calls": details,
+            "model": view.model,
+        }
+
+    def _finished(self, view: _RunView, report: Any, result: RunResult) -> dict[str, Any]:
+        refusal = view.refusal if result.stopped in ("max_cost", "allowance") else None
+        error = result.error or refusal
+        shown: Any = None
+        if report is not None:
+            try:
+                shown = report(result)
+                json.dumps(shown)
+            except Exception:  # an app hook failing costs the page its report, nothing else
+                shown = None
+        last = result.replies[-1] if result.replies else None
+        return {
+            "ok": True,
+            "run": view.summary(),
+            "stopped": result.stopped,
+            "steps": result.steps,
+            "text": result.text,
+            "cost": _money(result.cost),
+            "counted": _money(result.counted),
+            "max_cost": _money(result.max_cost),
+            "model": last.model if last is not None else view.model,
+            "truncated": bool(last is not None and last.truncated),
+            "error": _error(error) if error is not None else None,
+            "report": shown,
+        }
 
     async def _run(self, feature: str, inputs_json: str, on_delta: Any) -> str:
         """The App's own streamed call path; the shell only forwards deltas to the page."""
