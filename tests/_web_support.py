@@ -78,8 +78,11 @@ def web_site(web_sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> It
     yield from _shared("site", start, lambda site: site.stop())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, closed when the module ends: Playwright's sync API keeps
+    an asyncio loop running in the main thread while it is open, and a test module that runs
+    later and calls ``asyncio.run`` (the agent and async tests) must not find it there."""
     if not Path(CHROMIUM).exists():
         raise RuntimeError("Chromium is not installed: `make test` installs it (apt-get chromium)")
     from playwright.sync_api import sync_playwright

@@ -198,3 +198,47 @@ def test_r8_2_structured_output_alone(
     sim.config(malformed_output=True)
     with pytest.raises(byom.errors.BadOutput):
         app.chat("summarize", QUESTION, schema=ANSWER, max_tokens=300)
+
+
+def test_r8_4_closing_a_run_stream_mid_step_cancels_it_unreconciled(
+    make_app: Any, sim: Simulator
+) -> None:
+    sim.config(tool_steps=0, generation_delay=0, reply_words=30, stream_chunk_words=2)
+    app = make_app()
+    finished: list[Any] = []
+    app.subscribe(lambda e: finished.append(e) if isinstance(e, byom.RunFinished) else None)
+    items = app.run_stream("summarize", QUESTION, tools=TOOLS, max_cost="0.5", max_tokens=300)
+    first = next(items)
+    assert isinstance(first, byom.Delta)
+    assert app.in_flight()
+    items.close()  # the user stopped it mid-step
+    assert not app.in_flight()
+    assert [e.stopped for e in finished] == ["cancelled"]
+    [row] = app.history()
+    assert row.outcome == "unreconciled" and row.error_code == "cancelled"
+    assert row.run_id == finished[0].run_id
+    assert app.spent("session") > 0  # its estimate keeps counting until reconciled
+
+
+def test_r8_4_cancelling_an_arun_task_cancels_the_step(make_app: Any, sim: Simulator) -> None:
+    sim.config(generation_delay=0)
+    sim.push_faults([{"kind": "slow_first_byte", "seconds": 3600}])
+    app = make_app()
+    finished: list[Any] = []
+    app.subscribe(lambda e: finished.append(e) if isinstance(e, byom.RunFinished) else None)
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            app.arun("summarize", QUESTION, tools=TOOLS, max_cost="0.5", max_tokens=100)
+        )
+        while not app.in_flight():  # an event, not a sleep: the step is out
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    sim.release()
+    assert [e.stopped for e in finished] == ["cancelled"]
+    [row] = app.history()
+    assert row.outcome == "unreconciled" and row.run_id == finished[0].run_id
