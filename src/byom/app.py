@@ -33,7 +33,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from byom.core.boundary import public_class
 from byom.core.call import Call, CallPath, Connection, apply_generation
@@ -61,6 +61,7 @@ from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
 from byom.core.vault import Vault
 from byom.providers import make_adapter
 from byom.providers.base import Adapter, HttpRequest, origin_of
+from byom.providers.registry import ProviderKind
 
 if TYPE_CHECKING:
     from byom.runs import RunItem
@@ -162,8 +163,8 @@ def clears_key(error: ByomError) -> bool:
 class App:
     """A BYOM app: its features, the user's connection, allowance and history.
 
-    Nothing touches the network until a model feature is used (R5.1); nothing is sent anywhere
-    but the connected provider's origin (R2.4).
+    Nothing touches the network until a model feature is used; nothing is sent anywhere but
+    the connected provider's origin.
     """
 
     def __init__(
@@ -284,7 +285,7 @@ class App:
 
     def connect(
         self,
-        provider: str = "openrouter",
+        provider: ProviderKind = "openrouter",
         key: str | Secret | None = None,
         *,
         remember: bool = False,
@@ -353,8 +354,9 @@ class App:
         return self._connection is not None
 
     @property
-    def provider(self) -> str | None:
-        return self._connection.provider if self._connection else None
+    def provider(self) -> ProviderKind | None:
+        """The connected provider kind, or ``None``."""
+        return cast("ProviderKind", self._connection.provider) if self._connection else None
 
     @property
     def adapter(self) -> Adapter:
@@ -367,7 +369,7 @@ class App:
         return connection
 
     def forget_key(self) -> None:
-        """Remove the key from memory and from every store it was persisted to (R2.3)."""
+        """Remove the key from memory and from every store it was persisted to."""
         with self._lock:
             connection, self._connection = self._connection, None
         if connection is not None:
@@ -553,7 +555,7 @@ class App:
             raise InvalidRequest(f"This app has no feature named {name[:64]!r}.") from None
 
     def choose_model(self, feature: str, model_id: str) -> Model:
-        """Pick the model a feature uses. It must be in the feature's category (R1.3)."""
+        """Pick the model a feature uses. It must be in the feature's category."""
         wanted = self.feature(feature)
         model = self.catalog.get(model_id)
         if model is None:
@@ -626,7 +628,7 @@ class App:
         return self.ledger.spent(period)
 
     def in_flight(self) -> bool:
-        """True while paid work is in flight (R4.5): the single source for every guard."""
+        """True while paid work is in flight: the single source for every leave guard."""
         return bool(self._in_flight)
 
     def in_flight_count(self) -> int:
@@ -1086,7 +1088,8 @@ class App:
         return dict(sorted(totals.items()))
 
     def delete_history(self, *, before: float | None = None) -> int:
-        """Delete history rows. The ledger is untouched: spend still counts (pitfall 4)."""
+        """Delete history rows. The ledger is untouched: spend still counts against the
+        allowance (deleting history never resets it)."""
         return self.store.delete_records(self.app_id, before=before)
 
     def iter_history(self, *, since: float | None = None) -> Iterator[CallRecord]:

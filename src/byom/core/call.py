@@ -30,6 +30,7 @@ from byom.core.errors import (
     BudgetExceeded,
     ByomError,
     Cancelled,
+    ContextTooLong,
     Interrupted,
     InvalidRequest,
     ProviderUnavailable,
@@ -291,6 +292,10 @@ class CallPath:
                 raise SettingsChanged() from None
             refuse(exc)
             raise
+        too_long = self._too_long(model, checked, params, input_tokens, max_tokens, strict=strict)
+        if too_long is not None:
+            refuse(too_long)
+            raise too_long
         estimate = Estimate.of(input_tokens, max_tokens, model.guard_price)
         request = connection.adapter.chat_request(
             connection.key,
@@ -331,6 +336,38 @@ class CallPath:
             started,
             output=output,
             offered=offered,
+        )
+
+    def _too_long(
+        self,
+        model: Model,
+        checked: list[dict[str, Any]],
+        params: Mapping[str, Any],
+        input_tokens: int,
+        max_tokens: int,
+        *,
+        strict: bool,
+    ) -> ContextTooLong | None:
+        """The refusal for a request that cannot fit the model's listed context window (input
+        estimate + ``max_tokens``), or ``None``. Sent anyway, the provider would refuse it — or
+        charge for it (pitfall: a 1.17 M-token request to a 128 k model was charged). Judged by
+        the realistic estimate in both modes: strict mode's byte bound is for money, and would
+        refuse requests that fit."""
+        context = model.context_length
+        if context is None or context <= 0:
+            return None
+        if strict:
+            input_tokens = request_input_tokens(
+                self.estimator, checked, params, strict=False, image_tokens=0
+            )
+        needed = input_tokens + max_tokens
+        if needed <= context:
+            return None
+        return ContextTooLong(
+            f"This request needs about {needed:,} tokens (its input, estimated, plus the "
+            f"{max_tokens:,} it may write), and the model takes at most {context:,}. Shorten "
+            "the input, lower max_tokens, or choose a model with a larger context. It was not "
+            "sent."
         )
 
 

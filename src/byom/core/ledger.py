@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal, cast, get_args
 
-from byom.core.errors import BudgetExceeded, InvalidAmount, RunCeilingReached
+from byom.core.errors import BudgetExceeded, InvalidAmount, InvalidRequest, RunCeilingReached
 from byom.core.money import from_pico, parse_amount, plain, to_pico
 from byom.core.store import (
     COUNTING_STATES,
@@ -51,7 +51,7 @@ class Allowance:
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
-            raise InvalidAmount(f"period must be one of {', '.join(PERIODS)}")
+            raise InvalidRequest(f"The period must be one of {', '.join(PERIODS)}.")
         object.__setattr__(self, "amount", parse_amount(self.amount))
 
     def to_json(self) -> str:
@@ -210,7 +210,7 @@ class Ledger:
             self._session_allowance = allowance
             return
         if period not in PERIODS:
-            raise InvalidAmount(f"period must be one of {', '.join(PERIODS)}")
+            raise InvalidRequest(f"The period must be one of {', '.join(PERIODS)}.")
         value = allowance.to_json() if allowance is not None else None
         self.store.set_setting(self.app_id, _SETTING + period, value)
 

@@ -6,6 +6,8 @@ The others default to the provider's public API (Ollama: the local server).
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from byom.core.errors import InvalidRequest
 from byom.providers.base import Adapter, check_base_url
 
@@ -40,4 +42,6 @@ def make(provider: str, base_url: str | None, **options: object) -> Adapter:
     raise InvalidRequest(f"Unknown provider {provider[:40]!r}.")
 
 
-PROVIDERS: tuple[str, ...] = ("openrouter", "openai", "anthropic", "ollama", "compatible")
+#: The provider kinds, as a type: ``App.connect("openruoter")`` is a type error, not a runtime one.
+ProviderKind = Literal["openrouter", "openai", "anthropic", "ollama", "compatible"]
+PROVIDERS: tuple[str, ...] = get_args(ProviderKind)

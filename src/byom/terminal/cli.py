@@ -94,7 +94,9 @@ def register(subparsers: Any) -> None:
     budget = add("budget", _budget, "show or set the allowance (a spending ceiling)")
     budget.add_argument("amount", metavar="AMOUNT", nargs="?", default=None)
     budget.add_argument("--period", choices=("day", "month", "total", "session"), default="month")
-    budget.add_argument("--strict", action="store_true", help="estimate by an upper bound (R3.7)")
+    budget.add_argument(
+        "--strict", action="store_true", help="strict mode: bound every request from above"
+    )
     budget.add_argument("--clear", action="store_true", help="remove the allowance of --period")
     budget.add_argument("--json", action="store_true", help="machine-readable output")
 

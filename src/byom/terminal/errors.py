@@ -7,7 +7,7 @@ refusal, a rate limit's wait, which credit ran out) get them formatted for peopl
 
 from __future__ import annotations
 
-from byom.core.errors import BudgetExceeded, ByomError, OutOfCredits, RateLimited
+from byom.core.errors import BudgetExceeded, ByomError, InvalidRequest, OutOfCredits, RateLimited
 from byom.locales import Messages
 from byom.terminal._format import usd
 
@@ -32,7 +32,12 @@ def describe_error(error: BaseException, tr: Messages, *, app_id: str = "APP") -
     key = f"error.{error.code}"
     if not tr.has(key):
         key = "error.byom_error"
-    return tr(key, app_id=app_id)
+    text = tr(key, app_id=app_id)
+    if isinstance(error, InvalidRequest) and error.message != error.default_message:
+        # byom's own words on what to change ("Choose a worker model for summarize first"):
+        # never content, and the useful part of the message.
+        text = f"{text} {error.message}"
+    return text
 
 
 __all__ = ["describe_error"]

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from byom.app import App
+    from byom.providers.registry import ProviderKind
     from byom.terminal.pkce import Opener
 
 
@@ -517,7 +518,7 @@ class Terminal:
         lang: str | None = None,
         console: Console | None = None,
         out: TextIO | None = None,
-        provider: str = "openrouter",
+        provider: ProviderKind = "openrouter",
         base_url: str | None = None,
         opener: Opener | None = None,
         transport_factory: Callable[[str], Any] | None = None,
@@ -665,7 +666,7 @@ class Terminal:
         use, the run's live line (each step, the names of the tools asked for, the cost against
         the ceiling, why it stopped), the model's text streamed to ``out``, errors in plain words.
 
-        Ctrl-C while the run goes asks first (R4.5) — while a paid step is in flight, and while
+        Ctrl-C while the run goes asks first — while a paid step is in flight, and while
         a tool runs between paid steps, since stopping then discards what was paid for. "No"
         lets the run go on: the signal handler returns and the interrupted read or tool resumes
         (Python retries interrupted system calls). "Yes", a second Ctrl-C, or no terminal to ask

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from byom.app import App
+    from byom.providers.registry import ProviderKind
 
 FIRST_TIME: tuple[str, ...] = (
     "intro",
@@ -146,7 +147,7 @@ class Wizard:
         *,
         tr: Messages,
         console: Console,
-        provider: str = "openrouter",
+        provider: ProviderKind = "openrouter",
         base_url: str | None = None,
         reconnect: bool = False,
         steps: tuple[str, ...] | None = None,
