@@ -386,7 +386,7 @@ def test_r3_5_check_and_reserve_is_atomic_across_tabs() -> None:
 
     async def scenario() -> list[str]:
         idb = FakeIDB()
-        model = Model("m", "M", "worker", Price(Decimal("0.000001"), Decimal("0.000001")))
+        model = Model("m", "M", "worker", price=Price(Decimal("0.000001"), Decimal("0.000001")))
         feature = Feature("summarize")
         connection = Connection(
             make_adapter("openrouter", "http://127.0.0.1:9/api/v1"), Secret("k")

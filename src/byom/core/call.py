@@ -354,8 +354,8 @@ class CallPath:
         the realistic estimate in both modes: strict mode's byte bound is for money, and would
         refuse requests that fit."""
         context = model.context_length
-        if context is None or context <= 0:
-            return None
+        if not isinstance(context, int) or isinstance(context, bool) or context <= 0:
+            return None  # unknown (or not a count): nothing to judge by
         if strict:
             input_tokens = request_input_tokens(
                 self.estimator, checked, params, strict=False, image_tokens=0
@@ -527,8 +527,12 @@ class Call:
         finally:  # whatever happens, this call is no longer in flight (R4.5)
             self.path.in_flight.discard(self.row.id)
         if failed or bad is not None:
-            error = bad or ProviderUnavailable(
-                "The model stopped with an error before finishing. What it used was charged."
+            error: ByomError = (
+                ProviderUnavailable(
+                    "The model stopped with an error before finishing. What it used was charged."
+                )
+                if failed
+                else cast(BadOutput, bad)
             )
             self.path.bus.emit(
                 self._failed(error, unreconciled=source == "unreconciled", cost=cost, now=now)
