@@ -134,8 +134,12 @@ MESSAGES: dict[str, str] = {
     "(byom models --app {app_id} lists them).",
     "catalog.live": "Prices from OpenRouter's list of {date}.",
     "catalog.bundled": "Prices from the list bundled with byom ({date}).",
-    "catalog.offline": "OpenRouter's list could not be fetched; prices from the list bundled "
-    "with byom ({date}).",
+    "catalog.offline": "The provider's model list could not be fetched; prices from the list "
+    "bundled with byom ({date}).",
+    "catalog.listed": "Models listed by {provider}; prices from the list bundled with byom.",
+    "catalog.local": "Models installed on your Ollama server. Local models cost nothing.",
+    "catalog.compatible": "Models listed by your server; prices are the ones you set (unknown "
+    "until you set them).",
     "column.number": "#",
     "column.model": "Model",
     "column.in": "In",

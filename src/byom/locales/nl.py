@@ -135,8 +135,13 @@ MESSAGES: dict[str, str] = {
     "(byom models --app {app_id} toont ze).",
     "catalog.live": "Prijzen uit de lijst van OpenRouter van {date}.",
     "catalog.bundled": "Prijzen uit de lijst die met byom is meegeleverd ({date}).",
-    "catalog.offline": "De lijst van OpenRouter kon niet worden opgehaald; prijzen uit de "
-    "lijst die met byom is meegeleverd ({date}).",
+    "catalog.offline": "De modellenlijst van de aanbieder kon niet worden opgehaald; prijzen "
+    "uit de lijst die met byom is meegeleverd ({date}).",
+    "catalog.listed": "Modellen volgens {provider}; prijzen uit de lijst die met byom is "
+    "meegeleverd.",
+    "catalog.local": "Modellen op je eigen Ollama-server. Lokale modellen kosten niets.",
+    "catalog.compatible": "Modellen volgens je eigen server; de prijzen zijn die jij instelt "
+    "(onbekend tot je ze instelt).",
     "column.number": "#",
     "column.model": "Model",
     "column.in": "In",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from byom.core.catalog import Model
+from byom.core.catalog import Catalog, Model
 from byom.core.ledger import Allowance
 from byom.core.money import format_usd, per_million
 from byom.locales import Messages
@@ -102,3 +102,26 @@ def step_text(n: int, max_steps: int, tr: Messages) -> str:
 def steps_count(count: int, tr: Messages) -> str:
     """``1 step``, ``3 steps``."""
     return tr("run.steps.one") if count == 1 else tr("run.steps.many", count=count)
+
+
+#: Provider names as a person reads them (the same in every language byom speaks).
+_PROVIDER_NAMES = {"openrouter": "OpenRouter", "openai": "OpenAI", "anthropic": "Anthropic"}
+
+
+def catalog_note(catalog: Catalog, tr: Messages, *, offline: bool = False) -> str:
+    """Where the models and prices shown come from, for the list's own source: OpenRouter's
+    live list, a provider's listing priced from byom's bundled snapshot, a local Ollama server
+    (free), an OpenAI-compatible server (the prices the user set), or the bundled list."""
+    date = (catalog.as_of or "?")[:10]
+    if offline:
+        return tr("catalog.offline", date=date)
+    source = catalog.source
+    if source == "openrouter":
+        return tr("catalog.live", date=date)
+    if source == "ollama":
+        return tr("catalog.local")
+    if source == "compatible":
+        return tr("catalog.compatible")
+    if source in _PROVIDER_NAMES:
+        return tr("catalog.listed", provider=_PROVIDER_NAMES[source])
+    return tr("catalog.bundled", date=date)

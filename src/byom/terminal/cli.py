@@ -330,7 +330,7 @@ def _models(ctx: _Context) -> int:
 
     from byom.core.errors import ByomError
     from byom.terminal._console import clean
-    from byom.terminal._format import context, model_prices
+    from byom.terminal._format import catalog_note, context, model_prices
     from byom.terminal.errors import describe_error
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -396,10 +396,7 @@ def _models(ctx: _Context) -> int:
         ]
         table.add_row(*row, style="bold" if features else None)
     ctx.out.print(table)
-    catalog = app.catalog
-    date = (catalog.as_of or "?")[:10]
-    key = "catalog.bundled" if catalog.source == "bundled" else "catalog.live"
-    ctx.say(tr(key, date=date), style="dim")
+    ctx.say(catalog_note(app.catalog, tr), style="dim")
     return 0
 
 

@@ -36,7 +36,14 @@ from byom.locales import Messages
 from byom.providers import make_adapter
 from byom.providers.base import Adapter
 from byom.terminal._console import Cancel, Prompter, block, clean, interactive
-from byom.terminal._format import allowance_text, allowances_text, context, model_prices, usd
+from byom.terminal._format import (
+    allowance_text,
+    allowances_text,
+    catalog_note,
+    context,
+    model_prices,
+    usd,
+)
 from byom.terminal.errors import describe_error
 from byom.terminal.pkce import Opener, browser_key, open_browser
 
@@ -469,12 +476,10 @@ class Wizard:
         feature = self.feature
         try:
             app.refresh_models()
-            note_key = "catalog.live"
+            offline = False
         except ByomError:
-            note_key = "catalog.offline"
+            offline = True
         catalog = app.catalog
-        if note_key == "catalog.live" and catalog.source == "bundled":
-            note_key = "catalog.bundled"
         models = app.models(feature.category)
         category = tr(f"category.{feature.category}")
         while True:
@@ -505,8 +510,7 @@ class Wizard:
                     tr("wizard.model.more", count=len(models) - MODEL_ROWS, app_id=app.app_id),
                     style="dim",
                 )
-            date = (catalog.as_of or "?")[:10]
-            self.console.print(Text(tr(note_key, date=date), style="dim"))
+            self.console.print(Text(catalog_note(catalog, tr, offline=offline), style="dim"))
             ids = [m.id for m in models]
             default = str(ids.index(current.id) + 1) if current.id in ids else current.id
             answer = self.prompt.ask(tr("wizard.model.prompt", default=default))
