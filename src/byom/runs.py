@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from byom.core.errors import ByomError, InvalidRequest, NotConnected
@@ -24,7 +25,6 @@ from byom.core.run import (
     ToolResult,
     error_content,
     result_content,
-    spent_of,
 )
 from byom.core.tools import Tool, is_native
 from byom.core.usage import Delta, Done, Reply, ToolCall
@@ -81,7 +81,6 @@ class _Run:
         self.params = dict(params)
         if own or native:
             self.params["tools"] = self.state.tool_specs + native
-        self._spent = spent_of(app.ledger.store, app.ledger.app_id)
 
     @property
     def step_args(
@@ -89,6 +88,10 @@ class _Run:
     ) -> tuple[str, list[Mapping[str, Any]], int | None, dict[str, Any], OutputSchema | None]:
         state = self.state
         return (state.feature, state.messages, self.max_tokens, self.params, self.output)
+
+    def _counted(self) -> Decimal:
+        """What the run counts so far, from the ledger (unreconciled estimates included)."""
+        return self.state.limit.spent(self.app.ledger.store, self.app.ledger.app_id)
 
     def started(self) -> None:
         state = self.state
@@ -106,7 +109,7 @@ class _Run:
             state.steps,
             reply.call_id,
             reply.cost,
-            self._spent(state.limit),
+            self._counted(),
             state.max_cost,
             tuple(call.name for call in calls),
         )
@@ -123,7 +126,7 @@ class _Run:
         state = self.state
         if stopped is not None and state.stopped is None:
             state.stopped = stopped  # type: ignore[assignment]
-        result = state.result(self._spent(state.limit))
+        result = state.result(self._counted())
         self.app.events.emit(
             RunFinished(
                 state.run_id,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -34,7 +34,7 @@ from byom.core.errors import (
     RunCeilingReached,
 )
 from byom.core.ledger import RunLimit
-from byom.core.money import from_pico, parse_amount, to_pico
+from byom.core.money import parse_amount, to_pico
 from byom.core.output import fits
 from byom.core.secret import Secret
 from byom.core.tools import Tool, assistant_message, tool_message, tools_of
@@ -199,9 +199,6 @@ class RunState:
             self.stopped = "error"
             self.error = ToolFailed(result.call.name)
 
-    def counted(self, spent: Callable[[RunLimit], Decimal]) -> Decimal:
-        return spent(self.limit)
-
     def result(self, counted: Decimal) -> RunResult:
         last = self.replies[-1] if self.replies else None
         return RunResult(
@@ -251,10 +248,6 @@ def error_content(tool: str, exc: BaseException, key: Secret | None) -> str:
         if secret and secret in text:
             text = text.replace(secret, "[key removed]")
     return text[:MAX_ERROR_CHARS]
-
-
-def spent_of(store: Any, app_id: str) -> Callable[[RunLimit], Decimal]:
-    return lambda limit: from_pico(store.counted_for_run(app_id, limit.run_id))
 
 
 __all__ = [
