@@ -379,12 +379,20 @@ def test_r3_3_read_only_for_a_normal_user() -> None:
     root = Path(tempfile.mkdtemp(prefix="byom-ro-"))
     try:
         argv = [sys.executable, "-c", READ_ONLY_AS_USER, str(root)]
+        env = {**os.environ, "HOME": str(root), "BYOM_DATA_DIR": str(root)}
         if os.geteuid() == 0:  # drop to an ordinary user, whom file modes do bind
             if shutil.which("setpriv") is None:
                 pytest.skip("needs setpriv to run as an ordinary user")
             os.chown(root, 65534, 65534)
+            # The checkout may sit where that user cannot read (a 0700 ``mktemp -d``): give it
+            # a readable copy of byom and the interpreter itself, not the venv's path to it.
+            code = root / "code"
+            shutil.copytree(Path(byom.__file__).parent, code / "byom")
+            for folder in (code, *code.rglob("*")):
+                folder.chmod(0o755 if folder.is_dir() else 0o644)
+            argv = [os.path.realpath(sys.executable), *argv[1:]]
+            env["PYTHONPATH"] = str(code)
             argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
-        env = {**os.environ, "HOME": str(root), "BYOM_DATA_DIR": str(root)}
         env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
         child = subprocess.run(
             argv, capture_output=True, text=True, env=env, timeout=60, check=False
