@@ -9,6 +9,8 @@ measured in the same run (absolute times vary fourfold between machines and with
   that fired it);
 * latency: median of N sequential requests, ``app.chat`` vs a raw ``httpx`` POST of the same
   body — what estimate + atomic reserve + parse + commit + history cost;
+* store floor: the two ledger transactions of a guarded call timed alone, as a share of the raw
+  request — the lower bound of the latency ratio while both stay on the call's path;
 * throughput: requests per second with 32 concurrent asyncio tasks, ``app.achat`` vs raw
   ``httpx.AsyncClient``;
 * start-up: a fresh ``python -m byom --help`` and ``python -c "import byom"`` vs
@@ -219,6 +221,53 @@ def own_time(calls: int = 300, runs: int = 7) -> float:
     return statistics.median(figures)
 
 
+def store_floor(calls: int = 300, runs: int = 7) -> float:
+    """The store work one guarded call cannot do without, timed alone: check-and-reserve (one
+    exclusive transaction) and settle-and-record (one more), through byom's ledger and SQLite
+    store with nothing else around them — no estimate, no request, no parse, no events."""
+    from byom.core.store import CallRecord
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = byom.App("bench", [byom.Feature("summarize", "worker")], data_dir=tmp)
+        app.set_allowance(Decimal(1000), period="total")
+        ledger, store = app.ledger, app.store
+        allowances, version = ledger.prepared()
+        figures = []
+        for run in range(runs + 1):
+            start = time.perf_counter()
+            for i in range(calls):
+                row_id = f"{run:02d}{i:030d}"
+                ledger.reserve(
+                    Decimal("0.0001"),
+                    reservation_id=row_id,
+                    feature="summarize",
+                    model="openai/gpt-4o-mini",
+                    provider="openrouter",
+                    allowances=allowances,
+                    based_on=version,
+                )
+                with store.atomic():
+                    ledger.commit(row_id, Decimal("0.00001"), "gen-floor")
+                    store.add_record(
+                        CallRecord(
+                            id=row_id,
+                            app_id=ledger.app_id,
+                            feature="summarize",
+                            provider="openrouter",
+                            model="openai/gpt-4o-mini",
+                            outcome="ok",
+                            started_at=time.time(),
+                            ended_at=time.time(),
+                            cost=Decimal("0.00001"),
+                            cost_source="provider",
+                        )
+                    )
+            if run:  # the first batch warms the caches
+                figures.append((time.perf_counter() - start) / calls)
+        app.close()
+    return statistics.median(figures)
+
+
 def startup_ratio(code: list[str], runs: int = 9) -> tuple[float, float, float]:
     """Median wall time of ``python *code`` and of ``python -c "import httpx"``, and the median
     of their ratios over paired runs (A B A B ...)."""
@@ -258,6 +307,12 @@ def main() -> None:
         print(
             f"latency   raw {raw * 1e3:.3f} ms   byom {guarded * 1e3:.3f} ms   "
             f"added {(guarded - raw) * 1e3:.3f} ms   ratio {guarded / raw:.2f} (goal <= 1.2)"
+        )
+        floor = store_floor()
+        print(
+            f"store floor (reserve + settle-and-record alone)   {floor * 1e6:.0f} us   "
+            f"= {floor / raw:.2f}x a raw request: the best ratio the call path could reach "
+            f"with these two transactions and nothing else is {1 + floor / raw:.2f}"
         )
         raw_rps, byom_rps = bench_throughput(base, args.total)
         print(

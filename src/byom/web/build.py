@@ -13,7 +13,9 @@ The site gets: the app's static files; ``index.html`` with the CSP ``<meta>`` an
 scripts inserted at its ``<!-- byom:head -->`` marker (every script and stylesheet with a
 Subresource-Integrity hash); ``_headers`` with the same policy as HTTP headers;
 ``byom/`` (the first-party boot script, UI components, config, and one content-addressed zip of
-the byom core plus the app's Python); and ``pyodide/<version>/``, copied from the verified cache.
+the byom core plus the app's Python); ``py/snapshot-….bin.gz``, a memory snapshot of Python with
+that core imported, which pages restore instead of booting Python (see :mod:`byom.web.snapshot`);
+and ``pyodide/<version>/``, copied from the verified cache.
 
 The same inputs give byte-identical output: files are written in a fixed order, the zip has
 fixed timestamps and permissions, and nothing records the time or the machine. The build refuses
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -33,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from byom.web import pyodide_dist
+from byom.web import pyodide_dist, snapshot
 from byom.web.headers import csp, format_headers, site_rules
 
 ASSETS = Path(__file__).with_name("assets")
@@ -155,18 +158,15 @@ def _walk(base: Path, rel: str) -> Iterable[tuple[str, Path]]:
         yield child.relative_to(base).as_posix(), child
 
 
-def python_zip(spec: AppSpec) -> bytes:
-    """The byom core and the app's Python as one deterministic zip."""
+def _byom_entries() -> dict[str, bytes]:
     entries: dict[str, bytes] = {}
     for part in BROWSER_PARTS:
         for rel, path in _walk(BYOM_ROOT, part):
             entries["byom/" + rel] = path.read_bytes()
-    for part in spec.python:
-        for rel, path in _walk(spec.root, part):
-            entries[rel] = path.read_bytes()
-    # Folders that are packages need their parents' __init__ too (namespace packages also work).
-    import io
+    return entries
 
+
+def _zip(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name in sorted(entries):
@@ -176,6 +176,22 @@ def python_zip(spec: AppSpec) -> bytes:
             info.create_system = 3
             zf.writestr(info, entries[name], compresslevel=9)
     return buffer.getvalue()
+
+
+def core_zip() -> bytes:
+    """The byom part of :func:`python_zip` alone (deterministic): what the Python snapshot
+    imports. It does not depend on the app, so every app built with this byom shares one."""
+    return _zip(_byom_entries())
+
+
+def python_zip(spec: AppSpec) -> bytes:
+    """The byom core and the app's Python as one deterministic zip."""
+    entries = _byom_entries()
+    for part in spec.python:
+        for rel, path in _walk(spec.root, part):
+            entries[rel] = path.read_bytes()
+    # Folders that are packages need their parents' __init__ too (namespace packages also work).
+    return _zip(entries)
 
 
 def check_html(html: str, where: str) -> None:
@@ -211,10 +227,12 @@ def build_site(
     *,
     demo_sim: str | None = None,
     quiet: bool = True,
+    snapshot_cache: Path | None = None,
 ) -> BuildResult:
     """Build ``app_dir`` into ``out`` (replaced). ``demo_sim`` is the simulator's base URL
     (``http://127.0.0.1:PORT``) for demo builds: it is offered in the wizard, clearly labelled,
-    and its origin is added to ``connect-src`` — in demo builds only."""
+    and its origin is added to ``connect-src`` — in demo builds only. ``snapshot_cache``: where
+    made Python snapshots are kept (default: the byom cache folder)."""
     from byom import __version__
     from byom.providers.base import origin_of
 
@@ -236,6 +254,23 @@ def build_site(
     zipped = python_zip(spec)
     zip_name = f"py/site-{hashlib.sha256(zipped).hexdigest()[:20]}.zip"
     site[zip_name] = zipped
+    core = core_zip()
+    with zipfile.ZipFile(io.BytesIO(core)) as zf:
+        modules = snapshot.byom_modules(zf.namelist())
+    memory = snapshot.make_snapshot(
+        pyodide_dir, core, modules, quiet=quiet, cache=snapshot_cache
+    )
+    snapshot_attrs = ""
+    if memory is None:
+        if not quiet:
+            print("byom: could not make a Python snapshot (is Node.js installed?); the site boots")
+            print("      Python the ordinary way, which takes a few seconds longer on each visit.")
+    else:
+        snapshot_name = f"py/snapshot-{hashlib.sha256(memory).hexdigest()[:20]}.bin.gz"
+        site[snapshot_name] = memory
+        snapshot_attrs = (
+            f'data-snapshot="{snapshot_name}" data-snapshot-integrity="{_sri(memory)}" '
+        )
 
     options = [dict(PROVIDER_OPTIONS[p]) for p in spec.providers]
     if demo_sim is not None:
@@ -277,7 +312,7 @@ def build_site(
             f'<script src="{pyodide_base}pyodide.js" defer '
             f'integrity="{_sri(site[pyodide_base + "pyodide.js"])}"></script>',
             f'<script src="byom/boot.js" defer data-pyodide="{pyodide_base}" '
-            f'data-zip="{zip_name}" data-zip-integrity="{_sri(zipped)}" '
+            f'data-zip="{zip_name}" data-zip-integrity="{_sri(zipped)}" {snapshot_attrs}'
             f'data-config="byom/config.json" data-module="{spec.module}" '
             f'integrity="{_sri(site["byom/boot.js"])}"></script>',
         ]
@@ -319,6 +354,7 @@ def site_key(app_dir: Path | str, demo_sim: str | None) -> str:
         sources += [("byom/" + r, p) for r, p in _walk(BYOM_ROOT, part)]
     # the build step itself (what it writes, e.g. the _headers rules) is an input too
     sources += [("build/" + p.name, p) for p in sorted((BYOM_ROOT / "web").glob("*.py"))]
+    sources += [("build/" + snapshot.SCRIPT.name, snapshot.SCRIPT)]
     for rel, path in sorted(set(sources)):
         h.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:24]

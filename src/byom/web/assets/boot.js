@@ -8,6 +8,8 @@
     pyodide: script.dataset.pyodide,
     zip: script.dataset.zip,
     zipIntegrity: script.dataset.zipIntegrity,
+    snapshot: script.dataset.snapshot,
+    snapshotIntegrity: script.dataset.snapshotIntegrity,
     config: script.dataset.config,
     module: script.dataset.module,
   };
@@ -79,6 +81,40 @@
 
   // ---- boot -----------------------------------------------------------------------------------
   const quiet = function () {};
+
+  // The build's memory snapshot (Python with the byom core imported, see byom/web/snapshot.py),
+  // integrity-checked and gunzipped; null when there is none or it cannot be used here.
+  async function snapshotBytes() {
+    if (!cfg.snapshot || typeof DecompressionStream !== "function") return null;
+    try {
+      const response = await fetch(cfg.snapshot, { integrity: cfg.snapshotIntegrity });
+      if (!response.ok) return null;
+      const body = response.body.pipeThrough(new DecompressionStream("gzip"));
+      return new Uint8Array(await new Response(body).arrayBuffer());
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // Restore the snapshot, or boot Python the ordinary way when there is none or it fails.
+  async function startPython() {
+    const options = { indexURL: cfg.pyodide, packages: [], stdout: quiet, stderr: quiet };
+    const memory = await snapshotBytes();
+    if (memory) {
+      try {
+        const restored = await window.loadPyodide(Object.assign({ _loadSnapshot: memory }, options));
+        // The snapshot was made with fixed seeds: reseed from the browser's crypto. (Local time
+        // needs nothing: localtime/mktime ask the browser's Date at every call.)
+        restored.pyimport("random").seed();
+        restored.pyimport("importlib").invalidate_caches();
+        return { pyodide: restored, mode: "snapshot" };
+      } catch (error) {
+        // fall through to the ordinary boot
+      }
+    }
+    return { pyodide: await window.loadPyodide(options), mode: "boot" };
+  }
+
   async function boot() {
     const started = performance.now();
     const configPromise = fetch(cfg.config, { cache: "no-cache" }).then(function (r) {
@@ -89,18 +125,15 @@
       if (!r.ok) throw new Error("python");
       return r.arrayBuffer();
     });
-    const pyodide = await window.loadPyodide({
-      indexURL: cfg.pyodide,
-      packages: [],
-      stdout: quiet,
-      stderr: quiet,
-    });
+    const python = await startPython();
+    const pyodide = python.pyodide;
+    document.documentElement.dataset.byomBoot = python.mode;
     performance.mark("byom:pyodide");
     pyodide.setStdout({ batched: quiet });
     pyodide.setStderr({ batched: quiet });
     pyodide.unpackArchive(await zipPromise, "zip", { extractDir: "/byom_site" });
     const sys = pyodide.pyimport("sys");
-    sys.path.insert(0, "/byom_site");
+    if (!sys.path.toJs().includes("/byom_site")) sys.path.insert(0, "/byom_site");
     sys.dont_write_bytecode = true;
     const importlib = pyodide.pyimport("importlib");
     const appModule = importlib.import_module(cfg.module);
