@@ -396,7 +396,7 @@ def _models(ctx: _Context) -> int:
         ]
         table.add_row(*row, style="bold" if features else None)
     ctx.out.print(table)
-    ctx.say(catalog_note(app.catalog, tr), style="dim")
+    ctx.say(catalog_note(app.catalog, tr, provider=app.provider), style="dim")
     return 0
 
 

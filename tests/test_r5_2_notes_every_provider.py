@@ -1,0 +1,221 @@
+"""R5.2/R5.3 for every provider kind (issue 15 item 1, issue 13 item 2): ``examples/notes`` —
+a terminal app written from the README alone — driven in a real pty at 80×24 through its
+wizard for each provider kind against ``byom sim``, its code unchanged but for the one
+``Terminal(...)`` line that names the provider.
+
+Each kind gets its own path: its own key page and limit page (concrete links), or for a local
+server how to start it and which address is asked (Ollama: no key asked at all). The key check
+names who was actually asked — here the simulator's address, never "OpenRouter accepts the key"
+— and says what it learned and what it could not. A key of the wrong shape is refused before
+anything is sent, saying which provider's key it looks like. With the key remembered, a second
+run goes straight to the reply.
+
+Set ``BYOM_CAPTURE_DIR=docs/terminal`` to (re)write the captures of these screens.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from byom.locales import Messages
+from byom.sim import Simulator
+from r5_pty import ROOT, Session, base_env, capture, plain
+
+NOTES = ROOT / "examples" / "notes" / "notes.py"
+APP = "Notes"
+LINE = 'Terminal(app, provider="openrouter", base_url=BASE_URL)'
+KEYS = {
+    "openrouter": "sk-or-v1-notes-test-key-0123456789",
+    "openai": "sk-proj-notes-test-key-0123456789",
+    "anthropic": "sk-ant-api03-notes-test-key-0123456789",
+    "compatible": "local-server-secret-0123",
+}
+#: Where each kind's own pages are (the wizard must show these, and no OpenRouter link).
+LINKS = {
+    "openrouter": ("https://openrouter.ai/settings/keys",),
+    "openai": (
+        "https://platform.openai.com/api-keys",
+        "https://platform.openai.com/settings/organization/limits",
+    ),
+    "anthropic": (
+        "https://console.anthropic.com/settings/keys",
+        "https://console.anthropic.com/settings/limits",
+    ),
+    "ollama": ("https://ollama.com/download", "ollama serve"),
+    "compatible": ("http://localhost:1234/v1",),
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator() as running:
+        yield running
+
+
+def base_for(sim: Simulator, kind: str) -> str:
+    return {
+        "openrouter": sim.openrouter_base,
+        "openai": sim.openai_base,
+        "anthropic": sim.base_url,
+        "ollama": sim.base_url,
+        "compatible": sim.openai_base,
+    }[kind]
+
+
+def notes_for(kind: str, folder: Path) -> Path:
+    """The example with only its provider line changed (the acceptance: same app code)."""
+    source = NOTES.read_text(encoding="utf-8")
+    assert source.count(LINE) == 1
+    changed = source.replace(LINE, LINE.replace('"openrouter"', f'"{kind}"'))
+    diff = [
+        (a, b) for a, b in zip(source.splitlines(), changed.splitlines(), strict=True) if a != b
+    ]
+    assert len(diff) == (0 if kind == "openrouter" else 1)
+    target = folder / "notes.py"
+    target.write_text(changed, encoding="utf-8")
+    return target
+
+
+def start(script: Path, home: Path, sim: Simulator, kind: str, lang: str) -> Session:
+    env = base_env(
+        home,
+        home / "data",
+        lang,
+        NOTES_FILE=str(home / "notes.json"),
+        NOTES_BASE_URL=base_for(sim, kind),
+    )
+    return Session([sys.executable, str(script), "summarize"], env)
+
+
+def info_screens(s: Session, n: int) -> list[str]:
+    shots = []
+    for _ in range(n):
+        s.expect_text("›")
+        shots.append(s.screen())
+        s.enter()
+    return shots
+
+
+def top(screen: str) -> str:
+    return screen.split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "lang"),
+    [
+        ("openrouter", "en"),
+        ("openai", "en"),
+        ("anthropic", "nl"),
+        ("ollama", "en"),
+        ("compatible", "en"),
+        ("ollama", "nl"),
+    ],
+)
+def test_r5_2_notes_example_wizard_per_provider_kind(
+    sim: Simulator, tmp_path: Path, kind: str, lang: str
+) -> None:
+    sim.reset()
+    tr = Messages(lang)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.json").write_text('["Buy oat milk", "Plumber on Tuesday"]')
+    script = notes_for(kind, tmp_path)
+    address = sim.base_url
+    s = start(script, home, sim, kind, lang)
+    shots: list[str] = []
+    try:
+        if kind == "ollama":
+            shots += info_screens(s, 1)
+            s.expect_text(tr("wizard.server.address", address="\x00").split("\x00")[0])
+            shots.append(s.screen())
+            s.enter()
+        elif kind == "compatible":
+            shots += info_screens(s, 1)
+            s.expect_text(tr("wizard.server.address", address="\x00").split("\x00")[0])
+            shots.append(s.screen())
+            s.enter()
+            shots += info_screens(s, 1)
+        else:
+            shots += info_screens(s, 4)
+        if kind != "ollama":
+            if kind == "openrouter":
+                s.expect_text(tr("wizard.key.choice"))
+                s.enter("1")
+            prompt = "wizard.key.prompt.optional" if kind == "compatible" else "wizard.key.prompt"
+            s.expect_text(tr(prompt).strip())
+            shots.append(s.screen())
+            if kind == "openai":  # an OpenRouter key in the OpenAI box: refused, unsent
+                before = sim.counts()
+                s.enter(KEYS["openrouter"])
+                s.expect_text(tr("prompt.enter"))
+                shown = plain(s.screen())
+                assert "OpenRouter" in shown and "sk-or-" in shown and "sk-" in shown
+                assert KEYS["openrouter"] not in s.output()
+                assert sim.counts() == before
+                s.enter()
+                s.expect_text(tr(prompt).strip())
+            s.enter(KEYS[kind])
+        s.expect_text(tr("prompt.enter"))
+        check = s.screen()
+        shots.append(check)
+        s.enter()
+        if kind != "ollama":
+            s.expect_text(tr("wizard.remember.question"))
+            s.enter("j" if lang == "nl" else "y")
+        s.expect_text(tr("wizard.model.prompt", default="\x00").split("[")[0].strip())
+        shots.append(s.screen())
+        s.enter()
+        if kind != "ollama":
+            s.expect_text(tr("wizard.allowance.amount").strip())
+            s.enter("5")
+            s.expect_text(tr("wizard.allowance.period").split("[")[0].strip())
+            s.enter()
+        s.expect_text(tr("wizard.done.title"))
+        s.expect_text(tr("wizard.done.commands", app_id="notes-example"))
+        done = s.screen()
+        shots.append(done)
+        s.enter()
+        s.expect(r"summarize · ")
+        s.expect(r"(session total|sessie totaal)")
+        status = s.finish()
+    finally:
+        s.close()
+    assert status == 0, s.output()[-2000:]
+    output = plain(s.output())
+    for n, shot in enumerate(shots, start=1):
+        capture(lang, f"notes-{kind}-{n:02d}", shot)
+        assert all(len(line) <= 80 for line in shot.split("\n"))
+    # Its own path: its own pages and words; OpenRouter is never named for another kind.
+    for link in LINKS[kind]:
+        assert link in output, link
+    if kind != "openrouter":
+        assert "OpenRouter" not in output.replace(tr("provider.name.openrouter") + " (", "")
+        assert "openrouter.ai" not in output
+    # The check names who was asked: the simulator's address, standing in for the provider.
+    assert address in plain(check)
+    if kind in ("openai", "anthropic"):  # validate_key() learns nothing more: said so, no bare ✓
+        assert tr("wizard.check.unchecked", provider=tr(f"provider.name.{kind}"), limit_url="")[
+            :20
+        ] in plain(check)
+    if kind == "ollama":
+        assert "sk-" not in output and tr("wizard.key.prompt").strip() not in output
+        assert tr("where.keyless") in plain(done)
+    # It ends connected to the provider asked, and a reply with its cost came back.
+    assert address in plain(done)
+    assert re.search(r"summarize · .* · ", output)
+
+    if kind == "ollama":
+        return
+    # The key was remembered: a second run needs no wizard at all.
+    again = start(script, home, sim, kind, lang)
+    try:
+        again.expect(r"(session total|sessie totaal)")
+        assert again.finish() == 0
+    finally:
+        again.close()
+    assert tr("wizard.key.title") not in again.output()
