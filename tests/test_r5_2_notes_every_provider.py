@@ -219,3 +219,73 @@ def test_r5_2_notes_example_wizard_per_provider_kind(
     finally:
         again.close()
     assert tr("wizard.key.title") not in again.output()
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
+    sim: Simulator, tmp_path: Path, lang: str
+) -> None:
+    """Issue 15 item 10: model and allowance saved, key not remembered: the next run shows the
+    key screen alone — with a one-line reminder of who pays and where the key goes, and ``?``
+    for the full explanation — then goes; not the nine steps again."""
+    sim.reset()
+    tr = Messages(lang)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.json").write_text('["Buy oat milk"]')
+    script = notes_for("openai", tmp_path)
+    first = start(script, home, sim, "openai", lang)
+    try:
+        info_screens(first, 4)
+        first.expect_text(tr("wizard.key.prompt").strip())
+        first.enter(KEYS["openai"])
+        first.expect_text(tr("prompt.enter"))
+        first.enter()
+        first.expect_text(tr("wizard.remember.question"))
+        first.enter()  # No (the default)
+        first.expect_text(tr("wizard.model.prompt", default="\x00").split("[")[0].strip())
+        first.enter()
+        first.expect_text(tr("wizard.allowance.amount").strip())
+        first.enter("5")
+        first.expect_text(tr("wizard.allowance.period").split("[")[0].strip())
+        first.enter()
+        first.expect_text(tr("wizard.done.title"))
+        first.enter()
+        assert first.finish() == 0
+    finally:
+        first.close()
+
+    again = start(script, home, sim, "openai", lang)
+    try:
+        again.expect_text(tr("wizard.key.prompt").strip())
+        screen = again.screen()
+        capture(lang, "notes-return-01-key", screen)
+        # "?" shows the full explanation, then the key screen again.
+        again.enter("?")
+        again.expect_text("›")
+        for _ in range(3):
+            again.enter()
+            again.expect_text("›")
+        explained = plain(again.output())
+        again.enter()
+        again.expect_text(tr("wizard.key.prompt").strip())
+        again.enter(KEYS["openai"])
+        again.expect(r"summarize · ")
+        again.expect(r"(session total|sessie totaal)")
+        assert again.finish() == 0
+    finally:
+        again.close()
+    output = plain(again.output())
+    lines = [line for line in screen.split("\n") if line.strip()]
+    assert lines[0] == tr("wizard.step", app=APP, n=1, total=2)
+    assert plain(tr("wizard.return.body", app=APP, provider="OpenAI")) in plain(screen)
+    assert tr("wizard.return.explain") in plain(screen)
+    assert "https://platform.openai.com/api-keys" in explained  # the full explanation
+    # Only the key screen and its check: no model, allowance, remember or done screen.
+    for title in ("wizard.remember.title", "wizard.allowance.title", "wizard.done.title"):
+        assert tr(title) not in output, title
+    assert (
+        tr("wizard.model.title", feature="").split("“")[0]
+        not in output.split(tr("wizard.key.prompt").strip())[-1]
+    )
+    assert tr("wizard.step", app=APP, n=1, total=9) not in output
