@@ -308,9 +308,12 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
 
     # 2. Ctrl-C → "y" → stopped; the request counts as possibly charged (unreconciled).
     fresh_sim.push_faults(held)  # "y" stops it: the hang-up ends the hold
+    sent = chat_count(fresh_sim)
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("pending…")
+        # Stop it once it is really out (a Ctrl-C before the send stops nothing paid for).
+        wait_until(lambda: chat_count(fresh_sim) == sent + 1, "the request to reach the sim")
         s.child.sendintr()
         s.expect_text("Stop it?")
         s.enter("y")
