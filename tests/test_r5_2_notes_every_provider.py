@@ -289,3 +289,43 @@ def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
         not in output.split(tr("wizard.key.prompt").strip())[-1]
     )
     assert tr("wizard.step", app=APP, n=1, total=9) not in output
+
+
+def test_r5_5_byom_connect_takes_the_provider_kind(sim: Simulator, tmp_path: Path) -> None:
+    """``byom connect --provider ollama`` walks Ollama's own path (no key) and connects there;
+    a later ``byom connect`` without ``--provider`` keeps to the app's kind."""
+    import byom
+    from r5_pty import byom_argv
+
+    sim.reset()
+    tr = Messages("en")
+    home = tmp_path / "home"
+    data = home / "data"
+    home.mkdir()
+    byom.App(
+        "Notes", [byom.Feature("summarize", "worker")], app_id="cli-notes", data_dir=data
+    ).close()
+    argv = byom_argv(
+        "connect", "--app", "cli-notes", "--provider", "ollama", "--base-url", sim.base_url
+    )
+    s = Session(argv, base_env(home, data))
+    try:
+        s.expect_text("›")
+        s.enter()
+        s.expect_text(tr("wizard.server.address", address="\x00").split("\x00")[0])
+        s.enter()
+        s.expect_text(tr("prompt.enter"))
+        s.enter()
+        s.expect_text(tr("wizard.model.prompt", default="\x00").split("[")[0].strip())
+        s.enter()
+        s.expect_text(tr("wizard.done.ok"))
+        done = plain(s.screen())
+        s.enter()
+        assert s.finish() == 0
+    finally:
+        s.close()
+    assert tr("wizard.key.prompt").strip() not in s.output()
+    assert "your Ollama server at " + sim.base_url in done
+    with byom.App.load("cli-notes", data_dir=data) as app:
+        assert app.connected and app.provider == "ollama"
+        assert app.model_for("summarize").id

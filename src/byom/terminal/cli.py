@@ -18,6 +18,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+#: The provider kinds ``byom connect --provider`` takes (``byom.providers.registry.PROVIDERS``,
+#: spelled out so that registering the command imports nothing).
+PROVIDER_CHOICES = ("openrouter", "openai", "anthropic", "ollama", "compatible")
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -63,6 +67,13 @@ def register(subparsers: Any) -> None:
 
     connect = add("connect", _connect, "connect an app to your model provider (the wizard)")
     connect.add_argument("--feature", default=None, help="the feature whose model to choose")
+    connect.add_argument(
+        "--provider",
+        choices=PROVIDER_CHOICES,
+        default=None,
+        help="openrouter, openai, anthropic, ollama or compatible (default: the app's last one, "
+        "else openrouter)",
+    )
     connect.add_argument(
         "--key-stdin", action="store_true", help="read the key from standard input (no wizard)"
     )
@@ -300,6 +311,7 @@ def _connect(ctx: _Context) -> int:
         feature,
         tr=tr,
         console=ctx.err,
+        provider=args.provider,
         base_url=_base_url(ctx),
         opener=(lambda url: False) if args.no_browser else None,
         then_run=False,

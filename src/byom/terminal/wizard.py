@@ -50,6 +50,7 @@ from byom.core.usage import KeyInfo
 from byom.locales import Messages
 from byom.providers import make_adapter
 from byom.providers.base import Adapter
+from byom.providers.registry import PROVIDERS
 from byom.terminal._console import Cancel, Prompter, block, clean, interactive
 from byom.terminal._format import (
     allowance_text,
@@ -240,6 +241,7 @@ def where_text(app: App, tr: Messages) -> str:
 class Wizard:
     """One run of the wizard for one feature of an app. ``run()`` returns True when connected.
 
+    ``provider`` defaults to the kind the app is (or was last) connected to, else OpenRouter.
     ``opener`` opens the authorize page (default: the system browser, ``$BROWSER`` honoured);
     ``transport_factory`` builds the origin-locked transport for the key check and the PKCE
     exchange (default: httpx).
@@ -252,7 +254,7 @@ class Wizard:
         *,
         tr: Messages,
         console: Console,
-        provider: ProviderKind = "openrouter",
+        provider: ProviderKind | None = None,
         base_url: str | None = None,
         reconnect: bool = False,
         steps: tuple[str, ...] | None = None,
@@ -266,7 +268,11 @@ class Wizard:
         self.tr = tr
         self.console = console
         self.prompt = Prompter(console, tr)
-        self.provider = provider
+        # The kind asked for, else the one the app is (or was last) connected to.
+        saved = _saved_connection(app).get("provider")
+        if provider is None:
+            provider = app.provider or (saved if saved in PROVIDERS else None) or "openrouter"
+        self.provider: ProviderKind = provider
         self.adapter = make_adapter(provider, base_url or saved_base_url(app, provider))
         self.returning = (
             steps is None and not reconnect and returning(app, provider, self.feature.name)
