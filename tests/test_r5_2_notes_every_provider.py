@@ -329,3 +329,38 @@ def test_r5_5_byom_connect_takes_the_provider_kind(sim: Simulator, tmp_path: Pat
     with byom.App.load("cli-notes", data_dir=data) as app:
         assert app.connected and app.provider == "ollama"
         assert app.model_for("summarize").id
+
+
+def test_r5_6_ollama_not_running_says_so_and_how_to_start_it(tmp_path: Path) -> None:
+    """Nothing listening at the Ollama address: the check says the Ollama server (not
+    OpenRouter) is unavailable and how to start it; declining to retry leaves nothing connected."""
+    import socket
+
+    import byom
+    from r5_pty import byom_argv
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    tr = Messages("en")
+    home = tmp_path / "home"
+    data = home / "data"
+    home.mkdir()
+    byom.App("Notes", [byom.Feature("summarize", "worker")], app_id="down", data_dir=data).close()
+    argv = byom_argv("connect", "--app", "down", "--provider", "ollama", "--base-url", closed)
+    s = Session(argv, base_env(home, data))
+    try:
+        s.expect_text("›")
+        s.enter()
+        s.expect_text(tr("wizard.server.address", address="\x00").split("\x00")[0])
+        s.enter()
+        s.expect_text(tr("wizard.check.retry"))
+        screen = plain(s.screen())
+        s.enter("n")
+        assert s.finish() == 1
+    finally:
+        s.close()
+    assert "OpenRouter" not in plain(s.output())
+    assert "Your Ollama server" in screen and "ollama serve" in screen
+    with byom.App.load("down", data_dir=data) as app:
+        assert not app.connected

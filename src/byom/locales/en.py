@@ -421,6 +421,25 @@ MESSAGES: dict[str, str] = {
     "shortly.",
     "error.rate_limited.retry": "OpenRouter is limiting how many requests you can make. Try "
     "again in {seconds} seconds.",
+    # The same errors for a provider other than OpenRouter ({provider}: its name; {Provider}: the
+    # same at the start of a sentence).
+    "error.key_rejected.other": "{Provider} no longer accepts your key. It was removed from this "
+    "device; connect again to continue.",
+    "error.moderation_flagged.other": "{Provider} refused this input under its content rules, so "
+    "it was not answered. Your key is fine and stays connected.",
+    "error.out_of_credits.other": "Your account at {provider} does not have enough credit for "
+    "this request. Add credit in its billing settings.",
+    "error.rate_limited.other": "{Provider} is limiting how many requests you can make. Try "
+    "again shortly.",
+    "error.rate_limited.retry.other": "{Provider} is limiting how many requests you can make. "
+    "Try again in {seconds} seconds.",
+    "error.provider_unavailable.other": "{Provider} or the model is unavailable right now. Try "
+    "again later.",
+    "error.bad_response.other": "{Provider} sent a reply byom could not understand.",
+    "error.bad_request.other": "{Provider} refused the request as invalid.",
+    "error.interrupted.other": "The connection ended before {provider} reported the cost. The "
+    "request may have been charged; its estimate counts against your allowance until it is "
+    "reconciled.",
     "error.timeout": "The request took too long and was stopped.",
     "error.provider_unavailable": "OpenRouter or the model is unavailable right now. Try again "
     "later.",

@@ -439,6 +439,25 @@ MESSAGES: dict[str, str] = {
     "opnieuw.",
     "error.rate_limited.retry": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het "
     "over {seconds} seconden opnieuw.",
+    # Dezelfde fouten voor een andere aanbieder dan OpenRouter ({provider}: de naam;
+    # {Provider}: dezelfde aan het begin van een zin).
+    "error.key_rejected.other": "{Provider} accepteert je sleutel niet meer. Die is van dit "
+    "apparaat verwijderd; verbind opnieuw om verder te gaan.",
+    "error.moderation_flagged.other": "{Provider} weigerde deze invoer op grond van de eigen "
+    "inhoudsregels, dus er kwam geen antwoord. Je sleutel is in orde en blijft verbonden.",
+    "error.out_of_credits.other": "Je account bij {provider} heeft niet genoeg tegoed voor dit "
+    "verzoek. Zet tegoed op via de betaalinstellingen daar.",
+    "error.rate_limited.other": "{Provider} beperkt hoeveel verzoeken je kunt doen. Probeer het "
+    "zo opnieuw.",
+    "error.rate_limited.retry.other": "{Provider} beperkt hoeveel verzoeken je kunt doen. "
+    "Probeer het over {seconds} seconden opnieuw.",
+    "error.provider_unavailable.other": "{Provider} of het model is nu niet beschikbaar. Probeer "
+    "het later opnieuw.",
+    "error.bad_response.other": "{Provider} stuurde een antwoord dat byom niet kon lezen.",
+    "error.bad_request.other": "{Provider} weigerde het verzoek als ongeldig.",
+    "error.interrupted.other": "De verbinding werd verbroken voordat {provider} de kosten "
+    "meldde. Het verzoek is misschien in rekening gebracht; de schatting telt mee voor je "
+    "budget tot het is afgestemd.",
     "error.timeout": "Het verzoek duurde te lang en is gestopt.",
     "error.provider_unavailable": "OpenRouter of het model is nu niet beschikbaar. Probeer het "
     "later opnieuw.",

@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace, handler: Handler) -> int:
         except ByomError as error:
             from byom.terminal.errors import describe_error
 
-            return context.fail(describe_error(error, tr, app_id=app.app_id))
+            return context.fail(describe_error(error, tr, app_id=app.app_id, provider=app.provider))
     finally:
         app.close()
 
@@ -352,7 +352,7 @@ def _models(ctx: _Context) -> int:
             if not args.json:
                 ctx.err.print(tr("cli.models.refreshed"))
         except ByomError as error:
-            reason = describe_error(error, tr, app_id=app.app_id)
+            reason = describe_error(error, tr, app_id=app.app_id, provider=app.provider)
             ctx.err.print(Text(tr("cli.models.refresh_failed", reason=reason), style="yellow"))
     used: dict[str, list[str]] = {}
     for name in app.features:

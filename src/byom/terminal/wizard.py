@@ -598,7 +598,7 @@ class Wizard:
             console.print()
             return False
         except ByomError as error:
-            reason = describe_error(error, tr, app_id=self.app.app_id)
+            reason = describe_error(error, tr, app_id=self.app.app_id, provider=self.provider)
             self.prompt.note(tr("wizard.pkce.failed", reason=reason), style="red")
             try:
                 self.prompt.pause(tr("prompt.enter"))
@@ -637,7 +637,7 @@ class Wizard:
                 return _Nav.KEY if "key" in self.steps else _Nav.AGAIN
             raise Cancel() from None
         except ByomError as error:
-            reason = describe_error(error, tr, app_id=self.app.app_id)
+            reason = describe_error(error, tr, app_id=self.app.app_id, provider=self.provider)
             self.prompt.note(tr("wizard.check.failed", reason=reason), style="red")
             if self.local:
                 self.prompt.note(self._t("wizard.check.server_hint"), style="yellow")
@@ -724,7 +724,7 @@ class Wizard:
                 allow_plain_file=allow_file,
             )
         except KeyStorageUnavailable as error:
-            self.prompt.note(describe_error(error, self.tr), style="yellow")
+            self.prompt.note(describe_error(error, self.tr, provider=self.provider), style="yellow")
             self.prompt.pause(self.tr("prompt.enter"))
         self._connected_here = self.app.connected
         self._secret = None
