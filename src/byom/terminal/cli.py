@@ -242,24 +242,45 @@ def _read_key_stdin(ctx: _Context) -> Any:
         return None
 
 
-def _key_refused(ctx: _Context, adapter: Any, key: Any) -> bool:
-    """Check a new key with the provider before it replaces anything. A refusal is about the
-    new key only: the one already in use (if any) stays where it is."""
+def _key_refused(ctx: _Context, adapter: Any, key: Any, provider: str) -> bool:
+    """Check a new key — its shape, then with the provider — before it replaces anything. A
+    refusal is about the new key only: the one already in use (if any) stays where it is."""
     from byom.core.errors import KeyRejected
-    from byom.terminal.wizard import check_key
+    from byom.terminal.wizard import asked_text, check_key, shape_text
 
+    problem = shape_text(ctx.tr, provider, key.reveal(), app=ctx.app.name)
+    if problem is not None:
+        ctx.fail(problem)
+        return True
     try:
         check_key(adapter, key)
     except KeyRejected:
-        ctx.fail(ctx.tr("wizard.check.rejected"))
+        ctx.fail(ctx.tr("wizard.check.rejected", asked=asked_text(ctx.tr, provider, adapter)))
         return True
     return False
 
 
-def _base_url(ctx: _Context) -> str | None:
+def _provider(ctx: _Context) -> str:
+    """``--provider``, else the kind the app is (or was last) connected to, else OpenRouter."""
+    import json
+
+    chosen = getattr(ctx.args, "provider", None)
+    if chosen:
+        return str(chosen)
+    if ctx.app.provider:
+        return ctx.app.provider
+    try:
+        saved = json.loads(ctx.app.store.get_setting(ctx.app.app_id, "connection") or "{}")
+    except ValueError:
+        saved = {}
+    kind = saved.get("provider") if isinstance(saved, dict) else None
+    return kind if kind in PROVIDER_CHOICES else "openrouter"
+
+
+def _base_url(ctx: _Context, provider: str | None = None) -> str | None:
     from byom.terminal.wizard import saved_base_url
 
-    return ctx.args.base_url or saved_base_url(ctx.app)
+    return ctx.args.base_url or saved_base_url(ctx.app, provider)
 
 
 # -- connect ----------------------------------------------------------------------------------
@@ -277,12 +298,13 @@ def _connect(ctx: _Context) -> int:
         key = _read_key_stdin(ctx)
         if key is None:
             return ctx.fail(tr("terminal.stdin_key_empty"), 2)
-        adapter = make_adapter("openrouter", _base_url(ctx))
-        if _key_refused(ctx, adapter, key):
+        provider = _provider(ctx)
+        adapter = make_adapter(provider, _base_url(ctx, provider))
+        if _key_refused(ctx, adapter, key, provider):
             return 1
         app.vault.forget(adapter.origin)
         app.connect(
-            "openrouter",
+            provider,
             key=key,
             remember=args.remember,
             base_url=adapter.base_url,
@@ -312,7 +334,7 @@ def _connect(ctx: _Context) -> int:
         tr=tr,
         console=ctx.err,
         provider=args.provider,
-        base_url=_base_url(ctx),
+        base_url=_base_url(ctx, _provider(ctx)),
         opener=(lambda url: False) if args.no_browser else None,
         then_run=False,
     )
@@ -503,7 +525,7 @@ def _key(ctx: _Context) -> int:
         key = _read_key_stdin(ctx)
         if key is None:
             return ctx.fail(tr("terminal.stdin_key_empty"), 2)
-        if _key_refused(ctx, app.adapter, key):
+        if _key_refused(ctx, app.adapter, key, app.provider or "openrouter"):
             return 1
         app.rotate_key(key, remember=args.remember, allow_plain_file=args.allow_plain_file)
         if args.json:

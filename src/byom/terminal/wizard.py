@@ -212,6 +212,39 @@ def list_models(
     return len(list(adapter.parse_models(response.body)))
 
 
+def asked_text(tr: Messages, provider: str, adapter: Adapter) -> str:
+    """Who is actually asked, in words: the provider by name at its own address; a local
+    server with its address; any other address as "the server at … (standing in for …)"."""
+    name = tr(f"provider.name.{provider}")
+    if provider in LOCAL_STEPS:
+        return tr("wizard.asked.local", provider=name, address=adapter.origin)
+    try:
+        own = make_adapter(provider, None).base_url
+    except ByomError:
+        own = None
+    if adapter.base_url == own:
+        return name
+    return tr("wizard.asked.at", address=adapter.origin, provider=name)
+
+
+def shape_text(tr: Messages, provider: str, typed: str, *, app: str) -> str | None:
+    """What is wrong with the shape of a key for ``provider`` (:func:`check_key_shape`), in
+    the user's words — naming providers and prefixes, never the key — or None."""
+    shape = check_key_shape(provider, typed)
+    if shape is None:
+        return None
+    other = shape.other or ""
+    name = tr(f"provider.name.{provider}")
+    return tr(
+        f"wizard.key.shape.{shape.problem}",
+        app=app,
+        provider=name,
+        prefix=shape.prefix or PREFIXES.get(provider, ""),
+        other=tr(f"provider.name.{other}") if other else "",
+        other_prefix=PREFIXES.get(other, ""),
+    )
+
+
 def key_file_path(app: App) -> Path:
     """Where the consented plain key file of :class:`byom.store.vault.KeyVault` lives."""
     return Path(app.data_dir) / "keys" / f"{app.app_id}.json"
@@ -302,18 +335,7 @@ class Wizard:
         return self.adapter.origin
 
     def _asked(self) -> str:
-        """Who is actually asked: the provider by name at its own address, else the address."""
-        tr = self.tr
-        name = tr(f"provider.name.{self.provider}")
-        if self.local:
-            return tr("wizard.asked.local", provider=name, address=self._address())
-        try:
-            own = make_adapter(self.provider, None).base_url
-        except ByomError:
-            own = None
-        if self.adapter.base_url == own:
-            return name
-        return tr("wizard.asked.at", address=self._address(), provider=name)
+        return asked_text(self.tr, self.provider, self.adapter)
 
     def _t(self, key: str, **values: Any) -> str:
         """The text of ``key`` for this provider kind: ``key.<kind>``, else ``key.<group>``,
@@ -557,17 +579,7 @@ class Wizard:
 
     def _shape_problem(self, typed: str) -> str | None:
         """What is wrong with the shape of a typed key, in words (never the key), or None."""
-        shape = check_key_shape(self.provider, typed)
-        if shape is None:
-            return None
-        tr = self.tr
-        other = shape.other or ""
-        return self._t(
-            f"wizard.key.shape.{shape.problem}",
-            prefix=shape.prefix or PREFIXES.get(self.provider, ""),
-            other=tr(f"provider.name.{other}") if other else "",
-            other_prefix=PREFIXES.get(other, ""),
-        )
+        return shape_text(self.tr, self.provider, typed, app=self.app.name)
 
     def _browser(self) -> bool:
         from rich.text import Text
@@ -919,9 +931,11 @@ __all__ = [
     "RETURNING",
     "Wizard",
     "allowance_text",
+    "asked_text",
     "check_key",
     "first_steps",
     "list_models",
     "saved_base_url",
+    "shape_text",
     "where_text",
 ]
