@@ -314,7 +314,7 @@ MESSAGES: dict[str, str] = {
         "2. Haal een model op, bijvoorbeeld: ollama pull llama3.2\n"
         "3. Start de server, als die nog niet draait: ollama serve\n"
         "Ollama luistert op http://localhost:11434, tenzij je OLLAMA_HOST instelt. {app} "
-        "vraagt het de server op {address}."
+        "gebruikt de server op {address}."
     ),
     "wizard.server.title.compatible": "Start je server",
     "wizard.server.body.compatible": (
@@ -324,7 +324,7 @@ MESSAGES: dict[str, str] = {
         "2. Het adres eindigt op /v1: http://localhost:1234/v1 voor LM Studio, "
         "http://localhost:8080/v1 voor llama-server, http://localhost:11434/v1 voor Ollama.\n"
         "Een sleutel is alleen nodig als je server erom vraagt. Een dienst online rekent "
-        "rechtstreeks met je af: stel daar een uitgavenlimiet in. {app} vraagt het de server "
+        "rechtstreeks met je af: stel daar een uitgavenlimiet in. {app} gebruikt de server "
         "op {address}."
     ),
     "wizard.server.address": "Een ander adres? Typ het, of druk op Enter voor {address}: ",
