@@ -221,9 +221,11 @@ def test_r5_2_notes_example_wizard_per_provider_kind(
     assert tr("wizard.key.title") not in again.output()
 
 
-@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize(
+    ("kind", "lang"), [("openai", "en"), ("openai", "nl"), ("openrouter", "en")]
+)
 def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
-    sim: Simulator, tmp_path: Path, lang: str
+    sim: Simulator, tmp_path: Path, kind: str, lang: str
 ) -> None:
     """Issue 15 item 10: model and allowance saved, key not remembered: the next run shows the
     key screen alone — with a one-line reminder of who pays and where the key goes, and ``?``
@@ -233,12 +235,16 @@ def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
     home = tmp_path / "home"
     home.mkdir()
     (home / "notes.json").write_text('["Buy oat milk"]')
-    script = notes_for("openai", tmp_path)
-    first = start(script, home, sim, "openai", lang)
+    script = notes_for(kind, tmp_path)
+    choose = kind == "openrouter"  # OpenRouter's key screen offers paste or browser first
+    first = start(script, home, sim, kind, lang)
     try:
         info_screens(first, 4)
+        if choose:
+            first.expect_text(tr("wizard.key.choice"))
+            first.enter("1")
         first.expect_text(tr("wizard.key.prompt").strip())
-        first.enter(KEYS["openai"])
+        first.enter(KEYS[kind])
         first.expect_text(tr("prompt.enter"))
         first.enter()
         first.expect_text(tr("wizard.remember.question"))
@@ -255,11 +261,12 @@ def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
     finally:
         first.close()
 
-    again = start(script, home, sim, "openai", lang)
+    again = start(script, home, sim, kind, lang)
+    first_prompt = tr("wizard.key.choice") if choose else tr("wizard.key.prompt").strip()
     try:
-        again.expect_text(tr("wizard.key.prompt").strip())
+        again.expect_text(first_prompt)
         screen = again.screen()
-        capture(lang, "notes-return-01-key", screen)
+        capture(lang, f"notes-return-{kind}", screen)
         # "?" shows the full explanation, then the key screen again.
         again.enter("?")
         again.expect_text("›")
@@ -268,26 +275,28 @@ def test_r5_3_return_visit_without_a_remembered_key_shows_only_the_key_screen(
             again.expect_text("›")
         explained = plain(again.output())
         again.enter()
-        again.expect_text(tr("wizard.key.prompt").strip())
-        again.enter(KEYS["openai"])
+        again.expect_text(first_prompt)
+        if choose:
+            again.enter("1")
+            again.expect_text(tr("wizard.key.prompt").strip())
+        again.enter(KEYS[kind])
         again.expect(r"summarize · ")
         again.expect(r"(session total|sessie totaal)")
         assert again.finish() == 0
     finally:
         again.close()
     output = plain(again.output())
+    name = tr(f"provider.name.{kind}")
     lines = [line for line in screen.split("\n") if line.strip()]
     assert lines[0] == tr("wizard.step", app=APP, n=1, total=2)
-    assert plain(tr("wizard.return.body", app=APP, provider="OpenAI")) in plain(screen)
+    assert plain(tr("wizard.return.body", app=APP, provider=name)) in plain(screen)
     assert tr("wizard.return.explain") in plain(screen)
-    assert "https://platform.openai.com/api-keys" in explained  # the full explanation
+    assert LINKS[kind][0] in explained  # the full explanation, with the provider's own pages
     # Only the key screen and its check: no model, allowance, remember or done screen.
     for title in ("wizard.remember.title", "wizard.allowance.title", "wizard.done.title"):
         assert tr(title) not in output, title
-    assert (
-        tr("wizard.model.title", feature="").split("“")[0]
-        not in output.split(tr("wizard.key.prompt").strip())[-1]
-    )
+    after_key = output.split(tr("wizard.key.prompt").strip())[-1]
+    assert tr("wizard.model.title", feature="").split("“")[0].split("‘")[0] not in after_key
     assert tr("wizard.step", app=APP, n=1, total=9) not in output
 
 
