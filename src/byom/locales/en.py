@@ -340,7 +340,7 @@ MESSAGES: dict[str, str] = {
     "wizard.return.body": "{app} still has your model and allowance; only the key was not "
     "remembered. You pay {provider} directly; the key goes only there and is forgotten when "
     "{app} exits.",
-    "wizard.return.explain": "Type ? as the key to read the full explanation first.",
+    "wizard.return.explain": "Type ? and Enter to read the full explanation first.",
     "wizard.model.unassigned": "Models on your server have no category yet; the one you choose "
     "becomes a {category} model (change it with byom model).",
     "where.keyless": "none needed",

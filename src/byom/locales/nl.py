@@ -356,7 +356,7 @@ MESSAGES: dict[str, str] = {
     "wizard.return.body": "{app} weet je model en budget nog; alleen de sleutel is niet "
     "onthouden. Je betaalt {provider} zelf; de sleutel gaat alleen daarheen en is weg zodra "
     "{app} stopt.",
-    "wizard.return.explain": "Typ ? als sleutel om eerst de volledige uitleg te lezen.",
+    "wizard.return.explain": "Typ ? en Enter om eerst de volledige uitleg te lezen.",
     "wizard.model.unassigned": "Modellen op je server hebben nog geen categorie; het model dat "
     "je kiest wordt een {category}-model (wijzig dat met byom model).",
     "where.keyless": "niet nodig",
