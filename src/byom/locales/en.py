@@ -247,23 +247,23 @@ MESSAGES: dict[str, str] = {
     ),
     "wizard.limit.title.openai": "Set a spend limit at OpenAI",
     "wizard.limit.body.openai": (
-        "OpenAI's API is paid in advance: requests stop when your credit runs out. With "
-        "automatic recharge off, the credit you buy is the hard cap, whatever an app does.\n"
-        "• At https://platform.openai.com/settings/organization/billing buy only what you "
-        "mean to spend, for example $5, and leave auto recharge off.\n"
-        "• You can also give the key's project a budget at "
-        "https://platform.openai.com/settings/organization/limits\n"
+        "Give your OpenAI organization, or the key's project, a monthly spend limit and make "
+        "it a hard limit: beyond it OpenAI refuses requests, whatever an app does.\n"
+        "• Open https://platform.openai.com/settings/organization/limits, choose Edit spend "
+        "limit, enter an amount such as $5 and turn on “Enforce a hard limit”.\n"
+        "• The API is paid in advance: buy only the credit you mean to spend, and leave auto "
+        "recharge off.\n"
         "• Later you also set an allowance inside {app}, a second, best-effort ceiling.\n"
         "OpenAI does not tell byom a key's limit or balance, so byom cannot show them."
     ),
     "wizard.limit.title.anthropic": "Set a spend limit at Anthropic",
     "wizard.limit.body.anthropic": (
-        "Anthropic's API is paid in advance: requests stop when your credit runs out. With "
-        "auto-reload off, the credit you buy is the hard cap, whatever an app does.\n"
-        "• At https://console.anthropic.com/settings/billing buy only what you mean to spend, "
-        "for example $5, and leave auto-reload off.\n"
-        "• You can also set a monthly spend limit at "
-        "https://console.anthropic.com/settings/limits\n"
+        "Give the workspace of your key a monthly spend limit at Anthropic: beyond it "
+        "Anthropic refuses requests, whatever an app does.\n"
+        "• Open https://console.anthropic.com/settings/limits and set a spend limit, for "
+        "example $5.\n"
+        "• The API is paid in advance: buy only the credit you mean to spend at "
+        "https://console.anthropic.com/settings/billing, and leave auto-reload off.\n"
         "• Later you also set an allowance inside {app}, a second, best-effort ceiling.\n"
         "Anthropic does not tell byom a key's limit or balance, so byom cannot show them."
     ),

@@ -252,13 +252,13 @@ MESSAGES: dict[str, str] = {
     ),
     "wizard.limit.title.openai": "Stel een uitgavenlimiet in bij OpenAI",
     "wizard.limit.body.openai": (
-        "De API van OpenAI betaal je vooraf: verzoeken stoppen als je tegoed op is. Met "
-        "automatisch opwaarderen uit is het tegoed dat je koopt de harde grens, wat een app "
-        "ook doet.\n"
-        "• Koop op https://platform.openai.com/settings/organization/billing alleen wat je wilt "
-        "uitgeven, bijvoorbeeld $5, en laat automatisch opwaarderen uit.\n"
-        "• Je kunt het project van de sleutel ook een budget geven op "
-        "https://platform.openai.com/settings/organization/limits\n"
+        "Geef je OpenAI-organisatie, of het project van de sleutel, een maandelijkse "
+        "uitgavenlimiet en maak er een harde grens van: daarboven weigert OpenAI verzoeken, wat "
+        "een app ook doet.\n"
+        "• Open https://platform.openai.com/settings/organization/limits, kies Edit spend "
+        "limit, vul een bedrag in zoals $5 en zet “Enforce a hard limit” aan.\n"
+        "• De API betaal je vooraf: koop alleen het tegoed dat je wilt uitgeven, en laat "
+        "automatisch opwaarderen uit.\n"
         "• Straks stel je ook een budget in binnen {app}, een tweede plafond naar beste "
         "kunnen.\n"
         "OpenAI vertelt byom de limiet of het saldo van een sleutel niet; byom kan ze dus niet "
@@ -266,13 +266,12 @@ MESSAGES: dict[str, str] = {
     ),
     "wizard.limit.title.anthropic": "Stel een uitgavenlimiet in bij Anthropic",
     "wizard.limit.body.anthropic": (
-        "De API van Anthropic betaal je vooraf: verzoeken stoppen als je tegoed op is. Met "
-        "automatisch opwaarderen uit is het tegoed dat je koopt de harde grens, wat een app "
-        "ook doet.\n"
-        "• Koop op https://console.anthropic.com/settings/billing alleen wat je wilt "
-        "uitgeven, bijvoorbeeld $5, en laat automatisch opwaarderen uit.\n"
-        "• Je kunt ook een maandelijkse uitgavenlimiet instellen op "
-        "https://console.anthropic.com/settings/limits\n"
+        "Geef de werkruimte van je sleutel een maandelijkse uitgavenlimiet bij Anthropic: "
+        "daarboven weigert Anthropic verzoeken, wat een app ook doet.\n"
+        "• Open https://console.anthropic.com/settings/limits en stel een uitgavenlimiet in, "
+        "bijvoorbeeld $5.\n"
+        "• De API betaal je vooraf: koop alleen het tegoed dat je wilt uitgeven op "
+        "https://console.anthropic.com/settings/billing, en laat automatisch opwaarderen uit.\n"
         "• Straks stel je ook een budget in binnen {app}, een tweede plafond naar beste "
         "kunnen.\n"
         "Anthropic vertelt byom de limiet of het saldo van een sleutel niet; byom kan ze dus "
