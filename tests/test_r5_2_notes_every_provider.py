@@ -338,6 +338,14 @@ def test_r5_5_byom_connect_takes_the_provider_kind(sim: Simulator, tmp_path: Pat
     with byom.App.load("cli-notes", data_dir=data) as app:
         assert app.connected and app.provider == "ollama"
         assert app.model_for("summarize").id
+    # The connection surface afterwards speaks of Ollama too, never of OpenRouter.
+    status = Session(byom_argv("status", "--app", "cli-notes"), base_env(home, data))
+    try:
+        assert status.finish() == 0
+    finally:
+        status.close()
+    shown = plain(status.output())
+    assert "Connected to ollama" in shown and "OpenRouter" not in shown
 
 
 def test_r5_6_ollama_not_running_says_so_and_how_to_start_it(tmp_path: Path) -> None:

@@ -510,16 +510,16 @@ MESSAGES: dict[str, str] = {
     "cli.status.features": "Features and their models",
     "cli.status.allowances": "Allowances",
     "cli.status.no_allowance": "No allowance is set: nothing stops spending but the limit at "
-    "OpenRouter. Set one with: byom budget AMOUNT --app {app_id}",
+    "{provider}. Set one with: byom budget AMOUNT --app {app_id}",
     "cli.status.spent": "Spent: {day} today · {month} this month · {total} in total",
     "cli.status.unreconciled": "{count} request(s) sent without a reported cost; their "
     "estimates ({amount}) count against your allowance until reconciled.",
-    "cli.status.best_effort": "The allowance is best-effort; the limit at OpenRouter is the "
+    "cli.status.best_effort": "The allowance is best-effort; the limit at {provider} is the "
     "hard cap.",
     "cli.models.title": "{category} models",
     "cli.models.all": "Models",
     "cli.models.used_by": "used by {features}",
-    "cli.models.refreshed": "Model list refreshed from OpenRouter.",
+    "cli.models.refreshed": "Model list refreshed from {provider}.",
     "cli.models.refresh_failed": "The model list could not be refreshed; showing the saved "
     "one. {reason}",
     "cli.model.set": "{feature} now uses {model}.",

@@ -536,17 +536,17 @@ MESSAGES: dict[str, str] = {
     "cli.status.key": "Sleutel: {where}",
     "cli.status.features": "Functies en hun modellen",
     "cli.status.allowances": "Budgetten",
-    "cli.status.no_allowance": "Er is geen budget ingesteld: alleen de limiet bij OpenRouter "
+    "cli.status.no_allowance": "Er is geen budget ingesteld: alleen de limiet bij {provider} "
     "stopt de uitgaven. Stel er een in met: byom budget BEDRAG --app {app_id}",
     "cli.status.spent": "Uitgegeven: {day} vandaag · {month} deze maand · {total} in totaal",
     "cli.status.unreconciled": "{count} verzoek(en) verstuurd zonder gemelde kosten; de "
     "schattingen ({amount}) tellen mee voor je budget tot ze zijn afgestemd.",
-    "cli.status.best_effort": "Het budget werkt naar beste kunnen; de limiet bij OpenRouter is "
+    "cli.status.best_effort": "Het budget werkt naar beste kunnen; de limiet bij {provider} is "
     "de harde grens.",
     "cli.models.title": "{category}-modellen",
     "cli.models.all": "Modellen",
     "cli.models.used_by": "gebruikt door {features}",
-    "cli.models.refreshed": "Modellijst bijgewerkt vanuit OpenRouter.",
+    "cli.models.refreshed": "Modellijst bijgewerkt vanuit {provider}.",
     "cli.models.refresh_failed": "De modellijst kon niet worden bijgewerkt; de bewaarde lijst "
     "wordt getoond. {reason}",
     "cli.model.set": "{feature} gebruikt nu {model}.",

@@ -108,6 +108,13 @@ def steps_count(count: int, tr: Messages) -> str:
 _PROVIDER_NAMES = {"openrouter": "OpenRouter", "openai": "OpenAI", "anthropic": "Anthropic"}
 
 
+def provider_name(kind: str | None, tr: Messages) -> str:
+    """A provider kind as a person reads it ("OpenAI", "your Ollama server"); OpenRouter when
+    none is known."""
+    key = f"provider.name.{kind or 'openrouter'}"
+    return tr(key) if tr.has(key) else tr("provider.name.openrouter")
+
+
 def catalog_note(
     catalog: Catalog, tr: Messages, *, offline: bool = False, provider: str | None = None
 ) -> str:

@@ -364,7 +364,7 @@ def _models(ctx: _Context) -> int:
 
     from byom.core.errors import ByomError
     from byom.terminal._console import clean
-    from byom.terminal._format import catalog_note, context, model_prices
+    from byom.terminal._format import catalog_note, context, model_prices, provider_name
     from byom.terminal.errors import describe_error
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -372,7 +372,7 @@ def _models(ctx: _Context) -> int:
         try:
             app.refresh_models()
             if not args.json:
-                ctx.err.print(tr("cli.models.refreshed"))
+                ctx.err.print(tr("cli.models.refreshed", provider=provider_name(app.provider, tr)))
         except ByomError as error:
             reason = describe_error(error, tr, app_id=app.app_id, provider=app.provider)
             ctx.err.print(Text(tr("cli.models.refresh_failed", reason=reason), style="yellow"))
@@ -472,7 +472,7 @@ def _model(ctx: _Context) -> int:
 def _budget(ctx: _Context) -> int:
     from byom.core.errors import InvalidAmount
     from byom.core.money import parse_amount
-    from byom.terminal._format import allowance_text
+    from byom.terminal._format import allowance_text, provider_name
     from byom.terminal.panel import status_data
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -490,7 +490,7 @@ def _budget(ctx: _Context) -> int:
             ctx.say(tr("cli.budget.none"))
         for allowance in allowances:
             ctx.say(allowance_text(allowance, tr))
-        ctx.say(tr("cli.status.best_effort"), style="dim")
+        ctx.say(tr("cli.status.best_effort", provider=provider_name(app.provider, tr)), style="dim")
         return 0
     if args.period == "session":
         return ctx.fail(tr("cli.budget.session"), 2)
@@ -502,7 +502,7 @@ def _budget(ctx: _Context) -> int:
     if args.json:
         return ctx.json(status_data(app)["allowances"])
     ctx.say(tr("cli.budget.set", allowance=allowance_text(new, tr)), style="green")
-    ctx.say(tr("cli.status.best_effort"), style="dim")
+    ctx.say(tr("cli.status.best_effort", provider=provider_name(app.provider, tr)), style="dim")
     return 0
 
 

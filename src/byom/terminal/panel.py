@@ -19,7 +19,7 @@ from byom.core.errors import ByomError
 from byom.core.money import from_pico
 from byom.locales import Messages
 from byom.terminal._console import Cancel, Prompter, clean
-from byom.terminal._format import allowance_text, context, model_prices, usd
+from byom.terminal._format import allowance_text, context, model_prices, provider_name, usd
 from byom.terminal.chart import bar_lines, last_days
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def render_status(app: App, tr: Messages) -> RenderableType:
     from byom.terminal.wizard import where_text
 
     data = status_data(app)
+    name = provider_name(app.provider or data.get("provider"), tr)
     parts: list[RenderableType] = [
         Text(tr("cli.status.title", app=clean(app.name), app_id=app.app_id), style="bold")
     ]
@@ -166,7 +167,9 @@ def render_status(app: App, tr: Messages) -> RenderableType:
             )
         parts.append(grid)
     else:
-        parts.append(Text(tr("cli.status.no_allowance", app_id=app.app_id), style="yellow"))
+        if app.provider != "ollama":  # a local Ollama costs nothing: no ceiling to miss
+            text = tr("cli.status.no_allowance", app_id=app.app_id, provider=name)
+            parts.append(Text(text, style="yellow"))
     spent = {p: usd(app.spent(p)) for p in ("day", "month", "total")}
     parts.append(Text(""))
     parts.append(Text(tr("cli.status.spent", **spent)))
@@ -181,7 +184,8 @@ def render_status(app: App, tr: Messages) -> RenderableType:
                 style="yellow",
             )
         )
-    parts.append(Text(tr("cli.status.best_effort"), style="dim"))
+    if app.provider != "ollama":
+        parts.append(Text(tr("cli.status.best_effort", provider=name), style="dim"))
     return Group(*parts)
 
 
