@@ -303,7 +303,7 @@ def walk_wizard(
         assert s.child.waitnoecho(timeout=60), "the key prompt must switch terminal echo off"
         shots["05-key-hidden"] = s.screen()
         s.enter(key)
-    s.expect_text(tr("wizard.check.ok"))
+    s.expect_text(check_ok(tr))
     s.expect_text(tr("prompt.enter"))
     screen = s.screen()
     fits(screen, header(tr, 6, 9), tr("prompt.enter"))
@@ -340,6 +340,16 @@ def walk_wizard(
     s.expect_text(done)
     shots["10-done"] = s.screen()
     s.enter()
+
+
+def before(tr: Messages, key: str, name: str) -> str:
+    """The text of ``key`` up to its ``{name}`` placeholder (what precedes an address)."""
+    return tr(key, **{name: "\x00"}).split("\x00")[0]
+
+
+def check_ok(tr: Messages) -> str:
+    """The start of the key check's "accepted" line, before it names who was asked."""
+    return before(tr, "wizard.check.ok", "asked")
 
 
 def answer_yes(tr: Messages) -> str:

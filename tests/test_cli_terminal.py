@@ -213,10 +213,18 @@ def test_r2_3_key_rotate_and_forget(home: Path, used_app: Path, sim: Simulator) 
     assert "--key-stdin" in result.stderr
 
     # A new key the provider rejects must not cost the user the working one.
-    result = byom_cli(home, used_app, "key", "rotate", "--key-stdin", stdin="sk-sim-bad-key\n")
+    sim.revoke_key("sk-or-v1-revoked-key-0123456789")
+    result = byom_cli(
+        home, used_app, "key", "rotate", "--key-stdin", stdin="sk-or-v1-revoked-key-0123456789\n"
+    )
     assert result.returncode == 1
-    assert "does not accept this key" in plain(result.stderr)
+    assert "Key refused by the server at " + sim.base_url in plain(result.stderr)
     assert KEY in key_file.read_text()
+    # Nor does a key of the wrong shape, which is not even sent.
+    before = sim.counts()
+    result = byom_cli(home, used_app, "key", "rotate", "--key-stdin", stdin="hello my key\n")
+    assert result.returncode == 1 and "no spaces" in plain(result.stderr)
+    assert sim.counts() == before and KEY in key_file.read_text()
 
     new = "sk-or-v1-rotated-key-9876543210"
     result = byom_cli(
@@ -248,8 +256,14 @@ def test_r5_5_connect_with_key_on_stdin(
     sim.reset()
     App(APP, FEATURES, data_dir=data).close()  # the app ran once, never connected
     base = ["connect", "--base-url", sim.openrouter_base, "--key-stdin"]
-    result = byom_cli(home, data, *base, stdin="sk-sim-bad-key\n")
-    assert result.returncode == 1 and "does not accept" in plain(result.stderr)
+    sim.revoke_key("sk-or-v1-revoked-key-0123456789")
+    result = byom_cli(home, data, *base, stdin="sk-or-v1-revoked-key-0123456789\n")
+    assert result.returncode == 1 and "Key refused by" in plain(result.stderr)
+    # Another provider's key is refused before anything is sent, saying whose it is.
+    before = sim.counts()
+    result = byom_cli(home, data, *base, stdin="sk-ant-api03-not-for-openrouter\n")
+    assert result.returncode == 1 and "Anthropic" in plain(result.stderr)
+    assert "sk-or-" in plain(result.stderr) and sim.counts() == before
     result = byom_cli(home, data, *base, stdin=KEY + "\n")
     assert result.returncode == 0, result.stderr
     assert "in memory only" in result.stdout and "--remember" in result.stderr

@@ -25,7 +25,7 @@ from byom.locales import Messages
 from byom.sim import Simulator
 from byom.terminal._format import usd
 from conftest import chat_count, wait_until
-from r5_pty import INFO_STEPS, Session, base_env, capture, plain
+from r5_pty import INFO_STEPS, Session, base_env, capture, check_ok, plain
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = ROOT / "examples" / "terminal_agent" / "app.py"
@@ -114,7 +114,7 @@ def walk_wizard(s: Session, tr: Messages) -> None:
     s.expect_text(tr("wizard.key.prompt").strip())
     assert s.child.waitnoecho(timeout=60), "the key prompt must switch terminal echo off"
     s.enter(KEY)
-    s.expect_text(tr("wizard.check.ok"))
+    s.expect_text(check_ok(tr))
     s.expect_text(tr("prompt.enter"))
     s.enter()
     s.expect_text(tr("wizard.remember.question"))

@@ -45,6 +45,22 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("demo", "byom.web.cli", "run the reference app (Reader) against the simulator, offline"),
     ("audit", "byom.audit.cli", "check a BYOM web app against the invariants in a real browser"),
 )
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse measures sub-command names one indent level shallower than it prints them, so
+    the longest name ("integration") would push its help onto the next line and out of the
+    column. Measure them where they are printed."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            names = [len(self._format_action_invocation(a)) for a in action._get_subactions()]
+            if names:
+                deepest = max(names) + self._current_indent + self._indent_increment
+                self._action_max_length = max(self._action_max_length, deepest)
+
+
 _COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for _, module, _ in _COMMANDS))
 
 
@@ -59,6 +75,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="byom",
         description="Bring your own model: run model features on the user's own key.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"byom {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -97,9 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=_module_for(words))
     args = parser.parse_args(words)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help(sys.stderr)
-        return 2
+    if func is None:  # a bare ``byom``: the help is what was asked for
+        parser.print_help(sys.stdout)
+        return 0
     try:
         return int(func(args))
     except KeyboardInterrupt:

@@ -76,8 +76,8 @@ MESSAGES: dict[str, str] = {
     ),
     # 5 the key
     "wizard.key.title": "Your key",
-    "wizard.key.reconnect": "OpenRouter no longer accepts the previous key. It was removed from "
-    "this device. Connect a new one.",
+    "wizard.key.reconnect": "The previous key was refused by {asked} and removed from this "
+    "device. Connect a new one.",
     "wizard.key.body": "How do you want to connect?",
     "wizard.key.option_paste": "Paste a key I already have (it stays hidden while you type)",
     "wizard.key.option_browser": "Get a key in my browser: sign in at OpenRouter and approve, "
@@ -98,16 +98,15 @@ MESSAGES: dict[str, str] = {
     "wizard.pkce.page_error": "Something went wrong. Return to the terminal and try again.",
     # 6 validation
     "wizard.check.title": "Checking the key",
-    "wizard.check.asking": "Asking OpenRouter whether it accepts the key…",
-    "wizard.check.ok": "✓ OpenRouter accepts the key.",
+    "wizard.check.asking": "Asking {asked} whether it accepts the key…",
+    "wizard.check.ok": "✓ Key accepted by {asked}.",
     "wizard.check.limit": "Credit limit of this key at OpenRouter: {limit}, of which {remaining} "
     "is left.",
     "wizard.check.usage": "Spent with this key so far: {usage}.",
     "wizard.check.no_limit": "This key has no credit limit at OpenRouter. Setting one is "
     "recommended: https://openrouter.ai/settings/keys",
     "wizard.check.free_tier": "This account is on the free tier: only free models will answer.",
-    "wizard.check.rejected": "✗ OpenRouter does not accept this key. It may be mistyped, "
-    "disabled or revoked.",
+    "wizard.check.rejected": "✗ Key refused by {asked}. It may be mistyped, disabled or revoked.",
     "wizard.check.failed": "✗ The key could not be checked. {reason}",
     "wizard.check.retry": "Try again?",
     # 7 remember
@@ -171,7 +170,7 @@ MESSAGES: dict[str, str] = {
         "How much may {app} spend? Before each request {app} estimates the highest possible "
         "cost, and does not send the request if that could take your spending over the "
         "allowance.\n"
-        "This ceiling is best-effort; the limit at OpenRouter is the hard cap.\n"
+        "This ceiling is best-effort; the limit at {provider} is the hard cap.\n"
         "Type an amount in US dollars, such as 5 or 2.50, or “none” for no ceiling."
     ),
     "wizard.allowance.current": "Current allowance: {allowance}. Press Enter to keep it.",
@@ -182,7 +181,7 @@ MESSAGES: dict[str, str] = {
     "wizard.allowance.period": "Per: 1 month · 2 day · 3 in total · 4 this session [1]: ",
     # done
     "wizard.done.title": "Connected",
-    "wizard.done.connected": "✓ {app} is connected to OpenRouter.",
+    "wizard.done.connected": "✓ {app} is connected to {asked}.",
     "wizard.done.model": "• {feature} uses {model}.",
     "wizard.done.allowance": "• Allowance: {allowance}.",
     "wizard.done.key": "• Key: {where}.",
@@ -190,6 +189,161 @@ MESSAGES: dict[str, str] = {
     "wizard.done.commands": "byom status · model · budget · key · history --app {app_id}",
     "wizard.done.run": "Press Enter to run {feature}.",
     "wizard.done.ok": "Press Enter to finish.",
+    # -- each provider kind its own wizard path (issue 15) ------------------------------------
+    "provider.name.openrouter": "OpenRouter",
+    "provider.name.openai": "OpenAI",
+    "provider.name.anthropic": "Anthropic",
+    "provider.name.ollama": "your Ollama server",
+    "provider.name.compatible": "your server",
+    "wizard.asked.at": "the server at {address} (standing in for {provider})",
+    "wizard.asked.local": "{provider} at {address}",
+    "wizard.intro.body.paid": (
+        "{app} is free to use. The feature {feature} needs a language model. It runs on your "
+        "own account at {provider}.\n"
+        "• Requests go straight from this device to {provider}. No server of the app's "
+        "developer is in between.\n"
+        "• You pay {provider} directly, per request. The developer never sees your key, your "
+        "texts or what you spend.\n"
+        "• You see the cost of every request. The history stays on this device.\n"
+        "• You set an allowance, and {app} stops before a request could go over it.\n"
+        "The features that need no model keep working without connecting."
+    ),
+    "wizard.intro.body.ollama": (
+        "{app} is free to use. The feature {feature} needs a language model. It runs on "
+        "Ollama, a model server on your own computer.\n"
+        "• Requests go from {app} to your Ollama server only. No server of the app's developer "
+        "is in between, and your texts do not leave this device.\n"
+        "• No account and no key are needed, and a local model costs nothing per request.\n"
+        "• The history stays on this device.\n"
+        "The features that need no model keep working without connecting."
+    ),
+    "wizard.intro.body.compatible": (
+        "{app} is free to use. The feature {feature} needs a language model. It runs on a "
+        "server you choose that speaks OpenAI's interface: one on your own computer (LM "
+        "Studio, llama.cpp, vLLM, Ollama) or a hosted service.\n"
+        "• Requests go straight from this device to that server. No server of the app's "
+        "developer is in between.\n"
+        "• A model on your own computer costs nothing per request; a hosted service bills you "
+        "directly. The developer never sees your texts, a key or what you spend.\n"
+        "• You set an allowance, and {app} stops before a request could go over it.\n"
+        "The features that need no model keep working without connecting."
+    ),
+    "wizard.key_info.body.openai": (
+        "An API key is a long secret code, starting with sk-proj- (older keys: sk-), that lets "
+        "a program use your OpenAI account. Whoever has it can spend your credit: treat it "
+        "like a password.\n"
+        "1. Create an account at https://platform.openai.com and add credit at "
+        "https://platform.openai.com/settings/organization/billing\n"
+        "2. Create a key at https://platform.openai.com/api-keys and copy it.\n"
+        "A ChatGPT subscription does not include API use: the API is billed separately."
+    ),
+    "wizard.key_info.body.anthropic": (
+        "An API key is a long secret code, starting with sk-ant-, that lets a program use your "
+        "Anthropic account. Whoever has it can spend your credit: treat it like a password.\n"
+        "1. Create an account at https://console.anthropic.com and buy credit at "
+        "https://console.anthropic.com/settings/billing\n"
+        "2. Create a key at https://console.anthropic.com/settings/keys and copy it.\n"
+        "A Claude subscription does not include API use: the API is billed separately."
+    ),
+    "wizard.limit.title.openai": "Set a spend limit at OpenAI",
+    "wizard.limit.body.openai": (
+        "Give your OpenAI organization, or the key's project, a monthly spend limit and make "
+        "it a hard limit: beyond it OpenAI refuses requests, whatever an app does.\n"
+        "• Open https://platform.openai.com/settings/organization/limits, choose Edit spend "
+        "limit, enter an amount such as $5 and turn on “Enforce a hard limit”.\n"
+        "• The API is paid in advance: buy only the credit you mean to spend, and leave auto "
+        "recharge off.\n"
+        "• Later you also set an allowance inside {app}, a second, best-effort ceiling.\n"
+        "OpenAI does not tell byom a key's limit or balance, so byom cannot show them."
+    ),
+    "wizard.limit.title.anthropic": "Set a spend limit at Anthropic",
+    "wizard.limit.body.anthropic": (
+        "Give the workspace of your key a monthly spend limit at Anthropic: beyond it "
+        "Anthropic refuses requests, whatever an app does.\n"
+        "• Open https://console.anthropic.com/settings/limits and set a spend limit, for "
+        "example $5.\n"
+        "• The API is paid in advance: buy only the credit you mean to spend at "
+        "https://console.anthropic.com/settings/billing, and leave auto-reload off.\n"
+        "• Later you also set an allowance inside {app}, a second, best-effort ceiling.\n"
+        "Anthropic does not tell byom a key's limit or balance, so byom cannot show them."
+    ),
+    "wizard.threat.body.paid": (
+        "What byom does for you:\n"
+        "• Your key and your texts go only to {provider}; byom refuses every other address.\n"
+        "• The key is kept in memory and is gone when {app} exits, unless you choose to "
+        "remember it.\n"
+        "• No telemetry, no analytics, no crash reports: the developer receives nothing.\n"
+        "What it cannot promise:\n"
+        "• Any program that runs as you on this device, including {app} itself or a future "
+        "version of it, can read the key while it is in use.\n"
+        "• A remembered key can be found by anyone who can read your files or your keyring.\n"
+        "This is a gain in privacy and control, not a cryptographic guarantee. The limit at "
+        "{provider} caps the damage if the key leaks, and you can revoke the key there at any "
+        "time."
+    ),
+    "wizard.threat.body.compatible": (
+        "What byom does for you:\n"
+        "• Your texts (and a key, if your server needs one) go only to {address}; byom "
+        "refuses every other address.\n"
+        "• A key is kept in memory and is gone when {app} exits, unless you choose to "
+        "remember it.\n"
+        "• No telemetry, no analytics, no crash reports: the developer receives nothing.\n"
+        "What it cannot promise:\n"
+        "• The server sees every text you send: use one you trust.\n"
+        "• Any program that runs as you on this device can read a key while it is in use, and "
+        "a remembered key can be found by anyone who can read your files or your keyring.\n"
+        "This is a gain in privacy and control, not a cryptographic guarantee."
+    ),
+    "wizard.server.title.ollama": "Start your Ollama server",
+    "wizard.server.body.ollama": (
+        "Ollama runs models on your own computer. It needs no account and no key.\n"
+        "1. Install Ollama from https://ollama.com/download\n"
+        "2. Get a model, for example: ollama pull llama3.2\n"
+        "3. Start the server, if it is not running yet: ollama serve\n"
+        "Ollama listens at http://localhost:11434 unless you set OLLAMA_HOST. {app} will ask "
+        "the server at {address}."
+    ),
+    "wizard.server.title.compatible": "Start your server",
+    "wizard.server.body.compatible": (
+        "Any server that speaks OpenAI's interface will do.\n"
+        "1. Start it and load a model: in LM Studio, the Developer tab, then Start server; "
+        "with llama.cpp: llama-server -m MODEL.gguf\n"
+        "2. Its address ends in /v1: http://localhost:1234/v1 for LM Studio, "
+        "http://localhost:8080/v1 for llama-server, http://localhost:11434/v1 for Ollama.\n"
+        "A key is needed only if your server asks for one. A hosted service bills you "
+        "directly: set a spend limit there. {app} will ask the server at {address}."
+    ),
+    "wizard.server.address": "Another address? Type it, or press Enter to keep {address}: ",
+    "wizard.server.bad_address": "That is not an http:// or https:// address.",
+    "wizard.key.prompt.optional": "Key (hidden; press Enter if your server needs none): ",
+    "wizard.key.shape.empty": "No key was entered. A {provider} key starts with {prefix}.",
+    "wizard.key.shape.space": "That is not a key: a key has no spaces in it. Paste only the "
+    "key itself.",
+    "wizard.key.shape.wrong_provider": "That is a key for {other} (it starts with "
+    "{other_prefix}), not for {provider}. {app} connects to {provider}, whose keys start with "
+    "{prefix}.",
+    "wizard.key.shape.wrong_prefix": "That is not a {provider} key: {provider} keys start with "
+    "{prefix}. Nothing was sent.",
+    "wizard.key.shape.not_needed": "{provider} takes no key.",
+    "wizard.check.title.local": "Checking the server",
+    "wizard.check.asking.list": "Asking {asked} for its list of models…",
+    "wizard.check.ok.listed": "✓ Key accepted by {asked}: it answered a request for its "
+    "model list, which needs a valid key.",
+    "wizard.check.unchecked": "Not checked: {provider} does not tell byom a key's spending "
+    "limit or balance. Set a limit at {limit_url}",
+    "wizard.check.server_ok": "✓ Answer from {asked}: {count} model(s) available.",
+    "wizard.check.server_key": "Your key was sent with the request and accepted.",
+    "wizard.check.server_no_key": "No key was sent.",
+    "wizard.check.server_hint.ollama": "Is the server running? Start it with: ollama serve",
+    "wizard.check.server_hint.compatible": "Is the server running, at this address?",
+    "wizard.return.title": "Your key for {provider}",
+    "wizard.return.body": "{app} still has your model and allowance; only the key was not "
+    "remembered. You pay {provider} directly; the key goes only there and is forgotten when "
+    "{app} exits.",
+    "wizard.return.explain": "Type ? and Enter to read the full explanation first.",
+    "wizard.model.unassigned": "Models on your server have no category yet; the one you choose "
+    "becomes a {category} model (change it with byom model).",
+    "where.keyless": "none needed",
     "where.memory": "in memory only, until {app} exits",
     "where.keyring": "remembered in the system keyring",
     "where.file": "remembered in a file only you can read",
@@ -267,6 +421,25 @@ MESSAGES: dict[str, str] = {
     "shortly.",
     "error.rate_limited.retry": "OpenRouter is limiting how many requests you can make. Try "
     "again in {seconds} seconds.",
+    # The same errors for a provider other than OpenRouter ({provider}: its name; {Provider}: the
+    # same at the start of a sentence).
+    "error.key_rejected.other": "{Provider} no longer accepts your key. It was removed from this "
+    "device; connect again to continue.",
+    "error.moderation_flagged.other": "{Provider} refused this input under its content rules, so "
+    "it was not answered. Your key is fine and stays connected.",
+    "error.out_of_credits.other": "Your account at {provider} does not have enough credit for "
+    "this request. Add credit in its billing settings.",
+    "error.rate_limited.other": "{Provider} is limiting how many requests you can make. Try "
+    "again shortly.",
+    "error.rate_limited.retry.other": "{Provider} is limiting how many requests you can make. "
+    "Try again in {seconds} seconds.",
+    "error.provider_unavailable.other": "{Provider} or the model is unavailable right now. Try "
+    "again later.",
+    "error.bad_response.other": "{Provider} sent a reply byom could not understand.",
+    "error.bad_request.other": "{Provider} refused the request as invalid.",
+    "error.interrupted.other": "The connection ended before {provider} reported the cost. The "
+    "request may have been charged; its estimate counts against your allowance until it is "
+    "reconciled.",
     "error.timeout": "The request took too long and was stopped.",
     "error.provider_unavailable": "OpenRouter or the model is unavailable right now. Try again "
     "later.",
@@ -337,16 +510,16 @@ MESSAGES: dict[str, str] = {
     "cli.status.features": "Features and their models",
     "cli.status.allowances": "Allowances",
     "cli.status.no_allowance": "No allowance is set: nothing stops spending but the limit at "
-    "OpenRouter. Set one with: byom budget AMOUNT --app {app_id}",
+    "{provider}. Set one with: byom budget AMOUNT --app {app_id}",
     "cli.status.spent": "Spent: {day} today · {month} this month · {total} in total",
     "cli.status.unreconciled": "{count} request(s) sent without a reported cost; their "
     "estimates ({amount}) count against your allowance until reconciled.",
-    "cli.status.best_effort": "The allowance is best-effort; the limit at OpenRouter is the "
+    "cli.status.best_effort": "The allowance is best-effort; the limit at {provider} is the "
     "hard cap.",
     "cli.models.title": "{category} models",
     "cli.models.all": "Models",
     "cli.models.used_by": "used by {features}",
-    "cli.models.refreshed": "Model list refreshed from OpenRouter.",
+    "cli.models.refreshed": "Model list refreshed from {provider}.",
     "cli.models.refresh_failed": "The model list could not be refreshed; showing the saved "
     "one. {reason}",
     "cli.model.set": "{feature} now uses {model}.",

@@ -78,8 +78,8 @@ MESSAGES: dict[str, str] = {
     ),
     # 5 de sleutel
     "wizard.key.title": "Je sleutel",
-    "wizard.key.reconnect": "OpenRouter accepteert de vorige sleutel niet meer. Die is van dit "
-    "apparaat verwijderd. Verbind een nieuwe.",
+    "wizard.key.reconnect": "De vorige sleutel is geweigerd door {asked} en van dit apparaat "
+    "verwijderd. Verbind een nieuwe.",
     "wizard.key.body": "Hoe wil je verbinden?",
     "wizard.key.option_paste": "Een sleutel plakken die ik al heb (onzichtbaar tijdens het typen)",
     "wizard.key.option_browser": "Een sleutel halen in mijn browser: inloggen bij OpenRouter "
@@ -100,16 +100,16 @@ MESSAGES: dict[str, str] = {
     "wizard.pkce.page_error": "Er ging iets mis. Ga terug naar de terminal en probeer het opnieuw.",
     # 6 controle
     "wizard.check.title": "De sleutel controleren",
-    "wizard.check.asking": "OpenRouter wordt gevraagd of de sleutel werkt…",
-    "wizard.check.ok": "✓ OpenRouter accepteert de sleutel.",
+    "wizard.check.asking": "Aan {asked} wordt gevraagd of de sleutel werkt…",
+    "wizard.check.ok": "✓ Sleutel geaccepteerd door {asked}.",
     "wizard.check.limit": "Tegoedlimiet van deze sleutel bij OpenRouter: {limit}, waarvan nog "
     "{remaining} over.",
     "wizard.check.usage": "Tot nu toe uitgegeven met deze sleutel: {usage}.",
     "wizard.check.no_limit": "Deze sleutel heeft geen tegoedlimiet bij OpenRouter. Een limiet "
     "instellen is aan te raden: https://openrouter.ai/settings/keys",
     "wizard.check.free_tier": "Dit account is gratis: alleen gratis modellen geven antwoord.",
-    "wizard.check.rejected": "✗ OpenRouter accepteert deze sleutel niet. Misschien is hij "
-    "verkeerd getypt, uitgeschakeld of ingetrokken.",
+    "wizard.check.rejected": "✗ Sleutel geweigerd door {asked}. Misschien is hij verkeerd "
+    "getypt, uitgeschakeld of ingetrokken.",
     "wizard.check.failed": "✗ De sleutel kon niet worden gecontroleerd. {reason}",
     "wizard.check.retry": "Opnieuw proberen?",
     # 7 onthouden
@@ -172,7 +172,7 @@ MESSAGES: dict[str, str] = {
         "Hoeveel mag {app} uitgeven? Vóór elk verzoek schat {app} de hoogst mogelijke kosten, "
         "en het verstuurt het verzoek niet als je uitgaven daardoor boven het budget kunnen "
         "komen.\n"
-        "Dit plafond werkt naar beste kunnen; de limiet bij OpenRouter is de harde grens.\n"
+        "Dit plafond werkt naar beste kunnen; de limiet bij {provider} is de harde grens.\n"
         "Typ een bedrag in Amerikaanse dollars, zoals 5 of 2,50, of ‘geen’ voor geen plafond."
     ),
     "wizard.allowance.current": "Huidig budget: {allowance}. Druk op Enter om het te houden.",
@@ -183,7 +183,7 @@ MESSAGES: dict[str, str] = {
     "wizard.allowance.period": "Per: 1 maand · 2 dag · 3 in totaal · 4 deze sessie [1]: ",
     # klaar
     "wizard.done.title": "Verbonden",
-    "wizard.done.connected": "✓ {app} is verbonden met OpenRouter.",
+    "wizard.done.connected": "✓ {app} is verbonden met {asked}.",
     "wizard.done.model": "• {feature} gebruikt {model}.",
     "wizard.done.allowance": "• Budget: {allowance}.",
     "wizard.done.key": "• Sleutel: {where}.",
@@ -191,6 +191,174 @@ MESSAGES: dict[str, str] = {
     "wizard.done.commands": "byom status · model · budget · key · history --app {app_id}",
     "wizard.done.run": "Druk op Enter om {feature} uit te voeren.",
     "wizard.done.ok": "Druk op Enter om af te sluiten.",
+    # -- elke soort aanbieder een eigen pad door de wizard (issue 15) -------------------------
+    "provider.name.openrouter": "OpenRouter",
+    "provider.name.openai": "OpenAI",
+    "provider.name.anthropic": "Anthropic",
+    "provider.name.ollama": "je Ollama-server",
+    "provider.name.compatible": "je server",
+    "wizard.asked.at": "de server op {address} (in plaats van {provider})",
+    "wizard.asked.local": "{provider} op {address}",
+    "wizard.intro.body.paid": (
+        "{app} is gratis. De functie {feature} heeft een taalmodel nodig. Die draait op je "
+        "eigen account bij {provider}.\n"
+        "• Verzoeken gaan rechtstreeks van dit apparaat naar {provider}. Er zit geen server "
+        "van de ontwikkelaar van de app tussen.\n"
+        "• Je betaalt {provider} zelf, per verzoek. De ontwikkelaar ziet nooit je sleutel, je "
+        "teksten of wat je uitgeeft.\n"
+        "• Je ziet wat elk verzoek kost. De geschiedenis blijft op dit apparaat.\n"
+        "• Je stelt een budget in, en {app} stopt voordat een verzoek daar overheen kan gaan.\n"
+        "De functies zonder model blijven werken zonder te verbinden."
+    ),
+    "wizard.intro.body.ollama": (
+        "{app} is gratis. De functie {feature} heeft een taalmodel nodig. Die draait op "
+        "Ollama, een modelserver op je eigen computer.\n"
+        "• Verzoeken gaan van {app} alleen naar je Ollama-server. Er zit geen server van de "
+        "ontwikkelaar van de app tussen, en je teksten verlaten dit apparaat niet.\n"
+        "• Er is geen account en geen sleutel nodig, en een lokaal model kost niets per "
+        "verzoek.\n"
+        "• De geschiedenis blijft op dit apparaat.\n"
+        "De functies zonder model blijven werken zonder te verbinden."
+    ),
+    "wizard.intro.body.compatible": (
+        "{app} is gratis. De functie {feature} heeft een taalmodel nodig. Die draait op een "
+        "server naar keuze die de interface van OpenAI spreekt: een op je eigen computer (LM "
+        "Studio, llama.cpp, vLLM, Ollama) of een dienst online.\n"
+        "• Verzoeken gaan rechtstreeks van dit apparaat naar die server. Er zit geen server "
+        "van de ontwikkelaar van de app tussen.\n"
+        "• Een model op je eigen computer kost niets per verzoek; een dienst online rekent "
+        "rechtstreeks met je af. De ontwikkelaar ziet nooit je teksten, een sleutel of wat je "
+        "uitgeeft.\n"
+        "• Je stelt een budget in, en {app} stopt voordat een verzoek daar overheen kan gaan.\n"
+        "De functies zonder model blijven werken zonder te verbinden."
+    ),
+    "wizard.key_info.body.openai": (
+        "Een API-sleutel is een lange geheime code, beginnend met sk-proj- (oudere sleutels: "
+        "sk-), waarmee een programma je OpenAI-account kan gebruiken. Wie de sleutel heeft, "
+        "kan je tegoed uitgeven: behandel hem als een wachtwoord.\n"
+        "1. Maak een account op https://platform.openai.com en zet tegoed op "
+        "https://platform.openai.com/settings/organization/billing\n"
+        "2. Maak een sleutel op https://platform.openai.com/api-keys en kopieer hem.\n"
+        "Een ChatGPT-abonnement omvat geen API-gebruik: de API wordt apart betaald."
+    ),
+    "wizard.key_info.body.anthropic": (
+        "Een API-sleutel is een lange geheime code, beginnend met sk-ant-, waarmee een "
+        "programma je Anthropic-account kan gebruiken. Wie de sleutel heeft, kan je tegoed "
+        "uitgeven: behandel hem als een wachtwoord.\n"
+        "1. Maak een account op https://console.anthropic.com en koop tegoed op "
+        "https://console.anthropic.com/settings/billing\n"
+        "2. Maak een sleutel op https://console.anthropic.com/settings/keys en kopieer hem.\n"
+        "Een Claude-abonnement omvat geen API-gebruik: de API wordt apart betaald."
+    ),
+    "wizard.limit.title.openai": "Stel een uitgavenlimiet in bij OpenAI",
+    "wizard.limit.body.openai": (
+        "Geef je OpenAI-organisatie, of het project van de sleutel, een maandelijkse "
+        "uitgavenlimiet en maak er een harde grens van: daarboven weigert OpenAI verzoeken, wat "
+        "een app ook doet.\n"
+        "• Open https://platform.openai.com/settings/organization/limits, kies Edit spend "
+        "limit, vul een bedrag in zoals $5 en zet “Enforce a hard limit” aan.\n"
+        "• De API betaal je vooraf: koop alleen het tegoed dat je wilt uitgeven, en laat "
+        "automatisch opwaarderen uit.\n"
+        "• Straks stel je ook een budget in binnen {app}, een tweede plafond naar beste "
+        "kunnen.\n"
+        "OpenAI vertelt byom de limiet of het saldo van een sleutel niet; byom kan ze dus niet "
+        "tonen."
+    ),
+    "wizard.limit.title.anthropic": "Stel een uitgavenlimiet in bij Anthropic",
+    "wizard.limit.body.anthropic": (
+        "Geef de werkruimte van je sleutel een maandelijkse uitgavenlimiet bij Anthropic: "
+        "daarboven weigert Anthropic verzoeken, wat een app ook doet.\n"
+        "• Open https://console.anthropic.com/settings/limits en stel een uitgavenlimiet in, "
+        "bijvoorbeeld $5.\n"
+        "• De API betaal je vooraf: koop alleen het tegoed dat je wilt uitgeven op "
+        "https://console.anthropic.com/settings/billing, en laat automatisch opwaarderen uit.\n"
+        "• Straks stel je ook een budget in binnen {app}, een tweede plafond naar beste "
+        "kunnen.\n"
+        "Anthropic vertelt byom de limiet of het saldo van een sleutel niet; byom kan ze dus "
+        "niet tonen."
+    ),
+    "wizard.threat.body.paid": (
+        "Wat byom voor je doet:\n"
+        "• Je sleutel en je teksten gaan alleen naar {provider}; byom weigert elk ander adres.\n"
+        "• De sleutel blijft in het geheugen en is weg zodra {app} stopt, tenzij je kiest hem "
+        "te onthouden.\n"
+        "• Geen telemetrie, analytics of crashrapporten: de ontwikkelaar krijgt niets.\n"
+        "Wat het niet kan beloven:\n"
+        "• Elk programma dat onder jouw account op dit apparaat draait, ook {app} zelf of een "
+        "latere versie ervan, kan de sleutel lezen terwijl die in gebruik is.\n"
+        "• Een onthouden sleutel is te vinden voor wie je bestanden of je sleutelbos kan lezen.\n"
+        "Dit is winst voor je privacy en je controle, geen cryptografische garantie. De limiet "
+        "bij {provider} beperkt de schade als de sleutel uitlekt, en je kunt hem daar altijd "
+        "intrekken."
+    ),
+    "wizard.threat.body.compatible": (
+        "Wat byom voor je doet:\n"
+        "• Je teksten (en een sleutel, als je server er een vraagt) gaan alleen naar "
+        "{address}; byom weigert elk ander adres.\n"
+        "• Een sleutel blijft in het geheugen en is weg zodra {app} stopt, tenzij je kiest hem "
+        "te onthouden.\n"
+        "• Geen telemetrie, analytics of crashrapporten: de ontwikkelaar krijgt niets.\n"
+        "Wat het niet kan beloven:\n"
+        "• De server ziet elke tekst die je stuurt: gebruik er een die je vertrouwt.\n"
+        "• Elk programma dat onder jouw account draait, kan een sleutel lezen terwijl die in "
+        "gebruik is, en een onthouden sleutel is te vinden voor wie je bestanden of je "
+        "sleutelbos kan lezen.\n"
+        "Dit is winst voor je privacy en je controle, geen cryptografische garantie."
+    ),
+    "wizard.server.title.ollama": "Start je Ollama-server",
+    "wizard.server.body.ollama": (
+        "Ollama draait modellen op je eigen computer. Er is geen account en geen sleutel "
+        "nodig.\n"
+        "1. Installeer Ollama via https://ollama.com/download\n"
+        "2. Haal een model op, bijvoorbeeld: ollama pull llama3.2\n"
+        "3. Start de server, als die nog niet draait: ollama serve\n"
+        "Ollama luistert op http://localhost:11434, tenzij je OLLAMA_HOST instelt. {app} "
+        "gebruikt de server op {address}."
+    ),
+    "wizard.server.title.compatible": "Start je server",
+    "wizard.server.body.compatible": (
+        "Elke server die de interface van OpenAI spreekt, is goed.\n"
+        "1. Start hem en laad een model: in LM Studio het tabblad Developer, dan Start server; "
+        "met llama.cpp: llama-server -m MODEL.gguf\n"
+        "2. Het adres eindigt op /v1: http://localhost:1234/v1 voor LM Studio, "
+        "http://localhost:8080/v1 voor llama-server, http://localhost:11434/v1 voor Ollama.\n"
+        "Een sleutel is alleen nodig als je server erom vraagt. Een dienst online rekent "
+        "rechtstreeks met je af: stel daar een uitgavenlimiet in. {app} gebruikt de server "
+        "op {address}."
+    ),
+    "wizard.server.address": "Een ander adres? Typ het, of druk op Enter voor {address}: ",
+    "wizard.server.bad_address": "Dat is geen http://- of https://-adres.",
+    "wizard.key.prompt.optional": "Sleutel (onzichtbaar; Enter als je server er geen nodig "
+    "heeft): ",
+    "wizard.key.shape.empty": "Er is geen sleutel ingevoerd. Een sleutel van {provider} begint "
+    "met {prefix}.",
+    "wizard.key.shape.space": "Dat is geen sleutel: een sleutel bevat geen spaties. Plak alleen "
+    "de sleutel zelf.",
+    "wizard.key.shape.wrong_provider": "Dat is een sleutel van {other} (hij begint met "
+    "{other_prefix}), niet van {provider}. {app} verbindt met {provider}, waarvan de sleutels "
+    "beginnen met {prefix}.",
+    "wizard.key.shape.wrong_prefix": "Dat is geen sleutel van {provider}: die beginnen met "
+    "{prefix}. Er is niets verstuurd.",
+    "wizard.key.shape.not_needed": "{provider} gebruikt geen sleutel.",
+    "wizard.check.title.local": "De server controleren",
+    "wizard.check.asking.list": "Aan {asked} wordt de lijst van modellen gevraagd…",
+    "wizard.check.ok.listed": "✓ Sleutel geaccepteerd door {asked}: die beantwoordde een vraag "
+    "om de modellenlijst, en daarvoor is een geldige sleutel nodig.",
+    "wizard.check.unchecked": "Niet gecontroleerd: {provider} vertelt byom de uitgavenlimiet of "
+    "het saldo van een sleutel niet. Stel een limiet in op {limit_url}",
+    "wizard.check.server_ok": "✓ Antwoord van {asked}: {count} model(len) beschikbaar.",
+    "wizard.check.server_key": "Je sleutel is met het verzoek meegestuurd en geaccepteerd.",
+    "wizard.check.server_no_key": "Er is geen sleutel verstuurd.",
+    "wizard.check.server_hint.ollama": "Draait de server? Start hem met: ollama serve",
+    "wizard.check.server_hint.compatible": "Draait de server, op dit adres?",
+    "wizard.return.title": "Je sleutel voor {provider}",
+    "wizard.return.body": "{app} weet je model en budget nog; alleen de sleutel is niet "
+    "onthouden. Je betaalt {provider} zelf; de sleutel gaat alleen daarheen en is weg zodra "
+    "{app} stopt.",
+    "wizard.return.explain": "Typ ? en Enter om eerst de volledige uitleg te lezen.",
+    "wizard.model.unassigned": "Modellen op je server hebben nog geen categorie; het model dat "
+    "je kiest wordt een {category}-model (wijzig dat met byom model).",
+    "where.keyless": "niet nodig",
     "where.memory": "alleen in het geheugen, tot {app} stopt",
     "where.keyring": "onthouden in de sleutelbos van het systeem",
     "where.file": "onthouden in een bestand dat alleen jij kunt lezen",
@@ -270,6 +438,25 @@ MESSAGES: dict[str, str] = {
     "opnieuw.",
     "error.rate_limited.retry": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het "
     "over {seconds} seconden opnieuw.",
+    # Dezelfde fouten voor een andere aanbieder dan OpenRouter ({provider}: de naam;
+    # {Provider}: dezelfde aan het begin van een zin).
+    "error.key_rejected.other": "{Provider} accepteert je sleutel niet meer. Die is van dit "
+    "apparaat verwijderd; verbind opnieuw om verder te gaan.",
+    "error.moderation_flagged.other": "{Provider} weigerde deze invoer op grond van de eigen "
+    "inhoudsregels, dus er kwam geen antwoord. Je sleutel is in orde en blijft verbonden.",
+    "error.out_of_credits.other": "Je account bij {provider} heeft niet genoeg tegoed voor dit "
+    "verzoek. Zet tegoed op via de betaalinstellingen daar.",
+    "error.rate_limited.other": "{Provider} beperkt hoeveel verzoeken je kunt doen. Probeer het "
+    "zo opnieuw.",
+    "error.rate_limited.retry.other": "{Provider} beperkt hoeveel verzoeken je kunt doen. "
+    "Probeer het over {seconds} seconden opnieuw.",
+    "error.provider_unavailable.other": "{Provider} of het model is nu niet beschikbaar. Probeer "
+    "het later opnieuw.",
+    "error.bad_response.other": "{Provider} stuurde een antwoord dat byom niet kon lezen.",
+    "error.bad_request.other": "{Provider} weigerde het verzoek als ongeldig.",
+    "error.interrupted.other": "De verbinding werd verbroken voordat {provider} de kosten "
+    "meldde. Het verzoek is misschien in rekening gebracht; de schatting telt mee voor je "
+    "budget tot het is afgestemd.",
     "error.timeout": "Het verzoek duurde te lang en is gestopt.",
     "error.provider_unavailable": "OpenRouter of het model is nu niet beschikbaar. Probeer het "
     "later opnieuw.",
@@ -349,17 +536,17 @@ MESSAGES: dict[str, str] = {
     "cli.status.key": "Sleutel: {where}",
     "cli.status.features": "Functies en hun modellen",
     "cli.status.allowances": "Budgetten",
-    "cli.status.no_allowance": "Er is geen budget ingesteld: alleen de limiet bij OpenRouter "
+    "cli.status.no_allowance": "Er is geen budget ingesteld: alleen de limiet bij {provider} "
     "stopt de uitgaven. Stel er een in met: byom budget BEDRAG --app {app_id}",
     "cli.status.spent": "Uitgegeven: {day} vandaag · {month} deze maand · {total} in totaal",
     "cli.status.unreconciled": "{count} verzoek(en) verstuurd zonder gemelde kosten; de "
     "schattingen ({amount}) tellen mee voor je budget tot ze zijn afgestemd.",
-    "cli.status.best_effort": "Het budget werkt naar beste kunnen; de limiet bij OpenRouter is "
+    "cli.status.best_effort": "Het budget werkt naar beste kunnen; de limiet bij {provider} is "
     "de harde grens.",
     "cli.models.title": "{category}-modellen",
     "cli.models.all": "Modellen",
     "cli.models.used_by": "gebruikt door {features}",
-    "cli.models.refreshed": "Modellijst bijgewerkt vanuit OpenRouter.",
+    "cli.models.refreshed": "Modellijst bijgewerkt vanuit {provider}.",
     "cli.models.refresh_failed": "De modellijst kon niet worden bijgewerkt; de bewaarde lijst "
     "wordt getoond. {reason}",
     "cli.model.set": "{feature} gebruikt nu {model}.",

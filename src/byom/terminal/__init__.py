@@ -8,9 +8,11 @@ An app author writes::
     reply = term.run("summarize", messages)   # first use: the wizard, then the reply + its cost
     result = term.run_agent("ask", messages, tools=[search_notes], max_cost="0.05")  # App.run
 
-and a first-time key holder gets the whole contract: the wizard in the right order (R5.2, R5.3),
-OAuth PKCE instead of copy-paste (R5.4), a live cost line with a session total (R4.1), a Ctrl-C
-guard while paid work is in flight (R4.5) and errors in plain words, in English or Dutch (R5.6).
+(``Terminal(app, provider="ollama")`` for another provider kind: each kind has its own wizard
+path) and a first-time key holder gets the whole contract: the wizard in the right order
+(R5.2, R5.3), OAuth PKCE instead of copy-paste (R5.4), a live cost line with a session total
+(R4.1), a Ctrl-C guard while paid work is in flight (R4.5) and errors in plain words, in English
+or Dutch (R5.6).
 A run shows as one run: its steps, the tools each asked for (by name only), its cost against
 its ceiling, and why it stopped; Ctrl-C asks before abandoning it, between steps too.
 The ``byom`` command (``byom status``, ``model``, ``budget``, ``key``, ``history``) is the

@@ -108,14 +108,26 @@ def steps_count(count: int, tr: Messages) -> str:
 _PROVIDER_NAMES = {"openrouter": "OpenRouter", "openai": "OpenAI", "anthropic": "Anthropic"}
 
 
-def catalog_note(catalog: Catalog, tr: Messages, *, offline: bool = False) -> str:
+def provider_name(kind: str | None, tr: Messages) -> str:
+    """A provider kind as a person reads it ("OpenAI", "your Ollama server"); OpenRouter when
+    none is known."""
+    key = f"provider.name.{kind or 'openrouter'}"
+    return tr(key) if tr.has(key) else tr("provider.name.openrouter")
+
+
+def catalog_note(
+    catalog: Catalog, tr: Messages, *, offline: bool = False, provider: str | None = None
+) -> str:
     """Where the models and prices shown come from, for the list's own source: OpenRouter's
     live list, a provider's listing priced from byom's bundled snapshot, a local Ollama server
-    (free), an OpenAI-compatible server (the prices the user set), or the bundled list."""
+    (free), an OpenAI-compatible server (the prices the user set), or the bundled list. A list
+    fetched earlier and cached (source ``cached``) is the connected ``provider``'s."""
     date = (catalog.as_of or "?")[:10]
     if offline:
         return tr("catalog.offline", date=date)
     source = catalog.source
+    if source == "cached" and provider:
+        source = provider
     if source == "openrouter":
         return tr("catalog.live", date=date)
     if source == "ollama":

@@ -18,6 +18,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+#: The provider kinds ``byom connect --provider`` takes (``byom.providers.registry.PROVIDERS``,
+#: spelled out so that registering the command imports nothing).
+PROVIDER_CHOICES = ("openrouter", "openai", "anthropic", "ollama", "compatible")
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -63,6 +67,13 @@ def register(subparsers: Any) -> None:
 
     connect = add("connect", _connect, "connect an app to your model provider (the wizard)")
     connect.add_argument("--feature", default=None, help="the feature whose model to choose")
+    connect.add_argument(
+        "--provider",
+        choices=PROVIDER_CHOICES,
+        default=None,
+        help="openrouter, openai, anthropic, ollama or compatible (default: the app's last one, "
+        "else openrouter)",
+    )
     connect.add_argument(
         "--key-stdin", action="store_true", help="read the key from standard input (no wizard)"
     )
@@ -196,7 +207,7 @@ def _run(args: argparse.Namespace, handler: Handler) -> int:
         except ByomError as error:
             from byom.terminal.errors import describe_error
 
-            return context.fail(describe_error(error, tr, app_id=app.app_id))
+            return context.fail(describe_error(error, tr, app_id=app.app_id, provider=app.provider))
     finally:
         app.close()
 
@@ -231,24 +242,45 @@ def _read_key_stdin(ctx: _Context) -> Any:
         return None
 
 
-def _key_refused(ctx: _Context, adapter: Any, key: Any) -> bool:
-    """Check a new key with the provider before it replaces anything. A refusal is about the
-    new key only: the one already in use (if any) stays where it is."""
+def _key_refused(ctx: _Context, adapter: Any, key: Any, provider: str) -> bool:
+    """Check a new key — its shape, then with the provider — before it replaces anything. A
+    refusal is about the new key only: the one already in use (if any) stays where it is."""
     from byom.core.errors import KeyRejected
-    from byom.terminal.wizard import check_key
+    from byom.terminal.wizard import asked_text, check_key, shape_text
 
+    problem = shape_text(ctx.tr, provider, key.reveal(), app=ctx.app.name)
+    if problem is not None:
+        ctx.fail(problem)
+        return True
     try:
         check_key(adapter, key)
     except KeyRejected:
-        ctx.fail(ctx.tr("wizard.check.rejected"))
+        ctx.fail(ctx.tr("wizard.check.rejected", asked=asked_text(ctx.tr, provider, adapter)))
         return True
     return False
 
 
-def _base_url(ctx: _Context) -> str | None:
+def _provider(ctx: _Context) -> str:
+    """``--provider``, else the kind the app is (or was last) connected to, else OpenRouter."""
+    import json
+
+    chosen = getattr(ctx.args, "provider", None)
+    if chosen:
+        return str(chosen)
+    if ctx.app.provider:
+        return ctx.app.provider
+    try:
+        saved = json.loads(ctx.app.store.get_setting(ctx.app.app_id, "connection") or "{}")
+    except ValueError:
+        saved = {}
+    kind = saved.get("provider") if isinstance(saved, dict) else None
+    return kind if kind in PROVIDER_CHOICES else "openrouter"
+
+
+def _base_url(ctx: _Context, provider: str | None = None) -> str | None:
     from byom.terminal.wizard import saved_base_url
 
-    return ctx.args.base_url or saved_base_url(ctx.app)
+    return ctx.args.base_url or saved_base_url(ctx.app, provider)
 
 
 # -- connect ----------------------------------------------------------------------------------
@@ -266,12 +298,13 @@ def _connect(ctx: _Context) -> int:
         key = _read_key_stdin(ctx)
         if key is None:
             return ctx.fail(tr("terminal.stdin_key_empty"), 2)
-        adapter = make_adapter("openrouter", _base_url(ctx))
-        if _key_refused(ctx, adapter, key):
+        provider = _provider(ctx)
+        adapter = make_adapter(provider, _base_url(ctx, provider))
+        if _key_refused(ctx, adapter, key, provider):
             return 1
         app.vault.forget(adapter.origin)
         app.connect(
-            "openrouter",
+            provider,
             key=key,
             remember=args.remember,
             base_url=adapter.base_url,
@@ -300,7 +333,8 @@ def _connect(ctx: _Context) -> int:
         feature,
         tr=tr,
         console=ctx.err,
-        base_url=_base_url(ctx),
+        provider=args.provider,
+        base_url=_base_url(ctx, _provider(ctx)),
         opener=(lambda url: False) if args.no_browser else None,
         then_run=False,
     )
@@ -330,7 +364,7 @@ def _models(ctx: _Context) -> int:
 
     from byom.core.errors import ByomError
     from byom.terminal._console import clean
-    from byom.terminal._format import catalog_note, context, model_prices
+    from byom.terminal._format import catalog_note, context, model_prices, provider_name
     from byom.terminal.errors import describe_error
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -338,9 +372,9 @@ def _models(ctx: _Context) -> int:
         try:
             app.refresh_models()
             if not args.json:
-                ctx.err.print(tr("cli.models.refreshed"))
+                ctx.err.print(tr("cli.models.refreshed", provider=provider_name(app.provider, tr)))
         except ByomError as error:
-            reason = describe_error(error, tr, app_id=app.app_id)
+            reason = describe_error(error, tr, app_id=app.app_id, provider=app.provider)
             ctx.err.print(Text(tr("cli.models.refresh_failed", reason=reason), style="yellow"))
     used: dict[str, list[str]] = {}
     for name in app.features:
@@ -396,7 +430,7 @@ def _models(ctx: _Context) -> int:
         ]
         table.add_row(*row, style="bold" if features else None)
     ctx.out.print(table)
-    ctx.say(catalog_note(app.catalog, tr), style="dim")
+    ctx.say(catalog_note(app.catalog, tr, provider=app.provider), style="dim")
     return 0
 
 
@@ -438,7 +472,7 @@ def _model(ctx: _Context) -> int:
 def _budget(ctx: _Context) -> int:
     from byom.core.errors import InvalidAmount
     from byom.core.money import parse_amount
-    from byom.terminal._format import allowance_text
+    from byom.terminal._format import allowance_text, provider_name
     from byom.terminal.panel import status_data
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
@@ -456,7 +490,7 @@ def _budget(ctx: _Context) -> int:
             ctx.say(tr("cli.budget.none"))
         for allowance in allowances:
             ctx.say(allowance_text(allowance, tr))
-        ctx.say(tr("cli.status.best_effort"), style="dim")
+        ctx.say(tr("cli.status.best_effort", provider=provider_name(app.provider, tr)), style="dim")
         return 0
     if args.period == "session":
         return ctx.fail(tr("cli.budget.session"), 2)
@@ -468,7 +502,7 @@ def _budget(ctx: _Context) -> int:
     if args.json:
         return ctx.json(status_data(app)["allowances"])
     ctx.say(tr("cli.budget.set", allowance=allowance_text(new, tr)), style="green")
-    ctx.say(tr("cli.status.best_effort"), style="dim")
+    ctx.say(tr("cli.status.best_effort", provider=provider_name(app.provider, tr)), style="dim")
     return 0
 
 
@@ -491,7 +525,7 @@ def _key(ctx: _Context) -> int:
         key = _read_key_stdin(ctx)
         if key is None:
             return ctx.fail(tr("terminal.stdin_key_empty"), 2)
-        if _key_refused(ctx, app.adapter, key):
+        if _key_refused(ctx, app.adapter, key, app.provider or "openrouter"):
             return 1
         app.rotate_key(key, remember=args.remember, allow_plain_file=args.allow_plain_file)
         if args.json:

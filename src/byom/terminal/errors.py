@@ -12,8 +12,35 @@ from byom.locales import Messages
 from byom.terminal._format import usd
 
 
-def describe_error(error: BaseException, tr: Messages, *, app_id: str = "APP") -> str:
-    """One or two sentences a person can act on, in the active language."""
+def describe_error(
+    error: BaseException, tr: Messages, *, app_id: str = "APP", provider: str | None = None
+) -> str:
+    """One or two sentences a person can act on, in the active language.
+
+    ``provider`` is the kind of provider that answered (``openai``, ``ollama`` …): errors that
+    name the provider name that one, never OpenRouter for another (the catalog's
+    ``error.<code>.other`` entries). Without it the words are OpenRouter's, as before."""
+    text = _describe(error, tr, app_id)
+    return text if provider in (None, "openrouter") else _for_provider(error, tr, text, provider)
+
+
+def _for_provider(error: BaseException, tr: Messages, text: str, provider: str | None) -> str:
+    code = error.code if isinstance(error, ByomError) else ""
+    key = f"error.{code}"
+    if isinstance(error, RateLimited) and error.retry_after:
+        key = "error.rate_limited.retry"
+    if not tr.has(key + ".other"):
+        return text
+    name = tr(f"provider.name.{provider}") if tr.has(f"provider.name.{provider}") else "?"
+    seconds = (
+        f"{max(1, round(error.retry_after))}"
+        if isinstance(error, RateLimited) and error.retry_after
+        else ""
+    )
+    return tr(key + ".other", provider=name, Provider=name[:1].upper() + name[1:], seconds=seconds)
+
+
+def _describe(error: BaseException, tr: Messages, app_id: str) -> str:
     if not isinstance(error, ByomError):
         return tr("error.byom_error")
     if isinstance(error, BudgetExceeded):

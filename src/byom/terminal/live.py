@@ -827,7 +827,10 @@ class Terminal:
 
     def error(self, error: BaseException) -> None:
         """Show an error in plain, localized words."""
-        self.prompt.note(describe_error(error, self.tr, app_id=self.app.app_id), style="red")
+        provider = self.app.provider or self.provider
+        self.prompt.note(
+            describe_error(error, self.tr, app_id=self.app.app_id, provider=provider), style="red"
+        )
 
 
 def _close(items: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,7 +19,7 @@ from byom.core.errors import ByomError
 from byom.core.money import from_pico
 from byom.locales import Messages
 from byom.terminal._console import Cancel, Prompter, clean
-from byom.terminal._format import allowance_text, context, model_prices, usd
+from byom.terminal._format import allowance_text, context, model_prices, provider_name, usd
 from byom.terminal.chart import bar_lines, last_days
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def render_status(app: App, tr: Messages) -> RenderableType:
     from byom.terminal.wizard import where_text
 
     data = status_data(app)
+    name = provider_name(app.provider or data.get("provider"), tr)
     parts: list[RenderableType] = [
         Text(tr("cli.status.title", app=clean(app.name), app_id=app.app_id), style="bold")
     ]
@@ -166,7 +167,9 @@ def render_status(app: App, tr: Messages) -> RenderableType:
             )
         parts.append(grid)
     else:
-        parts.append(Text(tr("cli.status.no_allowance", app_id=app.app_id), style="yellow"))
+        if app.provider != "ollama":  # a local Ollama costs nothing: no ceiling to miss
+            text = tr("cli.status.no_allowance", app_id=app.app_id, provider=name)
+            parts.append(Text(text, style="yellow"))
     spent = {p: usd(app.spent(p)) for p in ("day", "month", "total")}
     parts.append(Text(""))
     parts.append(Text(tr("cli.status.spent", **spent)))
@@ -181,7 +184,8 @@ def render_status(app: App, tr: Messages) -> RenderableType:
                 style="yellow",
             )
         )
-    parts.append(Text(tr("cli.status.best_effort"), style="dim"))
+    if app.provider != "ollama":
+        parts.append(Text(tr("cli.status.best_effort", provider=name), style="dim"))
     return Group(*parts)
 
 
@@ -218,9 +222,7 @@ def render_history(
     width: int = 80,
     today: date | None = None,
 ) -> RenderableType:
-    from rich import box
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     records = app.history()
@@ -241,29 +243,62 @@ def render_history(
     if by is None:
         parts.append(Text(""))
         parts.append(Text(tr("cli.history.recent"), style="bold"))
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
-        table.add_column(tr("column.when"), no_wrap=True)
-        table.add_column(tr("column.feature"), no_wrap=True)
-        table.add_column(tr("column.model"), overflow="ellipsis", no_wrap=True, max_width=28)
-        table.add_column(tr("column.tokens"), justify="right", no_wrap=True)
-        table.add_column(tr("column.cost"), justify="right", no_wrap=True)
-        table.add_column(tr("column.outcome"), no_wrap=True)
-        for record in records[:8]:
-            when = datetime.fromtimestamp(record.started_at).astimezone()
-            outcome_key = f"outcome.{record.outcome}"
-            table.add_row(
-                when.strftime("%m-%d %H:%M"),
-                record.feature,
-                clean(record.model),
-                f"{record.usage.prompt_tokens}+{record.usage.completion_tokens}",
-                usd(record.cost) if record.cost is not None else "—",
-                tr(outcome_key) if tr.has(outcome_key) else record.outcome,
-            )
-        parts.append(table)
+        parts.append(recent_table(records[:8], tr, width=width))
     total = sum((r.cost or Decimal(0) for r in records), Decimal(0))
     parts.append(Text(tr("cli.history.summary", count=len(records), total=usd(total)), style="dim"))
     parts.append(Text(tr("cli.history.export_hint", app_id=app.app_id), style="dim"))
     return Group(*parts)
+
+
+def recent_table(records: Sequence[Any], tr: Messages, *, width: int = 80) -> RenderableType:
+    """The latest requests as a table designed for ``width`` columns: when, feature, tokens,
+    cost and outcome are shown whole (the cost is never the part that is hidden); only the
+    model's name gives way, with an ellipsis, when the line would be too wide."""
+    from rich import box
+    from rich.table import Table
+
+    headers = [
+        tr("column.when"),
+        tr("column.feature"),
+        tr("column.model"),
+        tr("column.tokens"),
+        tr("column.cost"),
+        tr("column.outcome"),
+    ]
+    rows = []
+    for record in records:
+        when = datetime.fromtimestamp(record.started_at).astimezone()
+        outcome_key = f"outcome.{record.outcome}"
+        rows.append(
+            [
+                when.strftime("%m-%d %H:%M"),
+                clean(record.feature)[:24],
+                clean(record.model),
+                f"{record.usage.prompt_tokens}+{record.usage.completion_tokens}",
+                usd(record.cost) if record.cost is not None else "—",
+                tr(outcome_key) if tr.has(outcome_key) else clean(record.outcome)[:16],
+            ]
+        )
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    gap = 2
+    model_room = width - sum(widths) + widths[2] - gap * (len(headers) - 1)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    for index, header in enumerate(headers):
+        right = index in (3, 4)
+        if index == 2:
+            table.add_column(
+                header, overflow="ellipsis", no_wrap=True, max_width=max(6, model_room)
+            )
+        else:
+            table.add_column(
+                header,
+                justify="right" if right else "left",
+                no_wrap=True,
+                min_width=widths[index],
+            )
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 # -- the in-app panel -----------------------------------------------------------------------------

@@ -143,9 +143,12 @@ def run_demo(args: argparse.Namespace) -> int:
         with Site(out, host, site_port) as site:
             sys.stdout.write(site.url + "\n")
             sys.stdout.flush()
+            # The address is on stdout (the line above, for a person and for a script that
+            # reads it); this line adds what it is without repeating it.
             sys.stderr.write(
-                f"byom demo: Reader at {site.url} — the provider is the simulator at "
-                f"{sim.base_url} (offline, canned replies, no cost). Ctrl-C to stop.\n"
+                "byom demo: Reader is served at the address above; its provider is the "
+                f"simulator at {sim.base_url} (offline, canned replies, no cost). "
+                "Ctrl-C to stop.\n"
             )
             sys.stderr.flush()
             if not args.no_browser and _should_open_browser():
