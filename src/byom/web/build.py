@@ -257,9 +257,7 @@ def build_site(
     core = core_zip()
     with zipfile.ZipFile(io.BytesIO(core)) as zf:
         modules = snapshot.byom_modules(zf.namelist())
-    memory = snapshot.make_snapshot(
-        pyodide_dir, core, modules, quiet=quiet, cache=snapshot_cache
-    )
+    memory = snapshot.make_snapshot(pyodide_dir, core, modules, quiet=quiet, cache=snapshot_cache)
     snapshot_attrs = ""
     if memory is None:
         if not quiet:
