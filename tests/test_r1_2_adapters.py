@@ -612,7 +612,7 @@ def test_r1_2_anthropic_refusal_is_not_a_clean_finish() -> None:
     payload = {"id": "m", "content": [], "stop_reason": "refusal",
                "usage": {"input_tokens": 3, "output_tokens": 1}}  # fmt: skip
     result = AnthropicAdapter().parse_response(200, {}, json.dumps(payload).encode())
-    assert result.finish_reason == "error"
+    assert result.finish_reason == "refusal"  # byom's one name for it (Reply.refused)
 
 
 @pytest.mark.parametrize(
