@@ -73,6 +73,7 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openrouter": {"worker": "openai/gpt-4o-mini", "frontier": "anthropic/claude-sonnet-4.5"},
     "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
+    "gemini": {"worker": "gemini-2.5-flash", "frontier": "gemini-2.5-pro"},
     # ollama / compatible: no default — the user's own models, assigned a category by the user.
 }
 _CATALOG_SETTING = "catalog:"
@@ -1215,8 +1216,10 @@ class SupportsWrite(Protocol):
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
     """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
     (read here, in the shell: adapters do no I/O)."""
+    from byom.catalogs import SNAPSHOTS
+
     options = dict(options)
-    if provider in ("openai", "anthropic") and "prices" not in options:
+    if provider in SNAPSHOTS and "prices" not in options:
         from byom.catalogs import bundled
 
         options["prices"] = bundled(provider)
