@@ -401,12 +401,13 @@ class App:
         return list(self.vault.where(connection.adapter.origin)) if connection else []
 
     def _on_key_rejected(self, connection: Connection) -> None:
-        """A 401: the key is stale. Clear every copy; the user must reconnect (R2.6)."""
+        """The provider's "bad key" answer (401; Gemini: 400 + ``API_KEY_INVALID``): the key is
+        stale. Clear every copy; the user must reconnect (R2.6)."""
         with self._lock:
             if self._connection is connection:
                 self._connection = None
         self.vault.forget(connection.adapter.origin)
-        log.warning("the provider rejected the key for app %s (401); it was cleared", self.app_id)
+        log.warning("the provider rejected the key for app %s; it was cleared", self.app_id)
 
     # -- models ---------------------------------------------------------------------------------
 

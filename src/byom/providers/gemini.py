@@ -78,6 +78,7 @@ from byom.core.usage import ChatResult, Delta, GenerationInfo, KeyInfo, RawToolC
 from byom.providers._listing import merge_listing
 from byom.providers._wire import (
     SSEDecoder,
+    dumps,
     get,
     loads,
     optional_count,
@@ -353,9 +354,16 @@ class _Reply:
         index = len(self.calls)
         call_id = wire_str(get(call, "id"), 128) or self.adapter.call_id(self.response_id, index)
         args = get(call, "args")
-        arguments: Mapping[str, Any] | None = args if isinstance(args, Mapping) else None
+        arguments: str | Mapping[str, Any] | None
         if args is None:
-            arguments = {}
+            arguments = {}  # a call without arguments
+        elif isinstance(args, str | Mapping):
+            arguments = args
+        else:  # not an object: its JSON text, which the core refuses (never silently {})
+            try:
+                arguments = dumps(args).decode("utf-8")
+            except (TypeError, ValueError):
+                arguments = None
         if isinstance(signature, str) and signature:
             self.adapter.remember_signature(call_id, signature)
         return RawToolCall(call_id, wire_str(get(call, "name")), arguments)
