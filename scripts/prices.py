@@ -37,51 +37,66 @@ from typing import Any
 DATA = Path(__file__).resolve().parent.parent / "src" / "byom" / "data"
 MILLION = Decimal(1_000_000)
 
-#: byom provider → (genai-prices provider id, pricing page, {model id: category}). The ids are
-#: the ones the provider's API takes; order is the order of the list byom shows.
-SELECTION: dict[str, tuple[str, str, dict[str, str]]] = {
+#: byom provider → (genai-prices provider id, what the prices are, {model id: (category, most
+#: output tokens per request or None)}). The ids are the ones the provider's API takes; order is
+#: the order of the list byom shows. The output limits are the providers' published model facts
+#: (genai-prices carries none); ``None`` where byom does not know one.
+SELECTION: dict[str, tuple[str, str, dict[str, tuple[str, int | None]]]] = {
     "openai": (
         "openai",
         "OpenAI published API prices (standard tier)",
         {
-            "gpt-5.1": "frontier",
-            "gpt-5": "frontier",
-            "gpt-4.1": "frontier",
-            "gpt-4o": "frontier",
-            "o3": "frontier",
-            "gpt-5-mini": "worker",
-            "gpt-5-nano": "worker",
-            "gpt-4.1-mini": "worker",
-            "gpt-4.1-nano": "worker",
-            "gpt-4o-mini": "worker",
-            "o4-mini": "worker",
+            "gpt-5.1": ("frontier", 128000),
+            "gpt-5": ("frontier", 128000),
+            "gpt-4.1": ("frontier", 32768),
+            "gpt-4o": ("frontier", 16384),
+            "o3": ("frontier", 100000),
+            "gpt-5-mini": ("worker", 128000),
+            "gpt-5-nano": ("worker", 128000),
+            "gpt-4.1-mini": ("worker", 32768),
+            "gpt-4.1-nano": ("worker", 32768),
+            "gpt-4o-mini": ("worker", 16384),
+            "o4-mini": ("worker", 100000),
         },
     ),
     "anthropic": (
         "anthropic",
         "Anthropic published API prices; input_cache_write = 5-minute cache write",
         {
-            "claude-opus-4-5": "frontier",
-            "claude-opus-4-1": "frontier",
-            "claude-opus-4-0": "frontier",
-            "claude-sonnet-4-5": "frontier",
-            "claude-sonnet-4-0": "frontier",
-            "claude-haiku-4-5": "worker",
-            "claude-3-5-haiku-latest": "worker",
+            "claude-opus-4-5": ("frontier", 64000),
+            "claude-opus-4-1": ("frontier", 32000),
+            "claude-opus-4-0": ("frontier", 32000),
+            "claude-sonnet-4-5": ("frontier", 64000),
+            "claude-sonnet-4-0": ("frontier", 64000),
+            "claude-haiku-4-5": ("worker", 64000),
+            "claude-3-5-haiku-latest": ("worker", 8192),
         },
     ),
     "gemini": (
         "google",
         "Gemini API published prices (paid tier)",
         {
-            "gemini-3.1-pro-preview": "frontier",
-            "gemini-2.5-pro": "frontier",
-            "gemini-3.5-flash": "worker",
-            "gemini-3.5-flash-lite": "worker",
-            "gemini-3-flash-preview": "worker",
-            "gemini-2.5-flash": "worker",
-            "gemini-2.5-flash-lite": "worker",
+            "gemini-3.1-pro-preview": ("frontier", None),
+            "gemini-2.5-pro": ("frontier", 65536),
+            "gemini-3.5-flash": ("worker", None),
+            "gemini-3.5-flash-lite": ("worker", None),
+            "gemini-3-flash-preview": ("worker", None),
+            "gemini-2.5-flash": ("worker", 65536),
+            "gemini-2.5-flash-lite": ("worker", 65536),
         },
+    ),
+}
+
+#: What a snapshot's note adds for one provider.
+NOTES: dict[str, str] = {
+    "openai": " Reasoning tokens are billed as output and are included in completion_tokens.",
+    "anthropic": (
+        " Ids are Anthropic's aliases; a dated id (claude-...-YYYYMMDD) takes its alias's price."
+        " 1-hour cache writes are dearer than the 5-minute rate listed."
+    ),
+    "gemini": (
+        " Thinking tokens are billed as output; cached input is billed at input_cache_read."
+        " A versioned id (gemini-...-001) takes its stable name's price."
     ),
 }
 
@@ -102,7 +117,9 @@ def per_unit(value: Decimal, divisor: Decimal) -> str:
     return text
 
 
-def entry(model: Any, model_id: str, category: str, when: dt.datetime) -> dict[str, Any]:
+def entry(
+    model: Any, model_id: str, category: str, max_output: int | None, when: dt.datetime
+) -> dict[str, Any]:
     """One snapshot entry for ``model_id`` from genai-prices' ``ModelInfo``."""
     from genai_prices.types import TieredPrices
 
@@ -131,8 +148,13 @@ def entry(model: Any, model_id: str, category: str, when: dt.datetime) -> dict[s
         "context_length": context,
         "pricing": {k: pricing[k] for k in sorted(pricing, key=_field_order)},
     }
+    top: dict[str, int] = {}
     if context:
-        out["top_provider"] = {"context_length": context}
+        top["context_length"] = context
+    if max_output:
+        top["max_completion_tokens"] = max_output
+    if top:
+        out["top_provider"] = top
     return out
 
 
@@ -150,11 +172,11 @@ def snapshot(provider: str, as_of: dt.date) -> dict[str, Any]:
     source = next(p for p in data.providers if p.id == source_id)
     when = dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.UTC)
     entries = []
-    for model_id, category in models.items():
+    for model_id, (category, max_output) in models.items():
         model = source.find_model(model_id)
         if model is None:
             raise SystemExit(f"genai-prices does not know {source_id} model {model_id}")
-        entries.append(entry(model, model_id, category, when))
+        entries.append(entry(model, model_id, category, max_output, when))
     version = genai_prices.__version__
     return {
         "as_of": as_of.isoformat(),
@@ -169,7 +191,8 @@ def snapshot(provider: str, as_of: dt.date) -> dict[str, Any]:
             "its over-estimating fallback). Where a provider charges more above a prompt size, "
             "the base rate is listed and context_length is that size, so a larger request is "
             "refused unsent rather than under-counted."
-        ),
+        )
+        + NOTES.get(provider, ""),
         "data": entries,
     }
 
