@@ -87,6 +87,51 @@ SELECTION: dict[str, tuple[str, str, dict[str, tuple[str, int | None]]]] = {
     ),
 }
 
+#: Known hosts of OpenAI-compatible APIs → (genai-prices provider id, what the prices are,
+#: models). Written together to ``compatible-hosts.json``; an OpenAI-compatible connection to
+#: one of these origins takes its prices from there (any other server is priced by the user).
+HOSTS: dict[str, tuple[str, str, dict[str, tuple[str, int | None]]]] = {
+    "https://api.mistral.ai": (
+        "mistral",
+        "Mistral AI published API prices",
+        {
+            "mistral-large-2512": ("frontier", None),
+            "mistral-medium-latest": ("frontier", None),
+            "mistral-small-latest": ("worker", None),
+            "ministral-8b-latest": ("worker", None),
+        },
+    ),
+    "https://api.deepseek.com": (
+        "deepseek",
+        "DeepSeek published API prices",
+        {"deepseek-reasoner": ("frontier", None), "deepseek-chat": ("worker", None)},
+    ),
+    "https://api.groq.com": (
+        "groq",
+        "Groq published API prices",
+        {
+            "moonshotai/kimi-k2-instruct": ("frontier", None),
+            "openai/gpt-oss-120b": ("frontier", None),
+            "llama-3.3-70b-versatile": ("worker", None),
+            "openai/gpt-oss-20b": ("worker", None),
+            "qwen/qwen3-32b": ("worker", None),
+            "llama-3.1-8b-instant": ("worker", None),
+        },
+    ),
+    "https://api.x.ai": (
+        "x-ai",
+        "xAI published API prices",
+        {
+            "grok-4-0709": ("frontier", None),
+            "grok-4-1-fast-reasoning": ("worker", None),
+            "grok-4-1-fast-non-reasoning": ("worker", None),
+            "grok-code-fast-1": ("worker", None),
+            "grok-3-mini": ("worker", None),
+        },
+    ),
+}
+HOSTS_FILE = "compatible-hosts.json"
+
 #: What a snapshot's note adds for one provider.
 NOTES: dict[str, str] = {
     "openai": " Reasoning tokens are billed as output and are included in completion_tokens.",
@@ -163,20 +208,50 @@ def _field_order(name: str) -> int:
     return order.index(name) if name in order else len(order)
 
 
-def snapshot(provider: str, as_of: dt.date) -> dict[str, Any]:
-    """The whole snapshot file for ``provider`` as of ``as_of``."""
-    import genai_prices
+def entries(
+    source_id: str, models: dict[str, tuple[str, int | None]], as_of: dt.date
+) -> list[dict[str, Any]]:
+    """The snapshot entries of ``models`` from genai-prices provider ``source_id``."""
     from genai_prices import data
 
-    source_id, label, models = SELECTION[provider]
     source = next(p for p in data.providers if p.id == source_id)
     when = dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.UTC)
-    entries = []
+    out = []
     for model_id, (category, max_output) in models.items():
         model = source.find_model(model_id)
         if model is None:
             raise SystemExit(f"genai-prices does not know {source_id} model {model_id}")
-        entries.append(entry(model, model_id, category, max_output, when))
+        out.append(entry(model, model_id, category, max_output, when))
+    return out
+
+
+def hosts_snapshot(as_of: dt.date) -> dict[str, Any]:
+    """``compatible-hosts.json``: one snapshot per known OpenAI-compatible host."""
+    import genai_prices
+
+    return {
+        "as_of": as_of.isoformat(),
+        "source": f"genai-prices {genai_prices.__version__} "
+        "(MIT, https://github.com/pydantic/genai-prices), USD per token",
+        "generated_by": "make prices (scripts/prices.py)",
+        "note": (
+            "Prices for OpenAI-compatible APIs byom knows by their origin. A connection of kind "
+            "'compatible' to one of these origins lists these models with these prices; any "
+            "other server's models are priced by the user. Same format and rules as the other "
+            "snapshots."
+        ),
+        "hosts": {
+            origin: {"source": label, "data": entries(source_id, models, as_of)}
+            for origin, (source_id, label, models) in HOSTS.items()
+        },
+    }
+
+
+def snapshot(provider: str, as_of: dt.date) -> dict[str, Any]:
+    """The whole snapshot file for ``provider`` as of ``as_of``."""
+    import genai_prices
+
+    source_id, label, models = SELECTION[provider]
     version = genai_prices.__version__
     return {
         "as_of": as_of.isoformat(),
@@ -193,7 +268,7 @@ def snapshot(provider: str, as_of: dt.date) -> dict[str, Any]:
             "refused unsent rather than under-counted."
         )
         + NOTES.get(provider, ""),
-        "data": entries,
+        "data": entries(source_id, models, as_of),
     }
 
 
@@ -203,16 +278,20 @@ def render(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("providers", nargs="*", default=sorted(SELECTION))
+    parser.add_argument("providers", nargs="*", default=[*sorted(SELECTION), "compatible"])
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
     stale = []
     for provider in args.providers:
-        if provider not in SELECTION:
+        if provider == "compatible":
+            path = DATA / HOSTS_FILE
+            text = render(hosts_snapshot(args.as_of))
+        elif provider in SELECTION:
+            path = DATA / f"{provider}-models.json"
+            text = render(snapshot(provider, args.as_of))
+        else:
             parser.error(f"unknown provider {provider!r}")
-        path = DATA / f"{provider}-models.json"
-        text = render(snapshot(provider, args.as_of))
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(path.name)

@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -47,8 +48,9 @@ def test_r4_2_snapshots_are_exactly_what_make_prices_generates() -> None:
     """With genai-prices installed (``make prices`` installs it, hash-pinned), regenerating
     each snapshot for its own date gives the file byte for byte: nothing was edited by hand."""
     pytest.importorskip("genai_prices")
-    for provider in sorted(SNAPSHOTS):
-        raw = json.loads(resources.files("byom.data").joinpath(SNAPSHOTS[provider]).read_bytes())
+    files = {**SNAPSHOTS, "compatible": "compatible-hosts.json"}
+    for provider in sorted(files):
+        raw = json.loads(resources.files("byom.data").joinpath(files[provider]).read_bytes())
         version = raw["source"].split()[1]
         import genai_prices
 
@@ -70,3 +72,33 @@ def test_r4_2_a_price_tier_caps_the_context_instead_of_under_counting() -> None:
     flash = bundled("gemini").get("gemini-2.5-flash")
     assert flash is not None and flash.context_length is not None
     assert flash.context_length > 200_000  # no tier: the full window
+
+
+def test_r4_2_known_compatible_hosts_are_priced_others_are_not(tmp_path: Path) -> None:
+    """Mistral, DeepSeek, Groq and xAI speak the OpenAI-compatible API: a ``compatible``
+    connection to one of their origins prices its listed models from the dated
+    ``compatible-hosts.json``; any other server's models stay unpriced (never free)."""
+    import byom
+
+    raw = json.loads(resources.files("byom.data").joinpath("compatible-hosts.json").read_bytes())
+    dt.date.fromisoformat(raw["as_of"])
+    assert raw["source"].startswith("genai-prices ")
+    assert set(raw["hosts"]) == {
+        "https://api.mistral.ai", "https://api.deepseek.com", "https://api.groq.com",
+        "https://api.x.ai",
+    }  # fmt: skip
+    models = [{"id": "llama-3.3-70b-versatile", "object": "model"},
+              {"id": "some-new-model", "object": "model"}]  # fmt: skip
+    listing = json.dumps({"object": "list", "data": models}).encode()
+    app = byom.App("Hosts", [byom.Feature("summarize", "worker")], data_dir=tmp_path / "d")
+    app.connect("compatible", key="gsk_test", base_url="https://api.groq.com/openai/v1")
+    catalog = app.adapter.parse_models(listing)
+    llama = catalog.get("llama-3.3-70b-versatile")
+    assert llama is not None and llama.price is not None and llama.category == "worker"
+    assert llama.price.prompt == Decimal("0.00000059")
+    new = catalog.get("some-new-model")
+    assert new is not None and new.price is None
+    app.connect("compatible", key=None, base_url="http://127.0.0.1:8000/v1")
+    local = app.adapter.parse_models(listing).get("llama-3.3-70b-versatile")
+    assert local is not None and local.price is None
+    app.close()

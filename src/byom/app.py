@@ -1224,6 +1224,13 @@ def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) ->
         from byom.catalogs import bundled
 
         options["prices"] = bundled(provider)
+    if provider == "compatible" and base_url and "prices" not in options:
+        from byom.catalogs import bundled_host
+        from byom.providers.base import check_base_url, origin_of
+
+        known = bundled_host(origin_of(check_base_url(base_url)))
+        if known is not None:  # a known host (Mistral, DeepSeek, Groq, xAI): its price list
+            options["prices"] = known
     return make_adapter(provider, base_url, **options)
 
 

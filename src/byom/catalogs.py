@@ -45,6 +45,27 @@ SNAPSHOTS: dict[str, str] = {
 }
 
 
+#: Prices of OpenAI-compatible APIs byom knows by origin (Mistral, DeepSeek, Groq, xAI).
+HOSTS_FILE = "compatible-hosts.json"
+
+
+@cache
+def bundled_host(origin: str) -> Catalog | None:
+    """The bundled price snapshot of a known OpenAI-compatible host (by ``scheme://host``), or
+    ``None`` for any other server (its models are priced by the user)."""
+    import json
+
+    raw = json.loads(resources.files("byom.data").joinpath(HOSTS_FILE).read_bytes())
+    host = raw.get("hosts", {}).get(origin)
+    if host is None:
+        return None
+    catalog = parse_openrouter_models(
+        {"data": host["data"]}, as_of=raw.get("as_of"), source="bundled"
+    )
+    models = tuple(replace(m, provider="compatible") for m in catalog)
+    return Catalog(models, as_of=catalog.as_of, source="bundled")
+
+
 @cache
 def _bundled_direct(provider: str) -> Catalog:
     """The packaged, dated price snapshot of a direct provider; categories from the file."""
