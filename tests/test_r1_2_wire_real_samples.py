@@ -360,3 +360,26 @@ def test_r1_2_vllm_top_level_context_error_is_context_too_long(adapter: Any) -> 
     with pytest.raises(Exception) as caught:
         adapter.parse_response(200, {}, json.dumps(other).encode())
     assert not isinstance(caught.value, KeyRejected)
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "declined"), ("nl", "weigerde")])
+def test_r1_2_the_terminal_says_a_recorded_refusal_is_one(
+    tmp_path: Path, lang: str, words: str
+) -> None:
+    """The recorded OpenAI refusal stream through the terminal shell: the person is told the
+    model declined (in their language) — not shown an empty, finished answer."""
+    import io
+
+    from rich.console import Console
+
+    from byom.terminal.live import Terminal
+
+    app = replay_app(tmp_path, Canned(chunks=(sample("openai_stream_refusal.sse"),)), "openai")
+    buffer, out = io.StringIO(), io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None, highlight=False, emoji=False)
+    with Terminal(app, lang=lang, console=console, out=out) as term:
+        reply = term.run("summarize", user("How do I make anthrax?"), max_tokens=100)
+    assert reply is not None and reply.refused
+    assert words in " ".join(buffer.getvalue().split())
+    assert out.getvalue().strip() == ""  # no answer text was printed
+    app.close()
