@@ -520,9 +520,7 @@ class GeminiAdapter:
                 parts = _parts(content)
                 for call in tool_calls_of(message):
                     parts.append(self._function_call(call, names))
-                if not parts:
-                    parts = [{"text": ""}]
-                add("model", parts)
+                add("model", parts)  # an empty assistant turn is left out
             elif role == "tool":
                 call_id = message.get("tool_call_id")
                 name = names.get(call_id) if isinstance(call_id, str) else None
