@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from byom.catalogs import bundled
-from byom.core.errors import BadRequest, BadResponse, KeyRejected, ModerationFlagged, RateLimited
+from byom.core.errors import (
+    BadRequest,
+    BadResponse,
+    ContextTooLong,
+    KeyRejected,
+    ModerationFlagged,
+    RateLimited,
+)
 from byom.core.secret import Secret
 from byom.core.usage import ChatResult, Usage
 from byom.providers.gemini import GeminiAdapter, usage_from_gemini
@@ -162,6 +169,20 @@ def test_r1_2_gemini_bad_key_is_decided_by_status_and_reason() -> None:
     # A 403 (no access to the API or model) keeps the key, and is not called moderation.
     error = adapter.error_for(403, {}, b'{"error": {"code": 403, "status": "PERMISSION_DENIED"}}')
     assert isinstance(error, BadRequest) and not isinstance(error, ModerationFlagged)
+
+
+def test_r1_2_gemini_input_over_the_window_is_context_too_long() -> None:
+    """Gemini's 400 for a prompt over the model's window (its message, as public projects'
+    tests quote it): ``context_too_long``, like the other providers' — not a plain 400."""
+    body = {
+        "error": {
+            "code": 400,
+            "status": "INVALID_ARGUMENT",
+            "message": "The input token count exceeds the maximum number of tokens allowed 1048576.",
+        }
+    }
+    error = GeminiAdapter().error_for(400, {}, json.dumps(body).encode())  # fmt: skip
+    assert isinstance(error, ContextTooLong)
 
 
 def test_r1_2_gemini_recorded_429_waits_its_retry_delay() -> None:
