@@ -178,7 +178,8 @@ def test_r1_2_gemini_input_over_the_window_is_context_too_long() -> None:
         "error": {
             "code": 400,
             "status": "INVALID_ARGUMENT",
-            "message": "The input token count exceeds the maximum number of tokens allowed 1048576.",
+            "message": "The input token count exceeds the maximum number of tokens allowed "
+            "1048576.",
         }
     }
     error = GeminiAdapter().error_for(400, {}, json.dumps(body).encode())  # fmt: skip

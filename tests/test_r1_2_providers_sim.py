@@ -296,6 +296,22 @@ def test_r1_2_401_clears_the_key_and_nothing_is_counted(
 
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
 @pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_r1_2_403_keeps_the_key_and_nothing_is_counted(
+    new_app: Callable[..., byom.App], sim: Simulator, kind: Kind, stream: bool
+) -> None:
+    """403 is never "bad key" (moderation at OpenRouter, permission elsewhere; Gemini's
+    ``PERMISSION_DENIED``): the key stays, nothing is counted, the next call works."""
+    app = new_app()
+    connect(app, kind, sim)
+    sim.push_faults([{"status": 403}])
+    error = attempt(app, stream)
+    assert not isinstance(error, KeyRejected) and error.status == 403
+    assert app.connected and app.spent("session") == 0 and not app.unreconciled()
+    assert summarize(app, "After the refusal.", stream=stream).cost is not None
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
 def test_r1_2_429_is_a_rate_limit_with_its_wait(
     new_app: Callable[..., byom.App], sim: Simulator, kind: Kind, stream: bool
 ) -> None:
