@@ -301,6 +301,20 @@ def test_r1_2_gemini_request_shape_and_key_header() -> None:
         }
 
 
+def test_r1_2_gemini_native_tools_and_grounding_fees() -> None:
+    """A native tool (``{"type": "googleSearch"}``, byom's shape for a provider's own tool) is
+    Gemini's ``{"googleSearch": {}}``; the searches a grounded reply ran are priced per search."""
+    request = GeminiAdapter().chat_request(
+        Secret("AIza-k"), model="gemini-2.5-flash", messages=[{"role": "user", "content": "news"}],
+        max_tokens=50, stream=False, params={"tools": [{"type": "googleSearch"}]},
+    )  # fmt: skip
+    assert json.loads(request.body or b"")["tools"] == [{"googleSearch": {}}]
+    reply = json.loads(_reply("STOP", [{"text": "x"}]))
+    reply["candidates"][0]["groundingMetadata"] = {"webSearchQueries": ["a", "b"]}
+    result = GeminiAdapter().parse_response(200, {}, json.dumps(reply).encode())
+    assert result.usage is not None and result.usage.web_search_requests == 2
+
+
 def test_r1_2_gemini_models_and_bundled_prices() -> None:
     """The model list keeps what can ``generateContent``; known ids take the dated snapshot's
     price (generated from genai-prices), others stay unpriced (never free)."""

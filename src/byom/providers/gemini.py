@@ -13,9 +13,10 @@ Wire facts (the Gemini API reference, ``v1beta``):
 * Images: a ``data:`` URL becomes ``inlineData {mimeType, data}``; other URLs are refused (the
   API fetches only its own file URIs).
 * Tools: byom's OpenAI-shaped ``tools[].function`` → one ``functionDeclarations`` entry each
-  (``parametersJsonSchema``: the JSON Schema as given); other tool dicts (``googleSearch``,
-  ``codeExecution``) pass unchanged. ``tool_choice`` ``auto`` / ``none`` / ``required`` / a
-  named function → ``toolConfig.functionCallingConfig.mode`` ``AUTO`` / ``NONE`` / ``ANY`` /
+  (``parametersJsonSchema``: the JSON Schema as given); a native tool ``{"type":
+  "googleSearch", …}`` becomes ``{"googleSearch": {…}}`` (``codeExecution``, ``urlContext``);
+  strict mode refuses such tools (their fees are not bounded). ``tool_choice`` ``auto`` /
+  ``none`` / ``required`` / a named function → ``toolConfig.functionCallingConfig.mode`` ``AUTO`` / ``NONE`` / ``ANY`` /
   ``ANY`` with ``allowedFunctionNames``. ``parallel_tool_calls`` is accepted and has no
   equivalent. An assistant turn's ``tool_calls`` → ``functionCall {name, args}`` parts; a
   ``tool`` message → a ``functionResponse {name, response: {"result": content}}`` part in a
@@ -247,12 +248,16 @@ def _text_of(content: Any) -> str:
 
 
 def _tool(spec: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """``(function declaration, None)`` for an OpenAI-style function tool, else ``(None, the
-    tool as it is)`` (a Gemini tool such as ``{"googleSearch": {}}``)."""
+    """``(function declaration, None)`` for an OpenAI-style function tool, else ``(None, a
+    Gemini tool)``: byom's native-tool dict ``{"type": "googleSearch", **config}`` becomes
+    Gemini's ``{"googleSearch": config}`` (``codeExecution``, ``urlContext`` alike)."""
     if not isinstance(spec, Mapping):
         raise InvalidRequest("A tool must be an object.")
-    if spec.get("type") != "function":
-        return None, {k: v for k, v in spec.items() if k != "type"}
+    kind = spec.get("type")
+    if kind != "function":
+        if not isinstance(kind, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", kind):
+            raise InvalidRequest("A Gemini tool is {\"type\": \"googleSearch\", ...}.")
+        return None, {kind: {k: v for k, v in spec.items() if k != "type"}}
     function = spec.get("function")
     name = get(function, "name")
     if not isinstance(name, str) or not name:
