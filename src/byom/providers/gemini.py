@@ -13,14 +13,14 @@ Wire facts (the Gemini API reference, ``v1beta``):
 * Images: a ``data:`` URL becomes ``inlineData {mimeType, data}``; other URLs are refused (the
   API fetches only its own file URIs).
 * Tools: byom's OpenAI-shaped ``tools[].function`` → one ``functionDeclarations`` entry each
-  (``parametersJsonSchema``: the JSON Schema as given); a native tool ``{"type":
-  "googleSearch", …}`` becomes ``{"googleSearch": {…}}`` (``codeExecution``, ``urlContext``);
-  strict mode refuses such tools (their fees are not bounded). ``tool_choice`` ``auto`` /
-  ``none`` / ``required`` / a named function → ``toolConfig.functionCallingConfig.mode`` ``AUTO`` / ``NONE`` / ``ANY`` /
+  (``parametersJsonSchema``: the JSON Schema as given); a native tool ``{"type": "googleSearch",
+  …}`` becomes ``{"googleSearch": {…}}`` (``codeExecution``, ``urlContext``); strict mode refuses
+  such tools (their fees are not bounded). ``tool_choice`` ``auto`` / ``none`` / ``required`` / a
+  named function → ``toolConfig.functionCallingConfig.mode`` ``AUTO`` / ``NONE`` / ``ANY`` /
   ``ANY`` with ``allowedFunctionNames``. ``parallel_tool_calls`` is accepted and has no
-  equivalent. An assistant turn's ``tool_calls`` → ``functionCall {name, args}`` parts; a
-  ``tool`` message → a ``functionResponse {name, response: {"result": content}}`` part in a
-  ``user`` turn (the name is looked up from the call with that id).
+  equivalent. An assistant turn's ``tool_calls`` → ``functionCall {name, args}`` parts; a ``tool``
+  message → a ``functionResponse {name, response: {"result": content}}`` part in a ``user`` turn
+  (the name is looked up from the call with that id).
 * Replies carry ``functionCall`` parts without an id (or with one, when the API gives it):
   byom names them ``gemini_<responseId>_<i>``. Gemini 3 models sign a call with a
   ``thoughtSignature`` that must come back with it; the adapter keeps the signatures of the
