@@ -256,7 +256,7 @@ def _tool(spec: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     kind = spec.get("type")
     if kind != "function":
         if not isinstance(kind, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", kind):
-            raise InvalidRequest("A Gemini tool is {\"type\": \"googleSearch\", ...}.")
+            raise InvalidRequest('A Gemini tool is {"type": "googleSearch", ...}.')
         return None, {kind: {k: v for k, v in spec.items() if k != "type"}}
     function = spec.get("function")
     name = get(function, "name")
