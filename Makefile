@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo demo-deps test lint typecheck pytest browser lock clean
+.PHONY: demo demo-deps test lint typecheck pytest browser lock clean prices
 
 $(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Regenerate the bundled price snapshots (src/byom/data/*-models.json) from the genai-prices
+# database (dev-time only; hash-pinned in requirements/prices.lock). AS_OF=YYYY-MM-DD dates them
+# (default: today); PROVIDERS="gemini" limits them. Review the diff before committing.
+prices: $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/prices.lock
+	$(BIN)/python scripts/prices.py $(if $(AS_OF),--as-of $(AS_OF)) $(PROVIDERS)
 
 # Regenerate the hash-pinned locks (needs uv: pip install uv).
 lock:

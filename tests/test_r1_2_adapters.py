@@ -73,9 +73,10 @@ def sse(*events: tuple[str | None, Any]) -> bytes:
 # -- registry -----------------------------------------------------------------------------------
 
 
-def test_r1_2_registry_knows_five_providers_with_their_default_addresses() -> None:
-    assert set(PROVIDERS) == {"openrouter", "openai", "anthropic", "ollama", "compatible"}
+def test_r1_2_registry_knows_six_providers_with_their_default_addresses() -> None:
+    assert set(PROVIDERS) == {"openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"}
     assert make_adapter("openai").base_url == "https://api.openai.com/v1"
+    assert make_adapter("gemini").base_url == "https://generativelanguage.googleapis.com"
     assert make_adapter("anthropic").base_url == "https://api.anthropic.com"
     assert make_adapter("ollama").base_url == "http://localhost:11434"
     assert make_adapter("ollama").origin == "http://localhost:11434"
@@ -612,7 +613,7 @@ def test_r1_2_anthropic_refusal_is_not_a_clean_finish() -> None:
     payload = {"id": "m", "content": [], "stop_reason": "refusal",
                "usage": {"input_tokens": 3, "output_tokens": 1}}  # fmt: skip
     result = AnthropicAdapter().parse_response(200, {}, json.dumps(payload).encode())
-    assert result.finish_reason == "error"
+    assert result.finish_reason == "refusal"  # byom's one name for it (Reply.refused)
 
 
 @pytest.mark.parametrize(

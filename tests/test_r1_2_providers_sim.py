@@ -1,10 +1,11 @@
-"""R1.2 acceptance: one test app (one worker feature) runs unchanged against all five provider
-kinds — OpenRouter, OpenAI, Anthropic, Ollama, and an OpenAI-compatible server (the simulator's
-``/v1``) — through the simulator: non-streaming, streaming, 401, 429, 5xx, stream cut; cost and
-usage correct for each (R4.2); strict-mode budget holds for each (R3.7).
+"""R1.2 acceptance: one test app (one worker feature) runs unchanged against all six provider
+kinds — OpenRouter, OpenAI, Anthropic, Gemini, Ollama, and an OpenAI-compatible server (the
+simulator's ``/v1``) — through the simulator: non-streaming, streaming, 401 (Gemini: its bad-key
+answer, 400 + ``API_KEY_INVALID``), 429, 5xx, stream cut; cost and usage correct for each
+(R4.2); strict-mode budget holds for each (R3.7).
 
 Only the *user's* side differs per provider (which provider, which model, a price for a custom
-model); :func:`summarize` — the app's code — is the same for all five.
+model); :func:`summarize` — the app's code — is the same for all six.
 """
 
 from __future__ import annotations
@@ -51,11 +52,27 @@ class Kind:
 
     provider: str
     model: str
+    #: The chat endpoint's path; one ending in ``:`` is a prefix (Gemini's
+    #: ``…:generateContent`` and ``…:streamGenerateContent``).
     chat_path: str
     base: Callable[[Simulator], str]
 
     def __str__(self) -> str:
         return self.provider
+
+    def chats(self, sim: Simulator) -> int:
+        """Chat requests the simulator has seen on this kind's endpoint."""
+        return sum(
+            count
+            for path, count in sim.counts().items()
+            if path == self.chat_path
+            or (self.chat_path.endswith(":") and path.startswith(self.chat_path))
+        )
+
+    def is_chat_url(self, url: str) -> bool:
+        return (
+            self.chat_path in url if self.chat_path.endswith(":") else url.endswith(self.chat_path)
+        )
 
 
 KINDS = [
@@ -64,6 +81,7 @@ KINDS = [
     ),
     Kind("openai", "gpt-4o-mini", "/v1/chat/completions", lambda s: s.openai_base),
     Kind("anthropic", "claude-haiku-4-5", "/v1/messages", lambda s: s.base_url),
+    Kind("gemini", "gemini-2.5-flash", "/v1beta/models/gemini-2.5-flash:", lambda s: s.base_url),
     Kind("ollama", "llama3.2:3b", "/api/chat", lambda s: s.base_url),
     Kind("compatible", "qwen2.5:7b", "/v1/chat/completions", lambda s: s.openai_base),
 ]
@@ -215,9 +233,9 @@ def test_r1_2_one_app_runs_unchanged(
     app = new_app()
     model = connect(app, kind, sim)
     text = f"A paper about {kind.provider} and rivers."
-    before = sim.counts().get(kind.chat_path, 0)
+    before = kind.chats(sim)
     reply = summarize(app, text, stream=stream)
-    assert sim.counts().get(kind.chat_path, 0) == before + 1
+    assert kind.chats(sim) == before + 1
     check_reply(app, reply, kind, sim, text, model)
     assert app.spent("session") == reply.cost
     assert not app.unreconciled() and not app.in_flight()
@@ -274,6 +292,22 @@ def test_r1_2_401_clears_the_key_and_nothing_is_counted(
     assert record.outcome == "failed" and record.error_code == "key_rejected"
     with pytest.raises(NotConnected):
         summarize(app, "again", stream=stream)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_r1_2_403_keeps_the_key_and_nothing_is_counted(
+    new_app: Callable[..., byom.App], sim: Simulator, kind: Kind, stream: bool
+) -> None:
+    """403 is never "bad key" (moderation at OpenRouter, permission elsewhere; Gemini's
+    ``PERMISSION_DENIED``): the key stays, nothing is counted, the next call works."""
+    app = new_app()
+    connect(app, kind, sim)
+    sim.push_faults([{"status": 403}])
+    error = attempt(app, stream)
+    assert not isinstance(error, KeyRejected) and error.status == 403
+    assert app.connected and app.spent("session") == 0 and not app.unreconciled()
+    assert summarize(app, "After the refusal.", stream=stream).cost is not None
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
@@ -364,13 +398,13 @@ def test_r3_7_strict_budget_holds_for_every_provider(
     served = 0
     refused: BudgetExceeded | None = None
     for i in range(200):
-        before = sim.counts().get(kind.chat_path, 0)
+        before = kind.chats(sim)
         try:
             summarize(app, f"Paper number {i} about budgets.", stream=bool(i % 2))
         except BudgetExceeded as exc:
             refused = exc
             # A refused request never reaches the network.
-            assert sim.counts().get(kind.chat_path, 0) == before
+            assert kind.chats(sim) == before
             break
         served += 1
     assert refused is not None and served >= 3, served

@@ -73,6 +73,7 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openrouter": {"worker": "openai/gpt-4o-mini", "frontier": "anthropic/claude-sonnet-4.5"},
     "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
+    "gemini": {"worker": "gemini-2.5-flash", "frontier": "gemini-2.5-pro"},
     # ollama / compatible: no default — the user's own models, assigned a category by the user.
 }
 _CATALOG_SETTING = "catalog:"
@@ -400,12 +401,13 @@ class App:
         return list(self.vault.where(connection.adapter.origin)) if connection else []
 
     def _on_key_rejected(self, connection: Connection) -> None:
-        """A 401: the key is stale. Clear every copy; the user must reconnect (R2.6)."""
+        """The provider's "bad key" answer (401; Gemini: 400 + ``API_KEY_INVALID``): the key is
+        stale. Clear every copy; the user must reconnect (R2.6)."""
         with self._lock:
             if self._connection is connection:
                 self._connection = None
         self.vault.forget(connection.adapter.origin)
-        log.warning("the provider rejected the key for app %s (401); it was cleared", self.app_id)
+        log.warning("the provider rejected the key for app %s; it was cleared", self.app_id)
 
     # -- models ---------------------------------------------------------------------------------
 
@@ -1215,11 +1217,20 @@ class SupportsWrite(Protocol):
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
     """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
     (read here, in the shell: adapters do no I/O)."""
+    from byom.catalogs import SNAPSHOTS
+
     options = dict(options)
-    if provider in ("openai", "anthropic") and "prices" not in options:
+    if provider in SNAPSHOTS and "prices" not in options:
         from byom.catalogs import bundled
 
         options["prices"] = bundled(provider)
+    if provider == "compatible" and base_url and "prices" not in options:
+        from byom.catalogs import bundled_host
+        from byom.providers.base import check_base_url, origin_of
+
+        known = bundled_host(origin_of(check_base_url(base_url)))
+        if known is not None:  # a known host (Mistral, DeepSeek, Groq, xAI): its price list
+            options["prices"] = known
     return make_adapter(provider, base_url, **options)
 
 

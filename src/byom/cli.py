@@ -24,7 +24,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "sim",
         "byom.sim.cli",
-        "run the provider simulator (OpenRouter, OpenAI, Anthropic, Ollama) on loopback",
+        "run the provider simulator (OpenRouter, OpenAI, Anthropic, Gemini, Ollama) on loopback",
     ),
     ("badge", "byom.badge.cli", "write the BYOM badge SVGs and print embed snippets"),
     ("registry", "byom.registry.cli", "check or render a BYOM app registry (registry.yaml)"),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from byom.core.catalog import Model
+from byom.core.catalog import FALLBACK_PRICE, FALLBACK_TOOL_FEE, Model
 from byom.core.errors import (
     BadOutput,
     BadResponse,
@@ -55,6 +55,7 @@ from byom.core.secret import Secret
 from byom.core.store import UNRECONCILED, CallRecord, LedgerRow, Outcome, not_unreconciled
 from byom.core.tools import check_tool_params, checked_calls, function_names
 from byom.core.usage import (
+    TRUNCATED_FINISH,
     ChatResult,
     CostSource,
     Delta,
@@ -90,18 +91,44 @@ class Connection:
 def cost_of(
     adapter: Adapter, model: Model, usage: Usage, reported: Decimal | None
 ) -> tuple[Decimal | None, CostSource]:
-    """The real cost of a completed request and where the figure comes from (R4.1, R4.2)."""
+    """The real cost of a completed request and where the figure comes from (R4.1, R4.2).
+
+    A computed cost includes the per-use fees of server-side tools (web searches) at the price
+    list's rate; a fee the list does not know makes the cost ``unknown`` — never a figure that
+    leaves it out."""
     if reported is not None and adapter.reports_cost:
         return reported, "provider"
-    if model.price is None:
+    if model.price is None or not model.price.covers(
+        web_search_requests=usage.web_search_requests,
+        unpriced_tool_requests=usage.unpriced_tool_requests,
+    ):
         return None, "unknown"
     cost = model.price.cost(
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         cached_tokens=usage.cached_tokens,
         cache_write_tokens=usage.cache_write_tokens,
+        web_search_requests=usage.web_search_requests,
     )
-    return cost, ("free" if model.price.is_free else "computed")
+    free = model.price.is_free and usage.web_search_requests == 0
+    return cost, ("free" if free else "computed")
+
+
+def unknown_cost_counted(model: Model, usage: Usage) -> Decimal:
+    """What a reply with real tokens but an unknown cost counts against the allowance: its
+    tokens at the model's guard price — the over-estimating fallback whenever a server-side
+    tool fee is unknown, since a known token price says nothing about that fee — plus an
+    over-estimating fee for every server-side tool use."""
+    known_fees = model.price is not None and model.price.covers(
+        web_search_requests=usage.web_search_requests,
+        unpriced_tool_requests=usage.unpriced_tool_requests,
+    )
+    price = model.guard_price if known_fees or model.price is None else FALLBACK_PRICE
+    tokens = price.cost(
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
+    )
+    uses = usage.web_search_requests + usage.unpriced_tool_requests
+    return tokens + uses * FALLBACK_TOOL_FEE
 
 
 #: No single request is believed to cost more than this (and it keeps picodollar sums in int64).
@@ -486,7 +513,7 @@ class Call:
         outcome: Outcome = "ok"
         if source == "unreconciled":
             outcome = "unreconciled"
-        elif finish_reason in ("length", "max_tokens"):
+        elif finish_reason in TRUNCATED_FINISH:
             outcome = "truncated"
         failed = finish_reason == "error"
         error_code = ProviderUnavailable.code if failed else None
@@ -500,10 +527,7 @@ class Call:
                 if source == "unreconciled":
                     ledger.leave_unreconciled(self.row, generation_id)
                 elif cost is None:  # tokens known, price unknown: count them at the fallback rate
-                    fallback = self.model.guard_price.cost(
-                        prompt_tokens=usage.prompt_tokens,
-                        completion_tokens=usage.completion_tokens,
-                    )
+                    fallback = unknown_cost_counted(self.model, usage)
                     self.path.store.update_ledger_row(
                         self.row.id,
                         state="committed",
@@ -567,6 +591,7 @@ class Call:
             tool_calls=calls,
             data=data,
             run_id=self.row.run_id,
+            refusal=result.refusal if finish_reason == "refusal" else "",
         )
 
     def _content(self, result: ChatResult) -> tuple[tuple[ToolCall, ...], Any, BadOutput | None]:
@@ -574,6 +599,8 @@ class Call:
         makes the whole reply unusable (never half a tool call, never unchecked data)."""
         raw = result.tool_calls
         data: Any = None
+        if result.finish_reason == "refusal" and not raw:
+            return (), None, None  # a refusal is no structured answer; Reply.refused says so
         try:
             if self.output is not None:
                 data, raw = self.output.parse(result.text, raw)

@@ -19,13 +19,19 @@ from byom.core.features import CATEGORIES, Category
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per token. ``cache_read`` / ``cache_write`` fall back to ``prompt`` when unknown."""
+    """USD per token. ``cache_read`` / ``cache_write`` fall back to ``prompt`` when unknown.
+
+    ``web_search``: USD per web search a provider runs inside the request (a server-side tool,
+    billed on top of tokens), or ``None`` when the price list has no figure for it — a reply
+    that used searches then has an unknown cost, never one that leaves the fee out.
+    """
 
     prompt: Decimal
     completion: Decimal
     request: Decimal = Decimal(0)
     cache_read: Decimal | None = None
     cache_write: Decimal | None = None
+    web_search: Decimal | None = None
 
     @property
     def is_free(self) -> bool:
@@ -39,6 +45,7 @@ class Price:
             self.request * factor,
             None if self.cache_read is None else self.cache_read * factor,
             None if self.cache_write is None else self.cache_write * factor,
+            None if self.web_search is None else self.web_search * factor,
         )
 
     def cost(
@@ -48,23 +55,39 @@ class Price:
         completion_tokens: int,
         cached_tokens: int = 0,
         cache_write_tokens: int = 0,
+        web_search_requests: int = 0,
     ) -> Decimal:
-        """Cost of real usage. ``prompt_tokens`` includes cached and cache-write tokens."""
+        """Cost of real usage. ``prompt_tokens`` includes cached and cache-write tokens.
+
+        Web searches are added at :attr:`web_search`; callers check :meth:`covers` first (a
+        search without a known fee must not be priced at zero)."""
         uncached = max(0, prompt_tokens - cached_tokens - cache_write_tokens)
         read = self.prompt if self.cache_read is None else self.cache_read
         write = self.prompt if self.cache_write is None else self.cache_write
+        searches = web_search_requests * (self.web_search or Decimal(0))
         return (
             uncached * self.prompt
             + cached_tokens * read
             + cache_write_tokens * write
             + completion_tokens * self.completion
             + self.request
+            + searches
         )
+
+    def covers(self, *, web_search_requests: int = 0, unpriced_tool_requests: int = 0) -> bool:
+        """Whether this price knows every fee a reply's usage carries: no server-side tool use
+        without a price (a search needs :attr:`web_search`; an unpriced tool is never covered)."""
+        if unpriced_tool_requests > 0:
+            return False
+        return web_search_requests == 0 or self.web_search is not None
 
 
 #: Over-estimating rate for a model whose price is unknown: $150 per million input tokens and
 #: $600 per million output tokens, at or above the most expensive models published in 2026.
 FALLBACK_PRICE = Price(prompt=Decimal("0.00015"), completion=Decimal("0.0006"))
+#: Over-estimating fee for one server-side tool use whose price is unknown ($0.10; published
+#: per-use fees in 2026 are $0.01–$0.035 a web search).
+FALLBACK_TOOL_FEE = Decimal("0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +190,7 @@ def price_from_openrouter(pricing: Any) -> Price | None:
         request=_decimal(pricing.get("request")) or Decimal(0),
         cache_read=_decimal(pricing.get("input_cache_read")),
         cache_write=_decimal(pricing.get("input_cache_write")),
+        web_search=_decimal(pricing.get("web_search")),
     )
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+#: Finish reasons that mean "cut short, not a complete answer" (see :attr:`Reply.truncated`).
+TRUNCATED_FINISH = frozenset({"length", "max_tokens", "pause_turn"})
+
 CostSource = Literal["provider", "computed", "free", "unknown", "unreconciled"]
 
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+=-]*")
@@ -39,13 +42,21 @@ def safe_label(value: object, max_length: int = MAX_LABEL) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as the provider reported them. ``prompt_tokens`` includes cached tokens."""
+    """Token counts as the provider reported them. ``prompt_tokens`` includes cached tokens.
+
+    Server-side tools a provider runs inside the request are billed per use on top of tokens:
+    ``web_search_requests`` counts web searches (Anthropic ``usage.server_tool_use``), priced
+    from the dated price list; ``unpriced_tool_requests`` counts other server-side tool uses
+    that carry a fee byom has no price for — when it is above 0 the cost is unknown, never low.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    web_search_requests: int = 0
+    unpriced_tool_requests: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -99,6 +110,9 @@ class ChatResult:
     finish_reason: str | None = None
     model: str | None = None
     tool_calls: tuple[RawToolCall, ...] = field(default=(), repr=False)
+    #: The model's refusal message when the provider sends one apart from the answer (OpenAI
+    #: ``message.refusal``); content, so left out of ``repr``.
+    refusal: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         # Every adapter's result passes here: provider-controlled labels are checked once.
@@ -128,11 +142,23 @@ class Reply:
     data: Any = field(default=None, repr=False)
     #: The run this call was a step of (``App.run``), else ``None``.
     run_id: str | None = None
+    #: The model's refusal message, when it refused and the provider sent one (``""`` else).
+    #: Content: left out of ``repr``. A refusal is also ``finish_reason == "refusal"``.
+    refusal: str = field(default="", repr=False)
 
     @property
     def truncated(self) -> bool:
-        """True when the reply stopped at ``max_tokens`` — not a clean, complete answer."""
-        return self.finish_reason in ("length", "max_tokens")
+        """True when the reply is not a complete answer because it was cut short: it stopped at
+        ``max_tokens`` (``length`` / ``max_tokens``), or the provider paused a long turn
+        (Anthropic ``pause_turn``: send the conversation again to let it continue)."""
+        return self.finish_reason in TRUNCATED_FINISH
+
+    @property
+    def refused(self) -> bool:
+        """True when the model refused to answer (``finish_reason == "refusal"``, the same for
+        every provider): the text is not an answer; :attr:`refusal` holds the provider's
+        message when it sent one. What the request used is still charged."""
+        return self.finish_reason == "refusal"
 
     @property
     def wants_tools(self) -> bool:

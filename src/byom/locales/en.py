@@ -372,6 +372,9 @@ MESSAGES: dict[str, str] = {
     "live.unreconciled": "The request may have been charged. Its estimate counts against your "
     "allowance until its real cost is known (byom status --app {app_id}).",
     "live.truncated": "The reply was cut off at its length limit.",
+    "live.refused": "The model declined to answer this request. What it used was charged.",
+    "live.paused": "The provider paused this reply before it was finished. Send it again to let "
+    "it continue.",
     "live.stopped": "Stopped.",
     "guard.question": "A paid request is still running ({feature}). Stop it? It may be charged "
     "anyway.",

@@ -387,6 +387,10 @@ MESSAGES: dict[str, str] = {
     "live.unreconciled": "Het verzoek is misschien in rekening gebracht. De schatting telt mee "
     "voor je budget tot de echte kosten bekend zijn (byom status --app {app_id}).",
     "live.truncated": "Het antwoord is afgebroken bij de lengtegrens.",
+    "live.refused": "Het model weigerde op dit verzoek te antwoorden. Wat het gebruikte, is in "
+    "rekening gebracht.",
+    "live.paused": "De aanbieder pauzeerde dit antwoord voordat het af was. Stuur het opnieuw om "
+    "het te laten doorgaan.",
     "live.stopped": "Gestopt.",
     "guard.question": "Er loopt nog een betaald verzoek ({feature}). Stoppen? Het kan toch in "
     "rekening worden gebracht.",

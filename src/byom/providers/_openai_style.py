@@ -19,6 +19,7 @@ sends them as fragments keyed by ``index`` — the first for an index carries ``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -95,15 +96,22 @@ def _reasoning(obj: Any) -> str:
 _TOOL_FINISH = frozenset({"tool_calls", "function_call"})
 
 
-def normalise_finish(finish: str | None, has_calls: bool, *, complete: bool) -> str | None:
+def normalise_finish(
+    finish: str | None, has_calls: bool, *, complete: bool, refused: bool = False
+) -> str | None:
     """``"tool_calls"`` whenever the model stopped to call tools: OpenAI's ``tool_calls`` /
     ``function_call``, or a plain ``stop`` (or, in a complete non-streamed reply, no reason at
     all) on a reply that carries calls — some compatible servers and routed models say so.
+    ``"refusal"`` (byom's one name, the same for every provider) when the reply carries a
+    refusal message (``message.refusal`` / ``delta.refusal``) and stopped cleanly: OpenAI says
+    ``stop`` there, which would read as an empty, complete answer.
     Other reasons pass unchanged, so a ``length`` cut stays visible as truncation."""
     if finish in _TOOL_FINISH:
         return "tool_calls"
     if has_calls and (finish == "stop" or (finish is None and complete)):
         return "tool_calls"
+    if refused and (finish == "stop" or (finish is None and complete)):
+        return "refusal"
     return finish
 
 
@@ -235,17 +243,26 @@ def parse_chat_completion(
         raise BadResponse()
     if data.get("error") is not None:
         raise adapter.error_from_object(data["error"])
+    flat = top_level_error(data)
+    if flat is not None:
+        raise adapter.error_from_object(flat)
     choice = get(data, "choices", 0)
     message = get(choice, "message")
     if not isinstance(message, Mapping):
         raise BadResponse()
     generation_id = data.get("id") if isinstance(data.get("id"), str) else None
     usage = usage_from_openai_shape(data.get("usage"))
+    if usage is None:  # Groq's non-standard place, when a server sends it only there
+        usage = usage_from_openai_shape(get(data, "x_groq", "usage"))
     finish = get(choice, "finish_reason")
     model = data.get("model")
     calls = tool_calls_from_message(message)
+    refusal = _text(message.get("refusal"))
     finish = normalise_finish(
-        finish if isinstance(finish, str) else None, bool(calls), complete=True
+        finish if isinstance(finish, str) else None,
+        bool(calls),
+        complete=True,
+        refused=bool(refusal),
     )
     return ChatResult(
         text=_text(message.get("content")),
@@ -256,16 +273,26 @@ def parse_chat_completion(
         finish_reason=finish[:40] if isinstance(finish, str) else None,
         model=model[:200] if isinstance(model, str) else None,
         tool_calls=calls,
+        refusal=refusal,
     )
 
 
+def top_level_error(data: Any) -> Mapping[str, Any] | None:
+    """An error sent as the whole object, with no ``error`` member: older vLLM (and servers
+    built like it) answer ``{"object": "error", "message": …, "type": …, "code": 400}``."""
+    if isinstance(data, Mapping) and data.get("object") == "error" and data.get("error") is None:
+        return data
+    return None
+
+
 def error_object(body: bytes) -> Any:
-    """The ``error`` member of an error body, or ``None`` (unreadable bodies are fine)."""
+    """The error object of an error body — its ``error`` member, or the whole body when it is
+    a top-level error object (:func:`top_level_error`) — or ``None`` (unreadable is fine)."""
     try:
         data = loads(body[:65536]) if body else None
     except BadResponse:
         return None
-    return get(data, "error")
+    return top_level_error(data) or get(data, "error")
 
 
 def error_hint(error: Any) -> str:
@@ -280,8 +307,11 @@ class OpenAIStyleDecoder(DecoderState):
     """Decoder for OpenAI-style ``chat.completion.chunk`` SSE streams.
 
     Usage is taken from whichever chunk carries a ``usage`` object (the last one before
-    ``[DONE]``; OpenAI sends ``usage: null`` before it). An ``error`` object inside a 200 stream
-    raises the adapter's mapped error. Tool-call fragments are assembled by
+    ``[DONE]``; OpenAI sends ``usage: null`` before it), or — Groq — an ``x_groq.usage`` object
+    in the last chunk. An ``error`` object inside a 200 stream (or a chunk that is itself a
+    top-level error object, older vLLM) raises the adapter's mapped error. ``delta.refusal``
+    fragments are collected apart from the text: a reply that carries one finishes as
+    ``"refusal"``. Tool-call fragments are assembled by
     :class:`ToolCallAssembler`; they yield no :class:`Delta` (arguments are not reply text).
     """
 
@@ -292,13 +322,19 @@ class OpenAIStyleDecoder(DecoderState):
         self._usage: Usage | None = None
         self._cost: Decimal | None = None
         self._calls = ToolCallAssembler()
+        self._refusal: list[str] = []
 
     @property
     def partial(self) -> ChatResult:
-        return self._result(self._usage, self._cost, self._calls.calls())
+        result = self._result(self._usage, self._cost, self._calls.calls())
+        if not self._refusal:
+            return result
+        return replace(result, refusal="".join(self._refusal))
 
     def _finish_reason(self, has_calls: bool) -> str | None:
-        return normalise_finish(self._finish, has_calls, complete=self._done)
+        return normalise_finish(
+            self._finish, has_calls, complete=self._done, refused=bool(self._refusal)
+        )
 
     def feed(self, data: bytes) -> list[Delta]:
         out: list[Delta] = []
@@ -325,7 +361,13 @@ class OpenAIStyleDecoder(DecoderState):
         if usage is not None:
             self._usage = usage
             self._cost = as_decimal(get(chunk, "usage", "cost"))
+        else:
+            groq = usage_from_openai_shape(get(chunk, "x_groq", "usage"))
+            if groq is not None:
+                self._usage = groq
         error = chunk.get("error")
+        if error is None:
+            error = top_level_error(chunk)
         choice = get(chunk, "choices", 0)
         if isinstance(choice, Mapping) and isinstance(choice.get("finish_reason"), str):
             self._finish = choice["finish_reason"][:40]
@@ -342,6 +384,9 @@ class OpenAIStyleDecoder(DecoderState):
         legacy = get(delta, "function_call")
         if isinstance(legacy, Mapping):
             self._calls.add_legacy(legacy)
+        refusal = _text(get(delta, "refusal"))
+        if refusal:
+            self._refusal.append(refusal)
         text = _text(get(delta, "content"))
         reasoning = _reasoning(delta)
         if not text and not reasoning:
@@ -366,5 +411,6 @@ __all__ = [
     "normalise_finish",
     "parse_chat_completion",
     "tool_calls_from_message",
+    "top_level_error",
     "usage_from_openai_shape",
 ]

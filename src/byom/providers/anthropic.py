@@ -93,9 +93,12 @@ _ERROR_STATUS: Final[Mapping[str, int]] = {
     "overloaded_error": 529,
 }
 #: ``stop_reason`` values passed on as they are, except ``tool_use`` → ``"tool_calls"`` (byom's
-#: one name for "stopped to call tools") and ``refusal`` (the model stopped on a safety refusal:
-#: what it used is charged, the answer is not complete) → ``"error"``.
-_FINISH: Final[Mapping[str, str]] = {"tool_use": "tool_calls", "refusal": "error"}
+#: one name for "stopped to call tools"). ``refusal`` (the model stopped on a safety refusal:
+#: what it used is charged, the text is no answer) stays ``"refusal"``, byom's one name for it
+#: across providers (``Reply.refused``); ``pause_turn`` (the API paused a long server-tool
+#: turn; sending the conversation again continues it) stays as it is and reads as not finished
+#: (``Reply.truncated``).
+_FINISH: Final[Mapping[str, str]] = {"tool_use": "tool_calls"}
 #: The name of the output tool for ``response_format: {"type": "json_object"}``.
 JSON_OUTPUT_TOOL: Final = "json_output"
 _OUTPUT_DESCRIPTION: Final = (
@@ -126,21 +129,84 @@ def usage_from_anthropic(data: Any) -> Usage | None:
     """Anthropic usage → byom usage. ``prompt_tokens`` = input + cache writes + cache reads.
 
     ``None`` when absent or unreadable (``input_tokens`` / ``output_tokens`` missing or not
-    whole numbers, a cache figure present but unreadable): the estimate keeps counting."""
+    whole numbers, a cache figure present but unreadable): the estimate keeps counting.
+
+    * ``iterations`` (context compaction: the request ran as several sampling passes, each
+      billed): when present and not empty, the figures are the sum over its entries — the
+      top-level ones describe the last pass only. An unreadable entry makes the usage
+      unreadable.
+    * ``output_tokens_details.thinking_tokens``: the reasoning part of ``output_tokens``.
+    * ``server_tool_use``: ``web_search_requests`` are priced per search from the price list;
+      ``web_fetch_requests`` carry no fee (tokens only); any other count above 0 is a fee byom
+      has no price for (``unpriced_tool_requests``), so the cost becomes unknown.
+    """
     if not isinstance(data, Mapping):
         return None
-    fresh = token_count(data.get("input_tokens"))
-    output = token_count(data.get("output_tokens"))
-    write = optional_count(data.get("cache_creation_input_tokens"))
-    read = optional_count(data.get("cache_read_input_tokens"))
-    if fresh is None or output is None or write is None or read is None:
+    iterations = data.get("iterations")
+    passes = iterations if isinstance(iterations, list) and iterations else [data]
+    fresh = output = write = read = 0
+    for entry in passes:
+        figures = _figures(entry)
+        if figures is None:
+            return None
+        fresh, output, write, read = (
+            fresh + figures[0],
+            output + figures[1],
+            write + figures[2],
+            read + figures[3],
+        )
+    thinking = optional_count(get(data, "output_tokens_details", "thinking_tokens"))
+    tools = _server_tools(data.get("server_tool_use"))
+    if thinking is None or tools is None:
         return None
+    searches, unpriced = tools
     return Usage(
         prompt_tokens=fresh + write + read,
         completion_tokens=output,
         cached_tokens=read,
         cache_write_tokens=write,
+        reasoning_tokens=min(thinking, output),
+        web_search_requests=searches,
+        unpriced_tool_requests=unpriced,
     )
+
+
+def _figures(entry: Any) -> tuple[int, int, int, int] | None:
+    """``(input, output, cache writes, cache reads)`` of one usage object, or ``None``."""
+    if not isinstance(entry, Mapping):
+        return None
+    fresh = token_count(entry.get("input_tokens"))
+    output = token_count(entry.get("output_tokens"))
+    write = optional_count(entry.get("cache_creation_input_tokens"))
+    read = optional_count(entry.get("cache_read_input_tokens"))
+    if fresh is None or output is None or write is None or read is None:
+        return None
+    return fresh, output, write, read
+
+
+#: ``server_tool_use`` counts of tools that are billed by tokens only (no per-use fee).
+_FEE_FREE_TOOLS: Final = frozenset({"web_fetch_requests"})
+
+
+def _server_tools(value: Any) -> tuple[int, int] | None:
+    """``(web searches, other fee-bearing uses)`` from ``usage.server_tool_use``; ``None`` when
+    a count is unreadable (a count byom cannot read could be a fee it cannot price)."""
+    if value is None:
+        return 0, 0
+    if not isinstance(value, Mapping):
+        return None
+    searches = optional_count(value.get("web_search_requests"))
+    if searches is None:
+        return None
+    unpriced = 0
+    for name, count in value.items():
+        if name == "web_search_requests" or name in _FEE_FREE_TOOLS:
+            continue
+        figure = optional_count(count)
+        if figure is None:
+            return None
+        unpriced += figure
+    return searches, unpriced
 
 
 def _image_block(part: Mapping[str, Any]) -> dict[str, Any]:
@@ -525,7 +591,16 @@ def _index(value: Any) -> Any:
 
 
 def _input_figures(usage: Mapping[str, Any]) -> dict[str, Any]:
-    names = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    """The usage members besides ``output_tokens`` a stream event carries; later events'
+    (cumulative) members replace earlier ones."""
+    names = (
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "iterations",
+        "output_tokens_details",
+        "server_tool_use",
+    )
     return {name: usage[name] for name in names if usage.get(name) is not None}
 
 

@@ -40,6 +40,7 @@ _CONTEXT_HINTS = (
     "too many tokens",
     "prompt is too long",
     "context window",
+    "exceeds the maximum number of tokens",  # Gemini: "The input token count exceeds …"
 )
 _MODEL_HINTS = (
     "not a valid model",

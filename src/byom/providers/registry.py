@@ -29,6 +29,10 @@ def make(provider: str, base_url: str | None, **options: object) -> Adapter:
         from byom.providers.anthropic import AnthropicAdapter
 
         return AnthropicAdapter(base_url, **options)  # type: ignore[arg-type]
+    if provider == "gemini":
+        from byom.providers.gemini import GeminiAdapter
+
+        return GeminiAdapter(base_url, **options)  # type: ignore[arg-type]
     if provider == "ollama":
         from byom.providers.ollama import OllamaAdapter
 
@@ -43,5 +47,5 @@ def make(provider: str, base_url: str | None, **options: object) -> Adapter:
 
 
 #: The provider kinds, as a type: ``App.connect("openruoter")`` is a type error, not a runtime one.
-ProviderKind = Literal["openrouter", "openai", "anthropic", "ollama", "compatible"]
+ProviderKind = Literal["openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"]
 PROVIDERS: tuple[str, ...] = get_args(ProviderKind)

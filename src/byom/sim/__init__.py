@@ -1,6 +1,6 @@
 """``byom sim``: a provider simulator on loopback that every byom test talks to.
 
-One HTTP server (standard library only, HTTP/1.1 keep-alive) speaks four wire formats:
+One HTTP server (standard library only, HTTP/1.1 keep-alive) speaks five wire formats:
 
 =============  =====================================================  =======================
 format         paths                                                  base URL for a client
@@ -13,7 +13,12 @@ OpenAI         ``/v1/chat/completions``, ``/v1/models``               ``<base>/v
 Anthropic      ``/v1/messages``, ``/v1/messages/count_tokens``,       ``<base>``
                ``/v1/models`` (when ``anthropic-version`` is sent)
 Ollama         ``/api/chat``, ``/api/tags`` (and ``/v1`` as OpenAI)   ``<base>``
+Gemini         ``/v1beta/models/<m>:generateContent``,                ``<base>``
+               ``…:streamGenerateContent?alt=sse``, ``/v1beta/models``
 =============  =====================================================  =======================
+
+Gemini's own ways (key header and its refusals, error bodies, thought signatures, streams
+without an end marker) are described in ``byom.sim._gemini``; the rules below hold for it too.
 
 Deterministic rules (other byom code and tests depend on these exactly)
 -----------------------------------------------------------------------
@@ -401,7 +406,7 @@ def _price_of(
         return Decimal(prompt), Decimal(completion)
     if fmt == "ollama" or model in _OLLAMA_MODEL_IDS:
         return Decimal(0), Decimal(0)
-    if fmt in ("openai", "anthropic"):
+    if fmt in ("openai", "anthropic", "gemini"):
         from byom.catalogs import bundled  # the shell's snapshot: loaded only when asked
 
         entry = bundled(fmt).get(model)

@@ -1,4 +1,5 @@
-"""HTTP side of the simulator: a keep-alive ``ThreadingHTTPServer`` speaking four wire formats.
+"""HTTP side of the simulator: a keep-alive ``ThreadingHTTPServer`` speaking five wire formats
+(Gemini's in :mod:`byom.sim._gemini`).
 
 Handlers are lean (one write per non-stream response, chunked transfer for streams) so benchmarks
 can push thousands of requests through it. Nothing here logs: request bodies and keys never reach
@@ -24,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from byom.sim import _gemini as gemini
 from byom.sim import _rules as rules
 from byom.sim import _tools as tools
 from byom.sim._state import (
@@ -39,6 +41,7 @@ OPENROUTER: Final = "openrouter"
 OPENAI: Final = "openai"
 ANTHROPIC: Final = "anthropic"
 OLLAMA: Final = "ollama"
+GEMINI: Final = gemini.GEMINI
 
 MAX_BODY: Final = 64 * 1024 * 1024
 
@@ -52,7 +55,7 @@ PREFLIGHT_HEADERS: Final = (
     (
         "Access-Control-Allow-Headers",
         "authorization, content-type, http-referer, x-title, x-openrouter-title, x-api-key, "
-        "anthropic-version, anthropic-dangerous-direct-browser-access",
+        "anthropic-version, anthropic-dangerous-direct-browser-access, x-goog-api-key",
     ),
     ("Access-Control-Max-Age", "600"),
 )
@@ -110,7 +113,7 @@ TOOL_STYLE: Final[Mapping[str, tools.Style]] = {
     "openrouter": "openai", "openai": "openai", "anthropic": "anthropic", "ollama": "ollama",
 }  # fmt: skip
 TOOL_ID_PREFIX: Final[Mapping[str, str | None]] = {
-    "openrouter": "call", "openai": "call", "anthropic": "toolu", "ollama": None,
+    "openrouter": "call", "openai": "call", "anthropic": "toolu", "ollama": None, "gemini": None,
 }  # fmt: skip
 
 _BASE_CATALOG: Final = {m.id: m for m in rules.OPENROUTER_MODELS}
@@ -153,6 +156,8 @@ def error_payload(
         }
     if fmt == OLLAMA:
         return {"error": message}
+    if fmt == GEMINI:
+        return gemini.error_payload(status, message, metadata or {})
     return {"error": {"code": status, "message": message, "metadata": dict(metadata or {})}}
 
 
@@ -450,6 +455,8 @@ class SimHandler(BaseHTTPRequestHandler):
             match = _ENDPOINTS_RE.match(path)
             if method == "GET" and match is not None:
                 self._openrouter_endpoints(unquote(match.group(1)))
+                return
+            if fmt == GEMINI and gemini.route(self, method, path, body, query):
                 return
             raise RequestError(404, "Not found")
         except RequestError as err:
@@ -916,6 +923,7 @@ class SimHandler(BaseHTTPRequestHandler):
             OPENAI: f"chatcmpl-sim{serial}{digest[:20]}",
             ANTHROPIC: f"msg_sim{serial}{digest[:20]}",
             OLLAMA: f"ollama-{serial}-{digest[:20]}",
+            GEMINI: gemini.response_id(serial, chat.model),
         }[chat.fmt]
         request = chat.request
         calls: tuple[tools.PlannedCall, ...] = ()
@@ -1718,6 +1726,8 @@ def _reason(status: int) -> str:
 
 
 def _format_for(path: str) -> str:
+    if path.startswith(gemini.PREFIX):
+        return GEMINI
     if path in ("/v1/messages", "/v1/messages/count_tokens"):
         return ANTHROPIC
     if path.startswith("/v1/"):

@@ -18,10 +18,11 @@ def register(subparsers: Any) -> None:
     """Add the ``sim`` sub-command (imports stay cheap: the server loads in the handler)."""
     parser = subparsers.add_parser(
         "sim",
-        help="run the provider simulator (OpenRouter, OpenAI, Anthropic, Ollama) on loopback",
+        help="run the provider simulator (OpenRouter, OpenAI, Anthropic, Gemini, Ollama)",
         description=(
-            "Serve simulated OpenRouter (/api/v1), OpenAI (/v1), Anthropic (/v1/messages) and "
-            "Ollama (/api) endpoints for tests. Prints the base URL as the first line of stdout."
+            "Serve simulated OpenRouter (/api/v1), OpenAI (/v1), Anthropic (/v1/messages), "
+            "Gemini (/v1beta) and Ollama (/api) endpoints for tests. Prints the base URL as the "
+            "first line of stdout."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -105,7 +105,12 @@ def steps_count(count: int, tr: Messages) -> str:
 
 
 #: Provider names as a person reads them (the same in every language byom speaks).
-_PROVIDER_NAMES = {"openrouter": "OpenRouter", "openai": "OpenAI", "anthropic": "Anthropic"}
+_PROVIDER_NAMES = {
+    "openrouter": "OpenRouter",
+    "openai": "OpenAI",
+    "anthropic": "Anthropic",
+    "gemini": "Gemini",
+}
 
 
 def provider_name(kind: str | None, tr: Messages) -> str:

@@ -643,9 +643,19 @@ class Terminal:
                 return None
         self.cost.break_line()
         self._wrap = None
-        if reply is not None and reply.truncated:
-            self.prompt.note(self.tr("live.truncated"), style="yellow")
+        self._ending_note(reply)
         return reply
+
+    def _ending_note(self, reply: Any) -> None:
+        """Say when a reply is not a complete answer: refused, paused, or cut at its limit."""
+        if reply is None:
+            return
+        if reply.refused:
+            self.prompt.note(self.tr("live.refused"), style="yellow")
+        elif reply.finish_reason == "pause_turn":
+            self.prompt.note(self.tr("live.paused"), style="yellow")
+        elif reply.truncated:
+            self.prompt.note(self.tr("live.truncated"), style="yellow")
 
     # -- running an agent feature (App.run) -------------------------------------------------------
 
@@ -734,9 +744,7 @@ class Terminal:
                 continue
             if problem is not None:
                 self.error(problem)
-            last = result.replies[-1] if result.replies else None
-            if last is not None and last.truncated:
-                self.prompt.note(self.tr("live.truncated"), style="yellow")
+            self._ending_note(result.replies[-1] if result.replies else None)
             return result
 
     def _run_stream(
