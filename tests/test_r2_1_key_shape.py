@@ -30,6 +30,7 @@ ANTHROPIC = "sk-ant-api03-0123456789abcdef-ABCDEF"
         ("openai", OPENAI),
         ("openai", OPENAI_OLD),
         ("anthropic", ANTHROPIC),
+        ("gemini", "AIzaSyD-0123456789abcdefghijklmnopqrstu"),
         ("compatible", "anything-my-server-takes"),
         ("compatible", ""),  # optional
         ("ollama", ""),
@@ -52,7 +53,11 @@ def test_r2_1_keys_of_the_right_shape_pass(provider: str, key: str) -> None:
         ("openai", ANTHROPIC, KeyShape("wrong_provider", "openai", "anthropic", "sk-")),
         ("anthropic", OPENAI, KeyShape("wrong_provider", "anthropic", "openai", "sk-ant-")),
         ("openrouter", "abc123", KeyShape("wrong_prefix", "openrouter", None, "sk-or-")),
-        ("anthropic", "AIzaSyD-0123456789", KeyShape("wrong_prefix", "anthropic", None, "sk-ant-")),
+        (
+            "anthropic",
+            "AIzaSyD-0123456789",
+            KeyShape("wrong_provider", "anthropic", "gemini", "sk-ant-"),
+        ),
         ("ollama", "sk-or-v1-x", KeyShape("not_needed", "ollama")),
     ],
 )

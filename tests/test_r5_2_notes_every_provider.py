@@ -33,6 +33,7 @@ KEYS = {
     "openrouter": "sk-or-v1-notes-test-key-0123456789",
     "openai": "sk-proj-notes-test-key-0123456789",
     "anthropic": "sk-ant-api03-notes-test-key-0123456789",
+    "gemini": "AIzaSyNotesTestKey0123456789abcdefghij",
     "compatible": "local-server-secret-0123",
 }
 #: Where each kind's own pages are (the wizard must show these, and no OpenRouter link).
@@ -45,6 +46,10 @@ LINKS = {
     "anthropic": (
         "https://console.anthropic.com/settings/keys",
         "https://console.anthropic.com/settings/limits",
+    ),
+    "gemini": (
+        "https://aistudio.google.com/app/apikey",
+        "https://console.cloud.google.com/billing",
     ),
     "ollama": ("https://ollama.com/download", "ollama serve"),
     "compatible": ("http://localhost:1234/v1",),
@@ -62,6 +67,7 @@ def base_for(sim: Simulator, kind: str) -> str:
         "openrouter": sim.openrouter_base,
         "openai": sim.openai_base,
         "anthropic": sim.base_url,
+        "gemini": sim.base_url,
         "ollama": sim.base_url,
         "compatible": sim.openai_base,
     }[kind]
@@ -111,6 +117,7 @@ def top(screen: str) -> str:
         ("openrouter", "en"),
         ("openai", "en"),
         ("anthropic", "nl"),
+        ("gemini", "en"),
         ("ollama", "en"),
         ("compatible", "en"),
         ("ollama", "nl"),
@@ -198,7 +205,7 @@ def test_r5_2_notes_example_wizard_per_provider_kind(
         assert "openrouter.ai" not in output
     # The check names who was asked: the simulator's address, standing in for the provider.
     assert address in plain(check)
-    if kind in ("openai", "anthropic"):  # validate_key() learns nothing more: said so, no bare ✓
+    if kind in ("openai", "anthropic", "gemini"):  # validate_key() learns nothing more: said so, no bare ✓
         assert tr("wizard.check.unchecked", provider=tr(f"provider.name.{kind}"), limit_url="")[
             :20
         ] in plain(check)

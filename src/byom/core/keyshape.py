@@ -14,6 +14,7 @@ openrouter    ``sk-or-``          ``sk-or-v1-…``
 openai        ``sk-``             ``sk-proj-…``, ``sk-svcacct-…``, older ``sk-…``; not the two
                                   prefixes of the providers below
 anthropic     ``sk-ant-``         ``sk-ant-api03-…``
+gemini        ``AIza``            a Google API key (Google AI Studio)
 ollama        (no key)            a local Ollama server takes no key: none is asked for
 compatible    anything            optional; the user's own server decides
 ============  ==================  ===========================================================
@@ -34,6 +35,7 @@ PREFIXES: Final[dict[str, str]] = {
     "openrouter": "sk-or-",
     "anthropic": "sk-ant-",
     "openai": "sk-",
+    "gemini": "AIza",
 }
 #: Kinds whose key may be left out (their server decides).
 OPTIONAL: Final = frozenset({"compatible"})
@@ -57,7 +59,7 @@ class KeyShape:
 def key_owner(key: str) -> str | None:
     """The provider kind whose documented prefix ``key`` starts with, if any."""
     text = key.strip(_AROUND)
-    for kind in ("openrouter", "anthropic", "openai"):
+    for kind in ("openrouter", "anthropic", "openai", "gemini"):
         if text.startswith(PREFIXES[kind]):
             return kind
     return None

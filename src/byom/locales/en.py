@@ -193,6 +193,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openrouter": "OpenRouter",
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
+    "provider.name.gemini": "Google Gemini",
     "provider.name.ollama": "your Ollama server",
     "provider.name.compatible": "your server",
     "wizard.asked.at": "the server at {address} (standing in for {provider})",
@@ -244,6 +245,25 @@ MESSAGES: dict[str, str] = {
         "https://console.anthropic.com/settings/billing\n"
         "2. Create a key at https://console.anthropic.com/settings/keys and copy it.\n"
         "A Claude subscription does not include API use: the API is billed separately."
+    ),
+    "wizard.key_info.body.gemini": (
+        "An API key is a long secret code, starting with AIza, that lets a program use the "
+        "Gemini API on your Google account. Whoever has it can use your quota and, once "
+        "billing is on, spend your credit: treat it like a password.\n"
+        "1. Sign in at https://aistudio.google.com with a Google account.\n"
+        "2. Create a key at https://aistudio.google.com/app/apikey and copy it.\n"
+        "Without billing the key works on the free tier, within its rate limits, at no cost."
+    ),
+    "wizard.limit.title.gemini": "Keep spending at Google in check",
+    "wizard.limit.body.gemini": (
+        "On the free tier (no billing account linked) the Gemini API costs nothing: past its "
+        "rate limits Google refuses requests.\n"
+        "• With billing on, the paid tier is paid in advance: add only the credit you mean to "
+        "spend, and leave automatic top-ups off.\n"
+        "• For a hard stop, give the key's project a spend cap budget in Cloud Billing: "
+        "https://console.cloud.google.com/billing\n"
+        "• Later you also set an allowance inside {app}, a second, best-effort ceiling.\n"
+        "Google does not tell byom a key's limit or balance, so byom cannot show them."
     ),
     "wizard.limit.title.openai": "Set a spend limit at OpenAI",
     "wizard.limit.body.openai": (

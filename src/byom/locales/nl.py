@@ -195,6 +195,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openrouter": "OpenRouter",
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
+    "provider.name.gemini": "Google Gemini",
     "provider.name.ollama": "je Ollama-server",
     "provider.name.compatible": "je server",
     "wizard.asked.at": "de server op {address} (in plaats van {provider})",
@@ -249,6 +250,29 @@ MESSAGES: dict[str, str] = {
         "https://console.anthropic.com/settings/billing\n"
         "2. Maak een sleutel op https://console.anthropic.com/settings/keys en kopieer hem.\n"
         "Een Claude-abonnement omvat geen API-gebruik: de API wordt apart betaald."
+    ),
+    "wizard.key_info.body.gemini": (
+        "Een API-sleutel is een lange geheime code, beginnend met AIza, waarmee een programma "
+        "de Gemini-API met je Google-account kan gebruiken. Wie de sleutel heeft, kan je quotum "
+        "gebruiken en, zodra betalen aan staat, je tegoed uitgeven: behandel hem als een "
+        "wachtwoord.\n"
+        "1. Log in op https://aistudio.google.com met een Google-account.\n"
+        "2. Maak een sleutel op https://aistudio.google.com/app/apikey en kopieer hem.\n"
+        "Zonder betaalaccount werkt de sleutel in de gratis laag, binnen de limieten per "
+        "minuut en per dag, zonder kosten."
+    ),
+    "wizard.limit.title.gemini": "Houd je uitgaven bij Google in de hand",
+    "wizard.limit.body.gemini": (
+        "In de gratis laag (geen betaalaccount gekoppeld) kost de Gemini-API niets: boven de "
+        "limieten weigert Google verzoeken.\n"
+        "• Met betalen aan betaal je de betaalde laag vooraf: zet alleen het tegoed erop dat je "
+        "wilt uitgeven, en laat automatisch opwaarderen uit.\n"
+        "• Voor een harde grens geef je het project van de sleutel een uitgavenplafond in "
+        "Cloud Billing: https://console.cloud.google.com/billing\n"
+        "• Straks stel je ook een budget in binnen {app}, een tweede plafond naar beste "
+        "kunnen.\n"
+        "Google vertelt byom de limiet of het saldo van een sleutel niet; byom kan ze dus "
+        "niet tonen."
     ),
     "wizard.limit.title.openai": "Stel een uitgavenlimiet in bij OpenAI",
     "wizard.limit.body.openai": (

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 #: The provider kinds ``byom connect --provider`` takes (``byom.providers.registry.PROVIDERS``,
 #: spelled out so that registering the command imports nothing).
-PROVIDER_CHOICES = ("openrouter", "openai", "anthropic", "ollama", "compatible")
+PROVIDER_CHOICES = ("openrouter", "openai", "anthropic", "gemini", "ollama", "compatible")
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
         "--provider",
         choices=PROVIDER_CHOICES,
         default=None,
-        help="openrouter, openai, anthropic, ollama or compatible (default: the app's last one, "
+        help="openrouter, openai, anthropic, gemini, ollama or compatible (default: the app's last one, "
         "else openrouter)",
     )
     connect.add_argument(

@@ -102,9 +102,10 @@ LIMIT_URLS: dict[str, str] = {
     "openrouter": "https://openrouter.ai/settings/keys",
     "openai": "https://platform.openai.com/settings/organization/limits",
     "anthropic": "https://console.anthropic.com/settings/limits",
+    "gemini": "https://console.cloud.google.com/billing",
 }
 #: Message variants shared by the paid providers whose texts differ only in the name.
-_GROUP: dict[str, str] = {"openai": "paid", "anthropic": "paid"}
+_GROUP: dict[str, str] = {"openai": "paid", "anthropic": "paid", "gemini": "paid"}
 
 
 def first_steps(provider: str) -> tuple[str, ...]:
