@@ -205,7 +205,8 @@ def test_r5_2_notes_example_wizard_per_provider_kind(
         assert "openrouter.ai" not in output
     # The check names who was asked: the simulator's address, standing in for the provider.
     assert address in plain(check)
-    if kind in ("openai", "anthropic", "gemini"):  # validate_key() learns nothing more: said so, no bare ✓
+    # validate_key() learns nothing more for these: said so, no bare ✓
+    if kind in ("openai", "anthropic", "gemini"):
         assert tr("wizard.check.unchecked", provider=tr(f"provider.name.{kind}"), limit_url="")[
             :20
         ] in plain(check)

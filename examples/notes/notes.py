@@ -9,10 +9,10 @@ wizard on first use (who pays, where to get a key, a limit at the provider, the 
 whether to remember it, the model, the allowance), then prints the summary and what it cost.
 
 Written from byom's README alone. To use another provider, change the one ``Terminal(...)``
-line: ``provider="openai"``, ``"anthropic"``, ``"gemini"``, ``"ollama"`` or ``"compatible"``. To try it
-offline, start ``byom sim`` and set ``NOTES_BASE_URL`` to the address for your provider kind
-(``…/api/v1`` for OpenRouter, ``…/v1`` for OpenAI or a compatible server, the bare address for
-Anthropic, Gemini and Ollama).
+line: ``provider="openai"``, ``"anthropic"``, ``"gemini"``, ``"ollama"`` or ``"compatible"``.
+To try it offline, start ``byom sim`` and set ``NOTES_BASE_URL`` to the address for your
+provider kind (``…/api/v1`` for OpenRouter, ``…/v1`` for OpenAI or a compatible server, the
+bare address for Anthropic, Gemini and Ollama).
 """
 
 from __future__ import annotations

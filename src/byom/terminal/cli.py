@@ -71,8 +71,8 @@ def register(subparsers: Any) -> None:
         "--provider",
         choices=PROVIDER_CHOICES,
         default=None,
-        help="openrouter, openai, anthropic, gemini, ollama or compatible (default: the app's last one, "
-        "else openrouter)",
+        help="openrouter, openai, anthropic, gemini, ollama or compatible "
+        "(default: the app's last one, else openrouter)",
     )
     connect.add_argument(
         "--key-stdin", action="store_true", help="read the key from standard input (no wizard)"
