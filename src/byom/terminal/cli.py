@@ -522,7 +522,7 @@ def _reconcile(ctx: _Context) -> int:
     """R3.4: an unreconciled request counts its estimate until the provider reports its real
     cost (``/generation``) or the user explicitly clears it."""
     from byom.core.errors import InvalidRequest
-    from byom.core.money import format_usd, from_pico
+    from byom.core.money import format_money, from_pico
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
     open_rows = app.unreconciled()
@@ -566,7 +566,7 @@ def _reconcile(ctx: _Context) -> int:
         )
     for record in reconciled:
         ctx.say(
-            tr("cli.reconcile.done", call_id=record.id[:8], cost=format_usd(record.cost)),
+            tr("cli.reconcile.done", call_id=record.id[:8], cost=format_money(record.cost, tr.lang)),
             style="green",
         )
     for call_id in cleared:
@@ -581,7 +581,7 @@ def _reconcile(ctx: _Context) -> int:
                 call_id=row.id,
                 feature=row.feature,
                 model=row.model,
-                amount=format_usd(from_pico(row.counted_pico)),
+                amount=format_money(from_pico(row.counted_pico), tr.lang),
             )
         )
     ctx.say(tr("cli.reconcile.hint", app_id=app.app_id))

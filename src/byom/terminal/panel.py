@@ -161,13 +161,13 @@ def render_status(app: App, tr: Messages) -> RenderableType:
             counts = app.spent(allowance.period)
             grid.add_row(
                 allowance_text(allowance, tr),
-                usd(counts),
-                usd(max(Decimal(0), allowance.amount - counts)),
+                usd(counts, tr),
+                usd(max(Decimal(0), allowance.amount - counts), tr),
             )
         parts.append(grid)
     else:
         parts.append(Text(tr("cli.status.no_allowance", app_id=app.app_id), style="yellow"))
-    spent = {p: usd(app.spent(p)) for p in ("day", "month", "total")}
+    spent = {p: usd(app.spent(p), tr) for p in ("day", "month", "total")}
     parts.append(Text(""))
     parts.append(Text(tr("cli.status.spent", **spent)))
     if data["unreconciled"]["count"]:
@@ -176,7 +176,7 @@ def render_status(app: App, tr: Messages) -> RenderableType:
                 tr(
                     "cli.status.unreconciled",
                     count=data["unreconciled"]["count"],
-                    amount=usd(Decimal(data["unreconciled"]["amount"])),
+                    amount=usd(Decimal(data["unreconciled"]["amount"]), tr),
                 ),
                 style="yellow",
             )
@@ -231,11 +231,11 @@ def render_history(
         today = today or datetime.fromtimestamp(time.time()).astimezone().date()
         series = last_days(app.totals("day"), days, today)
         parts.append(Text(tr("cli.history.title", days=days), style="bold"))
-        parts.extend(Text(line) for line in bar_lines(series, width=width))
+        parts.extend(Text(line) for line in bar_lines(series, width=width, tr=tr))
     if by in ("feature", "model", "run"):
         parts.append(Text(tr("cli.history.by", by=tr(f"by.{by}")), style="bold"))
         rows = totals_rows(app, by)
-        lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8)
+        lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8, tr=tr)
         for line, (_, _, count) in zip(lines, rows, strict=True):
             parts.append(Text(f"{line}  ×{count}"))
     if by is None:
@@ -256,12 +256,14 @@ def render_history(
                 record.feature,
                 clean(record.model),
                 f"{record.usage.prompt_tokens}+{record.usage.completion_tokens}",
-                usd(record.cost) if record.cost is not None else "—",
+                usd(record.cost, tr) if record.cost is not None else "—",
                 tr(outcome_key) if tr.has(outcome_key) else record.outcome,
             )
         parts.append(table)
     total = sum((r.cost or Decimal(0) for r in records), Decimal(0))
-    parts.append(Text(tr("cli.history.summary", count=len(records), total=usd(total)), style="dim"))
+    parts.append(
+        Text(tr("cli.history.summary", count=len(records), total=usd(total, tr)), style="dim")
+    )
     parts.append(Text(tr("cli.history.export_hint", app_id=app.app_id), style="dim"))
     return Group(*parts)
 
