@@ -98,7 +98,7 @@ def test_r4_4_history_json_and_csv_match_the_store_and_carry_no_prompt_text(
     with App.load(APP_ID, data_dir=used_app) as app:
         records = app.history()
         expected_json = json.loads(app.export_history("json"))
-        by_feature = app.totals("feature")
+        by_feature = app.totals("feature", period="total")
     assert len(records) == 3
 
     result = byom_cli(home, used_app, "history", "--json")

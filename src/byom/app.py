@@ -624,7 +624,14 @@ class App:
 
     def spent(self, period: Period = "session") -> Decimal:
         """What counts against the allowance in the period: real cost of finished requests plus
-        the reservations of in-flight and unreconciled ones."""
+        the reservations of in-flight and unreconciled ones.
+
+        Periods mean the same in :meth:`spent`, :meth:`totals` and :meth:`set_allowance`, and
+        each defaults to ``"session"``: the calls made through *this* ``App`` object since it
+        was created (a new ``App`` starts a new session at 0). ``"day"`` and ``"month"`` are the
+        current local calendar day and month, ``"total"`` everything on this device, from every
+        process of the app. :meth:`totals` sums the known costs in history; ``spent`` also
+        counts what is still reserved or unreconciled, which is what the allowance checks."""
         return self.ledger.spent(period)
 
     def in_flight(self) -> bool:
@@ -1062,13 +1069,19 @@ class App:
         )
 
     def totals(
-        self, by: Literal["day", "feature", "model", "run"] = "day", period: Period = "total"
+        self, by: Literal["day", "feature", "model", "run"] = "day", period: Period = "session"
     ) -> dict[str, Decimal]:
         """Known cost per day (local), feature, model or run (``app.run``; keyed by run id),
-        from history. By run, calls that were not a step of a run are left out."""
-        since = period_start(period, self._clock()) if period != "session" else None
+        from history. By run, calls that were not a step of a run are left out.
+
+        ``period`` is read as in :meth:`spent` and defaults, like it, to ``"session"``: the
+        calls made through this ``App`` object. ``period="total"`` covers the whole history on
+        this device (what ``byom history`` shows); ``"day"`` and ``"month"`` the current local
+        calendar day and month."""
+        session = period == "session"
+        since = self.ledger.session_started if session else period_start(period, self._clock())
         from_sums = getattr(self.store, "history_totals", None)  # the SQLite store's running sums
-        if callable(from_sums):
+        if callable(from_sums) and not session:
             found: dict[str, Decimal] | None = from_sums(self.app_id, by, since)
             if found is not None:
                 return found
@@ -1076,6 +1089,8 @@ class App:
         for record in self.history(since=since):
             if record.cost is None or (by == "run" and record.run_id is None):
                 continue
+            if session and not self.ledger.in_session(record.id):
+                continue  # another process's call, or a reconciled one from an earlier session
             if by == "run":
                 key = str(record.run_id)
             elif by == "day":

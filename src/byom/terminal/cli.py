@@ -566,7 +566,9 @@ def _reconcile(ctx: _Context) -> int:
         )
     for record in reconciled:
         ctx.say(
-            tr("cli.reconcile.done", call_id=record.id[:8], cost=format_money(record.cost, tr.lang)),
+            tr(
+                "cli.reconcile.done", call_id=record.id[:8], cost=format_money(record.cost, tr.lang)
+            ),
             style="green",
         )
     for call_id in cleared:

@@ -229,7 +229,7 @@ def render_history(
     parts: list[RenderableType] = []
     if by in (None, "day"):
         today = today or datetime.fromtimestamp(time.time()).astimezone().date()
-        series = last_days(app.totals("day"), days, today)
+        series = last_days(app.totals("day", period="total"), days, today)
         parts.append(Text(tr("cli.history.title", days=days), style="bold"))
         parts.extend(Text(line) for line in bar_lines(series, width=width, tr=tr))
     if by in ("feature", "model", "run"):

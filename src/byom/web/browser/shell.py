@@ -586,7 +586,7 @@ class Shell:
                     "run_id": record.run_id,
                 }
             )
-        days = {day: _money(cost) for day, cost in self.app.totals("day").items()}
+        days = {day: _money(cost) for day, cost in self.app.totals("day", period="total").items()}
         total = sum((r.cost for r in self.app.history() if r.cost is not None), Decimal(0))
         return json.dumps({"rows": rows, "days": days, "total": _money(total)})
 
