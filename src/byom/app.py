@@ -73,8 +73,13 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openrouter": {"worker": "openai/gpt-4o-mini", "frontier": "anthropic/claude-sonnet-4.5"},
     "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
-    # ollama / compatible: no default — the user's own models, assigned a category by the user.
+    # ollama / compatible: no default id — the first model the user's server lists.
 }
+#: Provider kinds whose models are the user's own (a local Ollama, their own server). Their
+#: models have no category in any list, so each counts as a ``worker`` until the user sets
+#: another (:meth:`App.set_category`, ``byom category MODEL frontier``).
+LOCAL_KINDS = frozenset({"ollama", "compatible"})
+LOCAL_DEFAULT_CATEGORY: Category = "worker"
 _CATALOG_SETTING = "catalog:"
 _MODELS_SETTING = "models:"
 _CATALOG_MAX_AGE = 24 * 3600.0
@@ -424,10 +429,13 @@ class App:
             try:
                 saved = json.loads(cached)
                 live = self._adapter_for(provider).parse_models(saved["body"].encode())
-                catalog = Catalog(live.models, as_of=saved.get("fetched"), source="cached")
+                catalog = Catalog(live.models, as_of=saved.get("fetched"), source=live.source)
             except (ValueError, KeyError, TypeError, ByomError):
                 pass
-        return catalog.with_models(self._custom_models())
+        catalog = catalog.with_models(self._custom_models())
+        if provider in LOCAL_KINDS:
+            catalog = catalog.with_default_category(LOCAL_DEFAULT_CATEGORY)
+        return catalog
 
     def _adapter_for(self, provider: str) -> Adapter:
         if self._connection is not None and self._connection.provider == provider:
@@ -481,9 +489,11 @@ class App:
         completion_price: Decimal | str | None = None,
         name: str | None = None,
     ) -> Model:
-        """Declare a model or assign a category to a listed one (a local Ollama model, a model on
-        the user's own server). Prices are USD per token; when none are given, a listed model
-        keeps its known price and a new one's price is unknown (never zero). Saved per provider.
+        """Declare a model of the user's own, with its category and price: one the provider's
+        list does not have, or a model on the user's own server whose price the user knows.
+        Prices are USD per token; when none are given, a listed model keeps its known price and
+        a new one's price is unknown (never zero, so the allowance over-estimates it). Saved
+        per provider. To change only a listed model's category, :meth:`set_category`.
         """
         if category not in CATEGORIES:
             raise InvalidRequest("category must be frontier or worker")
@@ -511,6 +521,22 @@ class App:
         }
         self.store.set_setting(self.app_id, _MODELS_SETTING + model.provider, json.dumps(saved))
         return model
+
+    def set_category(self, model_id: str, category: Category) -> Model:
+        """Change the category of a listed model (saved on this device, per provider).
+
+        The models of a local Ollama or an OpenAI-compatible server have no category in any
+        list: each counts as a ``worker`` until the user sets ``"frontier"`` here (or with
+        ``byom category MODEL frontier``). A model byom does not list raises
+        :class:`~byom.errors.InvalidRequest` (refresh the list, or :meth:`add_model` it).
+        """
+        if category not in CATEGORIES:
+            raise InvalidRequest("The category must be frontier or worker.")
+        if model_id not in self.catalog:
+            raise InvalidRequest(
+                f"Unknown model {model_id[:100]!r}. Refresh the model list or add it first."
+            )
+        return self.add_model(model_id, category)
 
     def _saved_models(self) -> dict[str, dict[str, Any]]:
         text = self.store.get_setting(self.app_id, _MODELS_SETTING + (self.provider or "custom"))
@@ -602,6 +628,17 @@ class App:
             return catalog.lookup(default)
         candidates = catalog.in_category(wanted.category)
         if not candidates:
+            if provider in LOCAL_KINDS and not any(True for _ in catalog):
+                raise InvalidRequest(
+                    f"No models of your {provider} server are known yet: refresh the model "
+                    "list (app.refresh_models(), or byom models --refresh) first."
+                )
+            if provider in LOCAL_KINDS:
+                raise InvalidRequest(
+                    f"None of your models is a {wanted.category} model yet: mark one with "
+                    f"app.set_category(MODEL, {wanted.category!r}) or byom category MODEL "
+                    f"{wanted.category}."
+                )
             raise InvalidRequest(f"Choose a {wanted.category} model for {feature} first.")
         return candidates[0]
 

@@ -350,11 +350,13 @@ MESSAGES: dict[str, str] = {
     "cli.models.refresh_failed": "The model list could not be refreshed; showing the saved "
     "one. {reason}",
     "cli.model.set": "{feature} now uses {model}.",
+    "cli.category.set": "{model} is now a {category} model.",
     "cli.model.unknown_feature": "{app} has no feature “{feature}”. Its features: {features}.",
     "cli.model.unknown_model": "“{model}” is not in the model list. See: byom models --app "
     "{app_id}",
     "cli.model.wrong_category": "{feature} needs a {category} model; “{model}” is not one. "
-    "See: byom models --category {category} --app {app_id}",
+    "See: byom models --category {category} --app {app_id} — or, for a model of your own, "
+    "change its category: byom category {model} {category} --app {app_id}",
     "cli.budget.set": "Allowance set: {allowance}.",
     "cli.budget.cleared": "Allowance {period} removed.",
     "cli.budget.none": "No allowance is set.",

@@ -362,12 +362,14 @@ MESSAGES: dict[str, str] = {
     "cli.models.refreshed": "Modellijst bijgewerkt vanuit OpenRouter.",
     "cli.models.refresh_failed": "De modellijst kon niet worden bijgewerkt; de bewaarde lijst "
     "wordt getoond. {reason}",
+    "cli.category.set": "{model} is nu een model in de categorie {category}.",
     "cli.model.set": "{feature} gebruikt nu {model}.",
     "cli.model.unknown_feature": "{app} heeft geen functie ‘{feature}’. De functies: {features}.",
     "cli.model.unknown_model": "‘{model}’ staat niet in de modellijst. Zie: byom models --app "
     "{app_id}",
     "cli.model.wrong_category": "{feature} heeft een {category}-model nodig; ‘{model}’ is dat "
-    "niet. Zie: byom models --category {category} --app {app_id}",
+    "niet. Zie: byom models --category {category} --app {app_id} — of, voor een eigen model, "
+    "wijzig de categorie: byom category {model} {category} --app {app_id}",
     "cli.budget.set": "Budget ingesteld: {allowance}.",
     "cli.budget.cleared": "Budget {period} verwijderd.",
     "cli.budget.none": "Er is geen budget ingesteld.",
