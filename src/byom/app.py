@@ -110,7 +110,24 @@ def app_id_for(name: str) -> str:
 _CLAIM_SETTING = "app_name"
 
 
-def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) -> None:
+def _declared_features(store: Store, app_id: str) -> set[tuple[str, str]] | None:
+    """The (name, category) pairs of the features last declared under ``app_id``, or ``None``
+    when none were (or the record cannot be read)."""
+    try:
+        declared = json.loads(store.get_setting(app_id, "declaration") or "null")
+        return {(str(f["name"]), str(f["category"])) for f in declared["features"]}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def claim_app_id(
+    store: Store,
+    app_id: str,
+    name: str,
+    *,
+    enforce: bool = True,
+    features: Iterable[Feature] = (),
+) -> None:
     """Record that the app named ``name`` uses ``app_id`` in ``store``, on first use (R4.4).
 
     The claim is the name of the first app to open the id, or, for a store written before claims
@@ -119,8 +136,14 @@ def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) 
     one ledger, history and key vault. Names are the same when equal after Unicode NFC
     normalisation, so a renamed app (``"Paper digest"`` → ``"Paper Digest"``) is refused too;
     it keeps its data by passing the old id explicitly, ``App("Paper Digest",
-    app_id="paper-digest")``. An explicit ``app_id=`` is never refused (the claim is recorded if
-    the id has none).
+    app_id="paper-digest")``.
+
+    With ``enforce``, an app of the *same* name whose ``features`` (names and categories)
+    differ from those last declared under the id is refused too: it is most likely another app
+    that happens to share the name, and must not get the first one's remembered key, allowance
+    and history. An app that changed its features keeps its data by passing ``app_id=``.
+    An explicit ``app_id=`` is never refused (the claim is recorded if the id has none, and the
+    app's declaration replaces the stored one).
     """
     claimant = unicodedata.normalize("NFC", name)
     with store.atomic():
@@ -131,6 +154,17 @@ def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) 
                 if isinstance(declared.get("name"), str):
                     claimed = unicodedata.normalize("NFC", declared["name"])
             store.set_setting(app_id, _CLAIM_SETTING, claimed or claimant)
+    wanted = {(f.name, f.category) for f in features}
+    if enforce and wanted and (claimed is None or claimed == claimant):
+        stored = _declared_features(store, app_id)
+        if stored is not None and stored != wanted:
+            listed = ", ".join(sorted(n for n, _ in stored))[:200]
+            raise AppIdTaken(
+                f"The app id {app_id[:64]!r} is already used on this device by an app named "
+                f"{name[:64]!r} with other features ({listed}). If this is that app with "
+                f"changed features, pass app_id={app_id[:64]!r} to keep its data; otherwise "
+                "pass an app_id of its own."
+            )
     if enforce and claimed is not None and claimed != claimant:
         raise AppIdTaken(
             f"The app id {app_id[:64]!r} is already used on this device by an app named "
@@ -204,7 +238,9 @@ class App:
         self.store = store
         # Before the key vault or the ledger is touched: never open another app's data (R4.4).
         try:
-            claim_app_id(store, self.app_id, name, enforce=app_id is None)
+            claim_app_id(
+                store, self.app_id, name, enforce=app_id is None, features=self.features.values()
+            )
         except AppIdTaken:
             if own_store:
                 with contextlib.suppress(Exception):
