@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from r5_pty import base_env, byom_argv
 
 import byom
 from byom.core.errors import InvalidRequest
 from byom.sim import Simulator
+from r5_pty import base_env, byom_argv
 
 FEATURES = [byom.Feature("summarize", "worker"), byom.Feature("critique", "frontier")]
 
