@@ -309,6 +309,8 @@ def test_r4_5_ctrl_c_during_a_paid_stream_asks_first(
     s = Session(example_argv("summarize"), env)
     try:
         s.expect_text("pending…")
+        # Sent, and held at the simulator: stopping it now may have been charged.
+        wait_until(lambda: chat_count(fresh_sim) == sent + 2, "the request to reach the sim")
         s.child.sendintr()
         s.expect_text("Stop it?")
         s.enter("y")
