@@ -69,7 +69,7 @@ def test_r5_2_wizard_screens_in_order_key_hidden_and_nothing_persisted(
         amount = "2,50" if lang == "nl" else "2.50"
         walk_wizard(s, tr, allowance=("abc", "", amount), shots=shots)
         s.expect_text("summarize · ")
-        s.expect(r"(session total|sessie totaal) \$0\.0")
+        s.expect(r"(session total \$0\.0|sessie totaal \$ 0,0)")
         status = s.finish()
     finally:
         s.close()
@@ -178,7 +178,7 @@ def test_r5_4_pkce_in_the_browser_end_to_end(
     s = Session(example_argv("summarize", "--base-url", fresh_sim.openrouter_base), env)
     try:
         walk_wizard(s, tr, browser=True, shots=shots)
-        s.expect_text(tr("live.session", total="$0.0"))
+        s.expect_text(tr("live.session", total="$ 0,0" if lang == "nl" else "$0.0"))
         assert s.finish() == 0
     finally:
         s.close()
@@ -205,7 +205,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
     tr = Messages(lang)
     s = Session(example_argv("--base-url", fresh_sim.openrouter_base), base_env(home, data, lang))
     menu = "Keuze: " if lang == "nl" else "Choice: "
-    total = tr("live.session", total="$0.0")
+    total = tr("live.session", total="$ 0,0" if lang == "nl" else "$0.0")
     try:
         s.expect_text(menu)  # R5.1: the app starts on its own menu, not on the wizard
         assert tr("wizard.intro.title", app=APP) not in s.output()
@@ -486,7 +486,7 @@ def test_r5_6_errors_in_plain_words_in_the_terminal(
         s.expect_text(menu)
         s.enter("3")  # over the allowance: refused before sending, with the figures
         s.expect_text(menu)
-        assert "Niet verstuurd" in plain(s.output()) and "$0.000001" in plain(s.output())
+        assert "Niet verstuurd" in plain(s.output()) and "$ 0,000001" in plain(s.output())
         assert not any(fresh_sim.counts().get(p) for p in ("/api/v1/chat/completions",))
         with App.load(APP_ID, data_dir=data) as app:
             app.set_allowance(None, "day")
