@@ -5,10 +5,10 @@ the provider; a budget guard stops runaway spend; the real cost of every request
 kept in a local history.
 
     import byom
-    app = byom.App("Paper digest", features=[byom.Feature("summarize", "worker", "Summary")])
+    app = byom.App("Paper digest", app_id="paper-digest",
+                   features=[byom.Feature("summarize", "worker", "Summary")])
     app.connect("openrouter", key="sk-or-...")
     reply = app.chat("summarize", [{"role": "user", "content": "..."}], max_tokens=300)
-
     print(byom.format_money(reply.cost))    # "$0.000064", or "unknown" when cost is None
 
 ``import byom`` is cheap and does no I/O: the HTTP client and the store load on first use.
