@@ -15,6 +15,7 @@ import pytest
 import byom
 import byom.errors
 from byom.locales import catalog
+from byom.sim import Simulator
 
 
 def _error_classes() -> list[type[byom.errors.ByomError]]:
@@ -97,3 +98,27 @@ def test_r5_6_user_message_keeps_the_useful_part_and_handles_any_exception() -> 
     )
     assert "$1E-7" not in str(budget) and "$0.0000001" in str(budget)
     assert "$ 0,0000001" in byom.errors.user_message(budget, "nl")
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("openrouter", "OpenRouter"), ("anthropic", "Anthropic"), ("ollama", "Ollama")],
+)
+def test_r5_6_user_message_names_the_provider_the_error_came_from(
+    kind: str, name: str, sim: Simulator, tmp_path: Path
+) -> None:
+    app = byom.App("Errors", [byom.Feature("summarize", "worker")], data_dir=tmp_path)
+    app.connect(kind, key=None if kind == "ollama" else "sk-test", base_url=sim.base_url_for(kind))
+    if kind == "ollama":
+        app.refresh_models()
+    sim.push_faults([{"status": 429, "retry_after": 4}])
+    with pytest.raises(byom.errors.RateLimited) as caught:
+        app.chat("summarize", [{"role": "user", "content": "hi"}], max_tokens=20)
+    assert caught.value.provider == kind
+    for lang in ("en", "nl"):
+        text = byom.errors.user_message(caught.value, lang)
+        assert text.startswith(name) and "4" in text
+        if kind != "openrouter":
+            assert "OpenRouter" not in text
+    # An error made by hand names no provider it cannot know.
+    assert byom.errors.user_message(byom.errors.KeyRejected(), "en").startswith("The provider")

@@ -220,7 +220,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
         s.enter("3")
         s.expect_text(menu)
         after_403 = plain(s.output()[mark:])
-        assert tr("error.moderation_flagged") in after_403
+        assert tr("error.moderation_flagged", provider="OpenRouter") in after_403
         assert header(tr, 1, 3) not in after_403 and header(tr, 1, 9) not in after_403
         s.enter("4")  # the key still works for the next feature
         s.expect_text("critique · ")
@@ -230,7 +230,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
         # 401: the key is stale — it is cleared and the wizard comes back (steps 5–7 only).
         fresh_sim.push_faults([{"status": 401}])
         s.enter("3")
-        s.expect_text(tr("error.key_rejected")[:30])
+        s.expect_text(tr("error.key_rejected", provider="OpenRouter")[:30])
         s.expect_text(header(tr, 1, 3))
         s.expect_text(tr("wizard.key.reconnect")[:40])
         s.expect_text(tr("wizard.key.choice"))
@@ -491,11 +491,12 @@ def test_r5_6_errors_in_plain_words_in_the_terminal(
         with App.load(APP_ID, data_dir=data) as app:
             app.set_allowance(None, "day")
         cases = [
-            ({"status": 402}, "error.out_of_credits", {}),
+            ({"status": 402}, "error.out_of_credits.openrouter", {}),
             ({"status": 429, "retry_after": 3}, "error.rate_limited.retry", {"seconds": "3"}),
             ({"status": 502}, "error.provider_unavailable", {}),
             ({"kind": "cut_before_usage"}, "error.interrupted", {}),
         ]
+        cases = [(f, k, {**v, "provider": "OpenRouter"}) for f, k, v in cases]
         for fault, key, values in cases:
             fresh_sim.push_faults([fault])
             mark = len(s.output())

@@ -592,7 +592,7 @@ def test_r8_4_a_401_mid_run_reconnects_and_the_run_goes_on_within_its_ceiling(
     # The second run carries on from the first: its messages hold step 1's tool call and result.
     assert [m["role"] for m in second["messages"]] == ["user", "assistant", "tool"]
     shown = screen.text()
-    assert Messages("en")("error.key_rejected")[:30] in shown
+    assert Messages("en")("error.key_rejected", provider="OpenRouter")[:30] in shown
     assert "Connected again. The run goes on within what is left of its ceiling" in shown
     assert CANARY_KEY not in shown
 

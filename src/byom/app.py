@@ -757,6 +757,8 @@ class App:
         raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
 
     def _settled(self, connection: Connection, error: ByomError) -> ByomError:
+        if error.provider is None:
+            error.provider = connection.provider  # whose words these are (user_message)
         if clears_key(error):
             self._on_key_rejected(connection)
         return error

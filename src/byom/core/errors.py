@@ -21,13 +21,16 @@ class ByomError(Exception):
 
     ``code`` is stable (``"budget_exceeded"``, ``"key_rejected"``, …) and is what an app should
     branch on; ``message`` is plain English written by byom, never the key or content;
-    ``status`` is the provider's HTTP status when one was involved. For the text to show a user
-    in their language, use :func:`byom.errors.user_message`. Raised as the base class only for an
-    unknown code (:func:`error_class`).
+    ``status`` is the provider's HTTP status when one was involved, and ``provider`` the kind
+    of the connected provider (``"openrouter"``, ``"ollama"``, …) when the error came from a
+    call to it. For the text to show a user in their language, use
+    :func:`byom.errors.user_message`. Raised as the base class only for an unknown code
+    (:func:`error_class`).
     """
 
     code: ClassVar[str] = "byom_error"
     default_message: ClassVar[str] = "Something went wrong."
+    provider: str | None = None
 
     def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
         self.message = message or self.default_message
