@@ -119,6 +119,17 @@ def test_r5_6_byom_sim_push_changes_a_running_simulator(
             json={"model": "openai/gpt-4o-mini", "messages": [], "max_tokens": 5},
         )
         assert refused.status_code == 401  # the revoked key
+    reset = subprocess.run(
+        [sys.executable, "-m", "byom", "sim", "--push", url, "--reset", "--release"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert reset.returncode == 0, reset.stderr
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        assert client.get(url + "/_sim/faults").json()["faults"] == []
+        assert client.get(url + "/_sim/config").json()["stream_delay"] == 0.01  # as started
     bad = subprocess.run(
         [sys.executable, "-m", "byom", "sim", "--push", url, "--fault", "teapot"],
         capture_output=True,

@@ -241,6 +241,16 @@ def register(subparsers: Any) -> None:
         default=None,
         help="change the simulator already running at URL (faults, config) and exit",
     )
+    faults.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --push: first back to the config it started with, no faults",
+    )
+    faults.add_argument(
+        "--release",
+        action="store_true",
+        help="with --push: let held requests (slow:, --stream-hold-after) carry on",
+    )
     parser.set_defaults(func=run)
 
 
@@ -280,7 +290,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_of(args)
     faults = [fault for group in args.faults for fault in group]
     if args.push:
-        return _push(args.push, config, faults, args.revoke_keys)
+        return _push(
+            args.push, config, faults, args.revoke_keys, reset=args.reset, release=args.release
+        )
+    if args.reset or args.release:
+        sys.stderr.write("byom sim: --reset and --release go with --push URL\n")
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -323,7 +338,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _push(
-    url: str, config: dict[str, object], faults: list[dict[str, object]], revoke: list[str]
+    url: str,
+    config: dict[str, object],
+    faults: list[dict[str, object]],
+    revoke: list[str],
+    *,
+    reset: bool = False,
+    release: bool = False,
 ) -> int:
     """Send config, faults and revocations to a running simulator's control endpoints."""
     import urllib.error
@@ -348,6 +369,10 @@ def _push(
             return json.loads(response.read() or b"null")
 
     try:
+        if reset:
+            post("/_sim/reset", {})
+        if release:
+            post("/_sim/release", {})
         if config:
             post("/_sim/config", config)
         for key in revoke:
