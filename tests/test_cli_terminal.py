@@ -98,7 +98,7 @@ def test_r4_4_history_json_and_csv_match_the_store_and_carry_no_prompt_text(
     with App.load(APP_ID, data_dir=used_app) as app:
         records = app.history()
         expected_json = json.loads(app.export_history("json"))
-        by_feature = app.totals("feature")
+        by_feature = app.totals("feature", period="total")
     assert len(records) == 3
 
     result = byom_cli(home, used_app, "history", "--json")
@@ -186,7 +186,7 @@ def test_pitfall_5_budget_fails_closed_and_reads_dutch_amounts(home: Path, used_
 
     result = byom_cli(home, used_app, "budget", "5,00", "--period", "day", "--lang", "nl")
     assert result.returncode == 0, result.stderr
-    assert "Budget ingesteld: $5.00 per dag" in result.stdout
+    assert "Budget ingesteld: $ 5,00 per dag" in result.stdout  # Dutch: a decimal comma
     assert allowances() == [(Decimal("5.00"), "day")]
     # Refused, each time: the ceiling stays as it was (never "no ceiling").
     for bad in ("abc", "", "-1", "1,2,3", "NaN", "5 euro 3"):

@@ -142,12 +142,10 @@ def connect(app: byom.App, kind: Kind, sim: Simulator, *, dear: bool = False) ->
             model, "worker", prompt_price=DEAR_PRICE.prompt, completion_price=DEAR_PRICE.completion
         )
     elif kind.provider == "ollama":
-        app.refresh_models()  # GET /api/tags: listed, free, no category yet
+        app.refresh_models()  # GET /api/tags: listed, free, a worker until the user says
         listed = app.catalog.get(model)
-        assert listed is not None and listed.category is None
+        assert listed is not None and listed.category == "worker"
         assert listed.price is not None and listed.price.is_free
-        # The user assigns the category (keeping the local model free).
-        app.add_model(model, "worker", prompt_price=Decimal(0), completion_price=Decimal(0))
     elif kind.provider == "compatible":
         app.refresh_models()  # GET /v1/models: listed, price unknown
         listed = app.catalog.get(model)

@@ -34,7 +34,7 @@ def test_r1_3_user_assigned_category_and_price_persist(sim: Simulator, tmp_path:
     app.connect("ollama", base_url=sim.base_url)
     app.refresh_models()
     listed = app.catalog.get("llama3.2:3b")
-    assert listed is not None and listed.category is None  # local models: the user decides
+    assert listed is not None and listed.category == "worker"  # local: worker until the user says
     model = app.add_model("llama3.2:3b", "worker")
     assert model.price is not None and model.price.is_free  # kept the listed zero price
     app.choose_model("summarize", "llama3.2:3b")

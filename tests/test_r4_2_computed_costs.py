@@ -231,25 +231,24 @@ def test_r4_2_local_models_never_consume_the_allowance(
 # -- categories and listings ---------------------------------------------------------------------
 
 
-def test_r1_3_a_listed_local_model_needs_a_category_from_the_user(
+def test_r1_3_a_listed_local_model_is_a_worker_until_the_user_says_otherwise(
     new_app: Callable[[], byom.App], sim: Simulator
 ) -> None:
     app = new_app()
     app.connect("ollama", base_url=sim.base_url)
     with pytest.raises(InvalidRequest):
-        app.model_for("summarize")  # no default for local models
+        app.model_for("summarize")  # nothing listed yet
     app.refresh_models()
     assert {m.id for m in app.models()} == {"llama3.2:3b", "qwen2.5:7b"}
-    assert app.models("worker") == []
-    with pytest.raises(InvalidRequest):
-        app.choose_model("summarize", "llama3.2:3b")  # not categorised yet
-    app.add_model("qwen2.5:7b", "frontier", prompt_price=Decimal(0), completion_price=Decimal(0))
-    app.add_model("llama3.2:3b", "worker", prompt_price=Decimal(0), completion_price=Decimal(0))
+    assert {m.id for m in app.models("worker")} == {"llama3.2:3b", "qwen2.5:7b"}  # issue 15
+    assert app.choose_model("summarize", "llama3.2:3b").category == "worker"
+    app.set_category("qwen2.5:7b", "frontier")
     assert [m.id for m in app.models("worker")] == ["llama3.2:3b"]
     with pytest.raises(InvalidRequest):
         app.choose_model("summarize", "qwen2.5:7b")  # stays within the feature's category
-    assert app.choose_model("summarize", "llama3.2:3b").category == "worker"
     assert app.choose_model("critique", "qwen2.5:7b").category == "frontier"
+    price = app.catalog.lookup("qwen2.5:7b").price
+    assert price is not None and price.is_free  # still free
 
 
 @pytest.mark.parametrize(
@@ -272,7 +271,7 @@ def test_r1_4_model_listing_is_cached_and_keeps_known_prices(
             allow_plain_file=True,
         )
         catalog = app.refresh_models()
-        assert catalog.source == "cached" and catalog.as_of
+        assert catalog.source == provider and catalog.as_of  # the list's real source
         model = catalog.get(priced)
         assert model is not None and model.price is not None  # refreshing never loses a price
         if provider == "ollama":
@@ -283,7 +282,7 @@ def test_r1_4_model_listing_is_cached_and_keeps_known_prices(
     # A later session (same device) sees the cached list without asking the provider again.
     with byom.App("Paper digest", [WORKER], data_dir=tmp_path / "data") as again:
         assert again.provider == provider
-        assert priced in again.catalog and again.catalog.source == "cached"
+        assert priced in again.catalog and again.catalog.source == provider
     assert sim.counts().get(path, 0) == fetched
 
 

@@ -88,7 +88,7 @@ def test_pitfall_7_and_8_distinct_messages() -> None:
         period="month", allowance=Decimal(2), spent=Decimal("1.5"), estimate=Decimal("0.00004")
     )
     dutch = describe_error(refused, Messages("nl"), app_id="reader")
-    assert "$0.00004" in dutch and "$2.00" in dutch and "per maand" in dutch
+    assert "$ 0,00004" in dutch and "$ 2,00" in dutch and "per maand" in dutch  # decimal comma
     assert "byom budget --app reader" in dutch
 
 

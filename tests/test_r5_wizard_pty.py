@@ -71,7 +71,7 @@ def test_r5_2_wizard_screens_in_order_key_hidden_and_nothing_persisted(
         amount = "2,50" if lang == "nl" else "2.50"
         walk_wizard(s, tr, allowance=("abc", "", amount), shots=shots)
         s.expect_text("summarize · ")
-        s.expect(r"(session total|sessie totaal) \$0\.0")
+        s.expect(r"(session total \$0\.0|sessie totaal \$ 0,0)")
         status = s.finish()
     finally:
         s.close()
@@ -180,7 +180,7 @@ def test_r5_4_pkce_in_the_browser_end_to_end(
     s = Session(example_argv("summarize", "--base-url", fresh_sim.openrouter_base), env)
     try:
         walk_wizard(s, tr, browser=True, shots=shots)
-        s.expect_text(tr("live.session", total="$0.0"))
+        s.expect_text(tr("live.session", total="$ 0,0" if lang == "nl" else "$0.0"))
         assert s.finish() == 0
     finally:
         s.close()
@@ -207,7 +207,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
     tr = Messages(lang)
     s = Session(example_argv("--base-url", fresh_sim.openrouter_base), base_env(home, data, lang))
     menu = "Keuze: " if lang == "nl" else "Choice: "
-    total = tr("live.session", total="$0.0")
+    total = tr("live.session", total="$ 0,0" if lang == "nl" else "$0.0")
     try:
         s.expect_text(menu)  # R5.1: the app starts on its own menu, not on the wizard
         assert tr("wizard.intro.title", app=APP) not in s.output()
@@ -222,7 +222,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
         s.enter("3")
         s.expect_text(menu)
         after_403 = plain(s.output()[mark:])
-        assert tr("error.moderation_flagged") in after_403
+        assert tr("error.moderation_flagged", provider="OpenRouter") in after_403
         assert header(tr, 1, 3) not in after_403 and header(tr, 1, 9) not in after_403
         s.enter("4")  # the key still works for the next feature
         s.expect_text("critique · ")
@@ -232,7 +232,7 @@ def test_r2_6_a_401_brings_the_wizard_back_and_a_403_keeps_the_key(
         # 401: the key is stale — it is cleared and the wizard comes back (steps 5–7 only).
         fresh_sim.push_faults([{"status": 401}])
         s.enter("3")
-        s.expect_text(tr("error.key_rejected")[:30])
+        s.expect_text(tr("error.key_rejected", provider="OpenRouter")[:30])
         s.expect_text(header(tr, 1, 3))
         s.expect_text(before(tr, "wizard.key.reconnect", "asked"))
         s.expect_text(tr("wizard.key.choice"))
@@ -489,16 +489,17 @@ def test_r5_6_errors_in_plain_words_in_the_terminal(
         s.expect_text(menu)
         s.enter("3")  # over the allowance: refused before sending, with the figures
         s.expect_text(menu)
-        assert "Niet verstuurd" in plain(s.output()) and "$0.000001" in plain(s.output())
+        assert "Niet verstuurd" in plain(s.output()) and "$ 0,000001" in plain(s.output())
         assert not any(fresh_sim.counts().get(p) for p in ("/api/v1/chat/completions",))
         with App.load(APP_ID, data_dir=data) as app:
             app.set_allowance(None, "day")
         cases = [
-            ({"status": 402}, "error.out_of_credits", {}),
+            ({"status": 402}, "error.out_of_credits.openrouter", {}),
             ({"status": 429, "retry_after": 3}, "error.rate_limited.retry", {"seconds": "3"}),
             ({"status": 502}, "error.provider_unavailable", {}),
             ({"kind": "cut_before_usage"}, "error.interrupted", {}),
         ]
+        cases = [(f, k, {**v, "provider": "OpenRouter"}) for f, k, v in cases]
         for fault, key, values in cases:
             fresh_sim.push_faults([fault])
             mark = len(s.output())

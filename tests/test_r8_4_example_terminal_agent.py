@@ -209,7 +209,7 @@ def test_r8_4_first_question_opens_the_wizard_then_the_run_shows_its_steps(
     finally:
         s.close()
     shown = plain(s.output())
-    assert tr("run.started", feature="ask", max_steps=6, ceiling="$0.05") in shown
+    assert tr("run.started", feature="ask", max_steps=6, ceiling=usd(Decimal("0.05"), tr)) in shown
     assert KEY not in s.output()
     no_arguments_shown(s.output())
     with byom.App.load(APP_ID, data_dir=data) as app:
@@ -243,12 +243,14 @@ def test_r8_4_the_live_run_line_step_counter_tools_ceiling_answer_and_notes_read
 
     def landed(n: int, tools: str) -> str:
         step = tr("run.step", n=n, max_steps=6)
-        spent = usd(running[n - 1])
-        return "✓ " + tr("run.landed", step=step, tools=tools, spent=spent, ceiling="$0.05")
+        spent = usd(running[n - 1], tr)
+        return "✓ " + tr(
+            "run.landed", step=step, tools=tools, spent=spent, ceiling=usd(Decimal("0.05"), tr)
+        )
 
     # What a person sees, top to bottom: the run, each step with the tools it asked for (by name)
     # and the run's cost against its ceiling, the answer, why it stopped, the notes read.
-    header = "▸ " + tr("run.started", feature="ask", max_steps=6, ceiling="$0.05")
+    header = "▸ " + tr("run.started", feature="ask", max_steps=6, ceiling=usd(Decimal("0.05"), tr))
     assert lines[0] == header
     assert lines[1] == landed(1, "search_notes")
     assert lines[2] == landed(2, "read_note")
@@ -260,8 +262,8 @@ def test_r8_4_the_live_run_line_step_counter_tools_ceiling_answer_and_notes_read
     summary = tr(
         "run.summary",
         steps=tr("run.steps.many", count=3),
-        spent=usd(running[2]),
-        ceiling="$0.05",
+        spent=usd(running[2], tr),
+        ceiling=usd(Decimal("0.05"), tr),
     )
     assert tr("run.stopped.done") in tail
     assert any(line.strip().startswith(summary) for line in tail)
@@ -313,7 +315,7 @@ def test_r8_4_a_run_stopped_by_its_ceiling_says_so(
         s.close()
     assert chat_count(fresh_sim) == sent + 1  # the second step never reached the provider
     shown = plain(s.output())
-    assert tr("run.stopped.max_cost", ceiling=usd(estimate)) in shown
+    assert tr("run.stopped.max_cost", ceiling=usd(estimate, tr)) in shown
     assert tr("run.step", n=1, max_steps=6) in shown and "search_notes" in shown
     assert tr("run.step", n=2, max_steps=6) not in shown
     with byom.App.load(APP_ID, data_dir=data) as app:

@@ -100,7 +100,7 @@ def test_r8_4_four_processes_eight_runs_each_never_overshoot(
     assert sum(r["steps"] for r in results) > PROCESSES * RUNS_PER_PROCESS  # multi-step runs
     # Per run, from history (each step a row with its run id): what was charged fits the ceiling.
     check = byom.App("Agents", [byom.Feature("summarize", "worker")], data_dir=data_dir)
-    per_run = check.totals(by="run")
+    per_run = check.totals(by="run", period="total")
     assert per_run and all(total <= MAX_COST for total in per_run.values())
     assert check.spent("total") <= ALLOWANCE
     check.close()

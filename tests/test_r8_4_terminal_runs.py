@@ -139,20 +139,21 @@ def test_r8_4_live_line_of_a_run_that_answers(tmp_path: Path, lang: str) -> None
                 "  3 steps · $0.0012 of $0.05 ceiling · session total $0.0012",
             ],
             "nl": [
-                "▸ summarize · hoogstens 6 stappen · maximaal $0.05",
+                "▸ summarize · hoogstens 6 stappen · maximaal $ 0,05",
                 "… stap 1/6 · summarize · openai/gpt-4o-mini · bezig…",
-                "✓ stap 1/6 · search_notes · $0.0004 van maximaal $0.05",
+                "✓ stap 1/6 · search_notes · $ 0,0004 van maximaal $ 0,05",
                 "… stap 2/6 · summarize · openai/gpt-4o-mini · bezig…",
-                "✓ stap 2/6 · read_note ×2 · $0.0009 van maximaal $0.05",
+                "✓ stap 2/6 · read_note ×2 · $ 0,0009 van maximaal $ 0,05",
                 "… stap 3/6 · summarize · openai/gpt-4o-mini · bezig…",
-                "✓ stap 3/6 · antwoord · $0.0012 van maximaal $0.05",
+                "✓ stap 3/6 · antwoord · $ 0,0012 van maximaal $ 0,05",
                 "Klaar: het model heeft geantwoord.",
-                "  3 stappen · $0.0012 van maximaal $0.05 · sessie totaal $0.0012",
+                "  3 stappen · $ 0,0012 van maximaal $ 0,05 · sessie totaal $ 0,0012",
             ],
         }[lang]
         assert shown.lines() == expected
         # A run's steps never show as single calls (no "feature · model · cost · tokens" line).
-        single = tr("live.landed", feature="summarize", model=MODEL, cost="$0.0004", tokens="")
+        cost = byom.format_money(Decimal("0.0004"), lang)
+        single = tr("live.landed", feature="summarize", model=MODEL, cost=cost, tokens="")
         assert not any(single.rstrip() in text for text in shown.lines())
         assert not shown.cost.run_active and shown.cost.current_run is None
         assert shown.cost.session_total == Decimal("0.0012")
@@ -190,7 +191,7 @@ def test_r8_4_live_line_names_the_tools_never_their_arguments(line: Line) -> Non
             "Stopped: the next step could cost more than is left of the $0.05 ceiling, so it "
             "was not sent.",
             "Gestopt: de volgende stap kon meer kosten dan er over is van het kostenplafond van "
-            "$0.05, "
+            "$ 0,05, "
             "dus die is niet verstuurd.",
         ),
         (
@@ -217,7 +218,10 @@ def test_r8_4_live_line_says_why_each_run_stopped(
             text = " ".join(shown.buffer.getvalue().split())  # a long reason may wrap
             assert reason in text
             summary = shown.tr(
-                "run.summary", steps=shown.tr("run.steps.one"), spent="$0.001", ceiling="$0.05"
+                "run.summary",
+                steps=shown.tr("run.steps.one"),
+                spent=byom.format_money(Decimal("0.001"), lang),
+                ceiling=byom.format_money(Decimal("0.05"), lang),
             )
             assert shown.lines()[-1].strip().startswith(summary)
         finally:
@@ -588,7 +592,7 @@ def test_r8_4_a_401_mid_run_reconnects_and_the_run_goes_on_within_its_ceiling(
     # The second run carries on from the first: its messages hold step 1's tool call and result.
     assert [m["role"] for m in second["messages"]] == ["user", "assistant", "tool"]
     shown = screen.text()
-    assert Messages("en")("error.key_rejected")[:30] in shown
+    assert Messages("en")("error.key_rejected", provider="OpenRouter")[:30] in shown
     assert "Connected again. The run goes on within what is left of its ceiling" in shown
     assert CANARY_KEY not in shown
 

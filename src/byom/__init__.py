@@ -5,9 +5,11 @@ the provider; a budget guard stops runaway spend; the real cost of every request
 kept in a local history.
 
     import byom
-    app = byom.App("Paper digest", features=[byom.Feature("summarize", "worker", "Summary")])
+    app = byom.App("Paper digest", app_id="paper-digest",
+                   features=[byom.Feature("summarize", "worker", "Summary")])
     app.connect("openrouter", key="sk-or-...")
     reply = app.chat("summarize", [{"role": "user", "content": "..."}], max_tokens=300)
+    print(byom.format_money(reply.cost))    # "$0.000064", or "unknown" when cost is None
 
 ``import byom`` is cheap and does no I/O: the HTTP client and the store load on first use.
 """
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     )
     from byom.core.features import Feature
     from byom.core.ledger import Allowance
+    from byom.core.money import format_money
     from byom.core.run import RunDone, RunResult
     from byom.core.secret import Secret
     from byom.core.tools import Tool
@@ -58,6 +61,7 @@ _LAZY = {
     "RunResult": "byom.core.run",
     "Tool": "byom.core.tools",
     "ToolCall": "byom.core.usage",
+    "format_money": "byom.core.money",
 }
 
 
@@ -98,4 +102,5 @@ __all__ = [
     "Usage",
     "__version__",
     "errors",
+    "format_money",
 ]

@@ -74,8 +74,13 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
     "gemini": {"worker": "gemini-2.5-flash", "frontier": "gemini-2.5-pro"},
-    # ollama / compatible: no default — the user's own models, assigned a category by the user.
+    # ollama / compatible: no default id — the first model the user's server lists.
 }
+#: Provider kinds whose models are the user's own (a local Ollama, their own server). Their
+#: models have no category in any list, so each counts as a ``worker`` until the user sets
+#: another (:meth:`App.set_category`, ``byom category MODEL frontier``).
+LOCAL_KINDS = frozenset({"ollama", "compatible"})
+LOCAL_DEFAULT_CATEGORY: Category = "worker"
 _CATALOG_SETTING = "catalog:"
 _MODELS_SETTING = "models:"
 _CATALOG_MAX_AGE = 24 * 3600.0
@@ -106,7 +111,24 @@ def app_id_for(name: str) -> str:
 _CLAIM_SETTING = "app_name"
 
 
-def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) -> None:
+def _declared_features(store: Store, app_id: str) -> set[tuple[str, str]] | None:
+    """The (name, category) pairs of the features last declared under ``app_id``, or ``None``
+    when none were (or the record cannot be read)."""
+    try:
+        declared = json.loads(store.get_setting(app_id, "declaration") or "null")
+        return {(str(f["name"]), str(f["category"])) for f in declared["features"]}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def claim_app_id(
+    store: Store,
+    app_id: str,
+    name: str,
+    *,
+    enforce: bool = True,
+    features: Iterable[Feature] = (),
+) -> None:
     """Record that the app named ``name`` uses ``app_id`` in ``store``, on first use (R4.4).
 
     The claim is the name of the first app to open the id, or, for a store written before claims
@@ -115,8 +137,14 @@ def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) 
     one ledger, history and key vault. Names are the same when equal after Unicode NFC
     normalisation, so a renamed app (``"Paper digest"`` → ``"Paper Digest"``) is refused too;
     it keeps its data by passing the old id explicitly, ``App("Paper Digest",
-    app_id="paper-digest")``. An explicit ``app_id=`` is never refused (the claim is recorded if
-    the id has none).
+    app_id="paper-digest")``.
+
+    With ``enforce``, an app of the *same* name whose ``features`` (names and categories)
+    differ from those last declared under the id is refused too: it is most likely another app
+    that happens to share the name, and must not get the first one's remembered key, allowance
+    and history. An app that changed its features keeps its data by passing ``app_id=``.
+    An explicit ``app_id=`` is never refused (the claim is recorded if the id has none, and the
+    app's declaration replaces the stored one).
     """
     claimant = unicodedata.normalize("NFC", name)
     with store.atomic():
@@ -127,6 +155,17 @@ def claim_app_id(store: Store, app_id: str, name: str, *, enforce: bool = True) 
                 if isinstance(declared.get("name"), str):
                     claimed = unicodedata.normalize("NFC", declared["name"])
             store.set_setting(app_id, _CLAIM_SETTING, claimed or claimant)
+    wanted = {(f.name, f.category) for f in features}
+    if enforce and wanted and (claimed is None or claimed == claimant):
+        stored = _declared_features(store, app_id)
+        if stored is not None and stored != wanted:
+            listed = ", ".join(sorted(n for n, _ in stored))[:200]
+            raise AppIdTaken(
+                f"The app id {app_id[:64]!r} is already used on this device by an app named "
+                f"{name[:64]!r} with other features ({listed}). If this is that app with "
+                f"changed features, pass app_id={app_id[:64]!r} to keep its data; otherwise "
+                "pass an app_id of its own."
+            )
     if enforce and claimed is not None and claimed != claimant:
         raise AppIdTaken(
             f"The app id {app_id[:64]!r} is already used on this device by an app named "
@@ -200,7 +239,9 @@ class App:
         self.store = store
         # Before the key vault or the ledger is touched: never open another app's data (R4.4).
         try:
-            claim_app_id(store, self.app_id, name, enforce=app_id is None)
+            claim_app_id(
+                store, self.app_id, name, enforce=app_id is None, features=self.features.values()
+            )
         except AppIdTaken:
             if own_store:
                 with contextlib.suppress(Exception):
@@ -426,10 +467,13 @@ class App:
             try:
                 saved = json.loads(cached)
                 live = self._adapter_for(provider).parse_models(saved["body"].encode())
-                catalog = Catalog(live.models, as_of=saved.get("fetched"), source="cached")
+                catalog = Catalog(live.models, as_of=saved.get("fetched"), source=live.source)
             except (ValueError, KeyError, TypeError, ByomError):
                 pass
-        return catalog.with_models(self._custom_models())
+        catalog = catalog.with_models(self._custom_models())
+        if provider in LOCAL_KINDS:
+            catalog = catalog.with_default_category(LOCAL_DEFAULT_CATEGORY)
+        return catalog
 
     def _adapter_for(self, provider: str) -> Adapter:
         if self._connection is not None and self._connection.provider == provider:
@@ -483,9 +527,11 @@ class App:
         completion_price: Decimal | str | None = None,
         name: str | None = None,
     ) -> Model:
-        """Declare a model or assign a category to a listed one (a local Ollama model, a model on
-        the user's own server). Prices are USD per token; when none are given, a listed model
-        keeps its known price and a new one's price is unknown (never zero). Saved per provider.
+        """Declare a model of the user's own, with its category and price: one the provider's
+        list does not have, or a model on the user's own server whose price the user knows.
+        Prices are USD per token; when none are given, a listed model keeps its known price and
+        a new one's price is unknown (never zero, so the allowance over-estimates it). Saved
+        per provider. To change only a listed model's category, :meth:`set_category`.
         """
         if category not in CATEGORIES:
             raise InvalidRequest("category must be frontier or worker")
@@ -513,6 +559,22 @@ class App:
         }
         self.store.set_setting(self.app_id, _MODELS_SETTING + model.provider, json.dumps(saved))
         return model
+
+    def set_category(self, model_id: str, category: Category) -> Model:
+        """Change the category of a listed model (saved on this device, per provider).
+
+        The models of a local Ollama or an OpenAI-compatible server have no category in any
+        list: each counts as a ``worker`` until the user sets ``"frontier"`` here (or with
+        ``byom category MODEL frontier``). A model byom does not list raises
+        :class:`~byom.errors.InvalidRequest` (refresh the list, or :meth:`add_model` it).
+        """
+        if category not in CATEGORIES:
+            raise InvalidRequest("The category must be frontier or worker.")
+        if model_id not in self.catalog:
+            raise InvalidRequest(
+                f"Unknown model {model_id[:100]!r}. Refresh the model list or add it first."
+            )
+        return self.add_model(model_id, category)
 
     def _saved_models(self) -> dict[str, dict[str, Any]]:
         text = self.store.get_setting(self.app_id, _MODELS_SETTING + (self.provider or "custom"))
@@ -604,6 +666,17 @@ class App:
             return catalog.lookup(default)
         candidates = catalog.in_category(wanted.category)
         if not candidates:
+            if provider in LOCAL_KINDS and not any(True for _ in catalog):
+                raise InvalidRequest(
+                    f"No models of your {provider} server are known yet: refresh the model "
+                    "list (app.refresh_models(), or byom models --refresh) first."
+                )
+            if provider in LOCAL_KINDS:
+                raise InvalidRequest(
+                    f"None of your models is a {wanted.category} model yet: mark one with "
+                    f"app.set_category(MODEL, {wanted.category!r}) or byom category MODEL "
+                    f"{wanted.category}."
+                )
             raise InvalidRequest(f"Choose a {wanted.category} model for {feature} first.")
         return candidates[0]
 
@@ -626,7 +699,14 @@ class App:
 
     def spent(self, period: Period = "session") -> Decimal:
         """What counts against the allowance in the period: real cost of finished requests plus
-        the reservations of in-flight and unreconciled ones."""
+        the reservations of in-flight and unreconciled ones.
+
+        Periods mean the same in :meth:`spent`, :meth:`totals` and :meth:`set_allowance`, and
+        each defaults to ``"session"``: the calls made through *this* ``App`` object since it
+        was created (a new ``App`` starts a new session at 0). ``"day"`` and ``"month"`` are the
+        current local calendar day and month, ``"total"`` everything on this device, from every
+        process of the app. :meth:`totals` sums the known costs in history; ``spent`` also
+        counts what is still reserved or unreconciled, which is what the allowance checks."""
         return self.ledger.spent(period)
 
     def in_flight(self) -> bool:
@@ -679,6 +759,8 @@ class App:
         raise StoreUnavailable()  # the settings never held still: admit nothing (fail closed)
 
     def _settled(self, connection: Connection, error: ByomError) -> ByomError:
+        if error.provider is None:
+            error.provider = connection.provider  # whose words these are (user_message)
         if clears_key(error):
             self._on_key_rejected(connection)
         return error
@@ -1064,13 +1146,19 @@ class App:
         )
 
     def totals(
-        self, by: Literal["day", "feature", "model", "run"] = "day", period: Period = "total"
+        self, by: Literal["day", "feature", "model", "run"] = "day", period: Period = "session"
     ) -> dict[str, Decimal]:
         """Known cost per day (local), feature, model or run (``app.run``; keyed by run id),
-        from history. By run, calls that were not a step of a run are left out."""
-        since = period_start(period, self._clock()) if period != "session" else None
+        from history. By run, calls that were not a step of a run are left out.
+
+        ``period`` is read as in :meth:`spent` and defaults, like it, to ``"session"``: the
+        calls made through this ``App`` object. ``period="total"`` covers the whole history on
+        this device (what ``byom history`` shows); ``"day"`` and ``"month"`` the current local
+        calendar day and month."""
+        session = period == "session"
+        since = self.ledger.session_started if session else period_start(period, self._clock())
         from_sums = getattr(self.store, "history_totals", None)  # the SQLite store's running sums
-        if callable(from_sums):
+        if callable(from_sums) and not session:
             found: dict[str, Decimal] | None = from_sums(self.app_id, by, since)
             if found is not None:
                 return found
@@ -1078,6 +1166,8 @@ class App:
         for record in self.history(since=since):
             if record.cost is None or (by == "run" and record.run_id is None):
                 continue
+            if session and not self.ledger.in_session(record.id):
+                continue  # another process's call, or a reconciled one from an earlier session
             if by == "run":
                 key = str(record.run_id)
             elif by == "day":

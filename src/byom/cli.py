@@ -33,6 +33,11 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("status", "byom.terminal.cli", "show the connection, models, allowances and spend"),
     ("models", "byom.terminal.cli", "list the models you can choose"),
     ("model", "byom.terminal.cli", "choose the model a feature uses"),
+    (
+        "category",
+        "byom.terminal.cli",
+        "set a model's category (your own models count as worker)",
+    ),
     ("budget", "byom.terminal.cli", "show or set the allowance (a spending ceiling)"),
     ("key", "byom.terminal.cli", "forget or replace (rotate) the key"),
     (

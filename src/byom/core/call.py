@@ -348,11 +348,7 @@ class CallPath:
             refuse(exc)
             raise
         self.in_flight.add(call_id)
-        self.bus.emit(
-            Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
-        )
-        offered = function_names(params.get("tools", ()))
-        return Call(
+        call = Call(
             self,
             connection,
             feature,
@@ -362,8 +358,19 @@ class CallPath:
             request,
             started,
             output=output,
-            offered=offered,
+            offered=function_names(params.get("tools", ())),
         )
+        try:
+            self.bus.emit(
+                Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
+            )
+        except BaseException:
+            # Interrupted (Ctrl-C in a listener, a cancelled task) after the reservation and
+            # before anything was sent: release it and record the cancellation, so it neither
+            # keeps counting nor stays in flight until the next start.
+            call.fail(Cancelled(), sent=False)
+            raise
+        return call
 
     def _too_long(
         self,

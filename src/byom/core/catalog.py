@@ -151,6 +151,11 @@ class Catalog:
         merged.update({m.id: m for m in extra})
         return Catalog(tuple(merged.values()), self.as_of, self.source)
 
+    def with_default_category(self, category: Category) -> Catalog:
+        """Give every model that has no category yet ``category`` (the others keep theirs)."""
+        models = tuple(m if m.category else replace(m, category=category) for m in self.models)
+        return Catalog(models, self.as_of, self.source)
+
     def with_categories(self, categories: Mapping[str, Category]) -> Catalog:
         """Assign categories from a mapping of model id → category (ids not listed keep theirs)."""
         models = tuple(replace(m, category=categories.get(m.id, m.category)) for m in self.models)

@@ -198,6 +198,10 @@ class Ledger:
         self._clock = clock
         self.tz = tz
         self._session_allowance: Allowance | None = None
+        #: When this session began, and the ids of the calls it admitted: what "session" means
+        #: for history totals (:meth:`in_session`), as ``session_id`` does for spend.
+        self.session_started = clock()
+        self._session_calls: set[str] = set()
         self._cache: tuple[int, list[Allowance]] | None = None  # (settings version, stored)
 
     # -- allowances ---------------------------------------------------------------------------
@@ -280,6 +284,10 @@ class Ledger:
 
     # -- spend --------------------------------------------------------------------------------
 
+    def in_session(self, call_id: str) -> bool:
+        """Whether the call ``call_id`` was admitted by this session (this ledger object)."""
+        return call_id in self._session_calls
+
     def spent(self, period: Period = "session") -> Decimal:
         """Committed spend plus in-flight and unreconciled reservations in the period."""
         return from_pico(self._spent_pico(period, self._clock()))
@@ -353,6 +361,7 @@ class Ledger:
                 run_id=run.run_id if run is not None else None,
             )
             self.store.add_ledger_row(row)
+            self._session_calls.add(row.id)
             return row
 
     def commit(self, row_id: str, cost: Decimal, generation_id: str | None = None) -> None:

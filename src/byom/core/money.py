@@ -8,7 +8,7 @@ picodollars (10⁻¹² USD) as integers so that sums in any store are exact; con
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from byom.core.errors import InvalidAmount
 
@@ -128,22 +128,69 @@ def plain(amount: Decimal) -> str:
     return format(amount, "f")
 
 
-def format_usd(amount: Decimal | None, *, significant: int = 2) -> str:
-    """Readable dollars, keeping tiny amounts visible (pitfall 12).
+#: How each language byom speaks writes an unknown amount.
+_UNKNOWN = {"en": "unknown", "nl": "onbekend"}
 
-    ``0.0000375`` → ``$0.000038``; ``0.42`` → ``$0.42``; ``12.5`` → ``$12.50``; ``0`` →
-    ``$0.00``; ``None`` (unknown) → ``unknown`` — never a fabricated zero.
+
+def _language(lang: str | None) -> str:
+    """``"nl"``, ``"nl_NL.UTF-8"``, ``"nl-BE"`` → ``"nl"``; anything else → ``"en"``."""
+    base = (lang or "en").replace("-", "_").split("_", 1)[0].split(".", 1)[0].lower()
+    return base if base in _UNKNOWN else "en"
+
+
+def format_money(
+    amount: Decimal | int | None,
+    lang: str | None = "en",
+    *,
+    significant: int = 2,
+    exact: bool = False,
+) -> str:
+    """An amount of US dollars as a person reads it — the one formatter of every byom surface.
+
+    * Cents from a cent up: ``Decimal("0.42")`` → ``$0.42``; ``12.5`` → ``$12.50``;
+      ``1234.5`` → ``$1,234.50``; ``0`` → ``$0.00``.
+    * Below a cent, ``significant`` digits (default 2) stay visible, so a tiny real cost never
+      reads as zero: ``0.0000375`` → ``$0.000038``; ``0.0000001`` → ``$0.0000001``.
+    * Never an exponent (``$1E-7``), whatever the ``Decimal``'s own form.
+    * ``lang`` ``"nl"`` (or ``"nl_NL.UTF-8"``) writes Dutch: a decimal comma, a point between
+      thousands and a space after the sign: ``$ 1.234,50``, ``$ 0,000038``. Other languages get
+      English.
+    * ``exact=True`` writes every digit the amount has (at least two decimals, no rounding):
+      for list prices, ``Decimal("0.075")`` → ``$0.075``, ``3`` → ``$3.00``.
+    * ``None`` (a cost the provider never reported, ``Reply.cost``) → ``unknown`` /
+      ``onbekend`` — never a fabricated zero. A non-finite amount is unknown too.
+
+    Pure standard library, so the browser kit (Pyodide) uses the very same function.
     """
-    if amount is None:
-        return "unknown"
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount == 0 or amount >= Decimal("0.01"):
-        return f"{sign}${amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
-    exponent = amount.adjusted()  # e.g. -5 for 0.0000375
-    places = -exponent + significant - 1
-    shown = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
-    return f"{sign}${shown:f}"
+    language = _language(lang)
+    if amount is None or isinstance(amount, bool):
+        return _UNKNOWN[language]
+    value = Decimal(amount)
+    if not value.is_finite():
+        return _UNKNOWN[language]
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    with localcontext() as ctx:
+        ctx.prec = max(60, value.adjusted() + 40)
+        if exact:
+            exponent = value.normalize().as_tuple().exponent
+            places = max(2, -exponent if isinstance(exponent, int) else 2)
+            text = format(value.quantize(Decimal(1).scaleb(-places)), ",f")
+        elif value == 0 or value >= Decimal("0.01"):
+            text = format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), ",f")
+        else:
+            places = -value.adjusted() + max(1, significant) - 1
+            shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            text = format(shown.normalize(), "f")
+    if language == "nl":
+        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+        return f"$ {sign}{text}"
+    return f"{sign}${text}"
+
+
+def format_usd(amount: Decimal | None, *, significant: int = 2) -> str:
+    """English :func:`format_money` (kept for existing callers)."""
+    return format_money(amount, "en", significant=significant)
 
 
 def per_million(price_per_token: Decimal) -> Decimal:

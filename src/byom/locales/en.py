@@ -194,7 +194,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
     "provider.name.gemini": "Google Gemini",
-    "provider.name.ollama": "your Ollama server",
+    "provider.name.ollama": "Ollama",
     "provider.name.compatible": "your server",
     "wizard.asked.at": "the server at {address} (standing in for {provider})",
     "wizard.asked.local": "{provider} at {address}",
@@ -428,21 +428,25 @@ MESSAGES: dict[str, str] = {
     "run.continue": "Connected again. The run goes on within what is left of its ceiling ({left})…",
     # -- errors (one per code of byom.errors.ERROR_CODES) -------------------------------------
     "error.byom_error": "Something went wrong.",
+    # who {provider} is in the sentences below (byom.errors.user_message)
+    "provider.name.unknown": "the provider",
     "error.not_connected": "No model is connected yet. Connect to use this feature.",
     "error.budget_exceeded": "Not sent: this request could cost up to {estimate}, and {spent} "
     "of your allowance of {allowance} {period} already counts. Raise it with: byom budget "
     "--app {app_id}",
-    "error.key_rejected": "OpenRouter no longer accepts your key. It was removed from this "
+    "error.key_rejected": "{provider} no longer accepts your key. It was removed from this "
     "device; connect again to continue.",
-    "error.moderation_flagged": "OpenRouter's moderation flagged this input, so it was not "
+    "error.moderation_flagged": "{provider}'s moderation flagged this input, so it was not "
     "answered. Your key is fine and stays connected.",
-    "error.out_of_credits": "Your OpenRouter account does not have enough credit for this "
-    "request. Add credit at https://openrouter.ai/settings/credits",
+    "error.out_of_credits": "Your account at {provider} does not have enough credit for this "
+    "request. Add credit there, then try again.",
+    "error.out_of_credits.openrouter": "Your OpenRouter account does not have enough credit for "
+    "this request. Add credit at https://openrouter.ai/settings/credits",
     "error.out_of_credits.key_limit": "This key has reached its credit limit at OpenRouter. "
     "Raise the limit at https://openrouter.ai/settings/keys",
-    "error.rate_limited": "OpenRouter is limiting how many requests you can make. Try again "
+    "error.rate_limited": "{provider} is limiting how many requests you can make. Try again "
     "shortly.",
-    "error.rate_limited.retry": "OpenRouter is limiting how many requests you can make. Try "
+    "error.rate_limited.retry": "{provider} is limiting how many requests you can make. Try "
     "again in {seconds} seconds.",
     # The same errors for a provider other than OpenRouter ({provider}: its name; {Provider}: the
     # same at the start of a sentence).
@@ -464,16 +468,16 @@ MESSAGES: dict[str, str] = {
     "request may have been charged; its estimate counts against your allowance until it is "
     "reconciled.",
     "error.timeout": "The request took too long and was stopped.",
-    "error.provider_unavailable": "OpenRouter or the model is unavailable right now. Try again "
+    "error.provider_unavailable": "{provider} or the model is unavailable right now. Try again "
     "later.",
     "error.model_unavailable": "The chosen model is not available. Choose another one with: "
     "byom model --app {app_id}",
     "error.context_too_long": "The text is too long for this model. Shorten it, or choose a "
     "model with a larger context.",
     "error.egress_blocked": "Blocked: byom only talks to the connected provider's own address.",
-    "error.bad_response": "OpenRouter sent a reply byom could not understand.",
-    "error.bad_request": "OpenRouter refused the request as invalid.",
-    "error.interrupted": "The connection ended before OpenRouter reported the cost. The request "
+    "error.bad_response": "{provider} sent a reply byom could not understand.",
+    "error.bad_request": "{provider} refused the request as invalid.",
+    "error.interrupted": "The connection ended before {provider} reported the cost. The request "
     "may have been charged; its estimate counts against your allowance until it is "
     "reconciled.",
     "error.cancelled": "The request was cancelled.",
@@ -546,11 +550,13 @@ MESSAGES: dict[str, str] = {
     "cli.models.refresh_failed": "The model list could not be refreshed; showing the saved "
     "one. {reason}",
     "cli.model.set": "{feature} now uses {model}.",
+    "cli.category.set": "{model} is now a {category} model.",
     "cli.model.unknown_feature": "{app} has no feature “{feature}”. Its features: {features}.",
     "cli.model.unknown_model": "“{model}” is not in the model list. See: byom models --app "
     "{app_id}",
     "cli.model.wrong_category": "{feature} needs a {category} model; “{model}” is not one. "
-    "See: byom models --category {category} --app {app_id}",
+    "See: byom models --category {category} --app {app_id} — or, for a model of your own, "
+    "change its category: byom category {model} {category} --app {app_id}",
     "cli.budget.set": "Allowance set: {allowance}.",
     "cli.budget.cleared": "Allowance {period} removed.",
     "cli.budget.none": "No allowance is set.",

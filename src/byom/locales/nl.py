@@ -196,7 +196,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
     "provider.name.gemini": "Google Gemini",
-    "provider.name.ollama": "je Ollama-server",
+    "provider.name.ollama": "Ollama",
     "provider.name.compatible": "je server",
     "wizard.asked.at": "de server op {address} (in plaats van {provider})",
     "wizard.asked.local": "{provider} op {address}",
@@ -450,21 +450,25 @@ MESSAGES: dict[str, str] = {
     "kostenplafond ({left})…",
     # -- fouten (één per code van byom.errors.ERROR_CODES) -------------------------------------
     "error.byom_error": "Er ging iets mis.",
+    # wie {provider} is in de zinnen hieronder (byom.errors.user_message)
+    "provider.name.unknown": "de aanbieder",
     "error.not_connected": "Er is nog geen model verbonden. Verbind om deze functie te gebruiken.",
     "error.budget_exceeded": "Niet verstuurd: dit verzoek kan tot {estimate} kosten, en van je "
     "budget van {allowance} {period} telt al {spent} mee. Verhoog het met: byom budget "
     "--app {app_id}",
-    "error.key_rejected": "OpenRouter accepteert je sleutel niet meer. Die is van dit apparaat "
+    "error.key_rejected": "{provider} accepteert je sleutel niet meer. Die is van dit apparaat "
     "verwijderd; verbind opnieuw om verder te gaan.",
-    "error.moderation_flagged": "De moderatie van OpenRouter heeft deze invoer gemarkeerd, dus "
+    "error.moderation_flagged": "De moderatie van {provider} heeft deze invoer gemarkeerd, dus "
     "er kwam geen antwoord. Je sleutel is in orde en blijft verbonden.",
-    "error.out_of_credits": "Je OpenRouter-account heeft niet genoeg tegoed voor dit verzoek. "
-    "Zet tegoed op https://openrouter.ai/settings/credits",
+    "error.out_of_credits": "Je account bij {provider} heeft niet genoeg tegoed voor dit verzoek. "
+    "Zet daar tegoed op en probeer het opnieuw.",
+    "error.out_of_credits.openrouter": "Je OpenRouter-account heeft niet genoeg tegoed voor dit "
+    "verzoek. Zet tegoed op https://openrouter.ai/settings/credits",
     "error.out_of_credits.key_limit": "Deze sleutel heeft zijn tegoedlimiet bij OpenRouter "
     "bereikt. Verhoog de limiet op https://openrouter.ai/settings/keys",
-    "error.rate_limited": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het zo "
+    "error.rate_limited": "{provider} beperkt hoeveel verzoeken je kunt doen. Probeer het zo "
     "opnieuw.",
-    "error.rate_limited.retry": "OpenRouter beperkt hoeveel verzoeken je kunt doen. Probeer het "
+    "error.rate_limited.retry": "{provider} beperkt hoeveel verzoeken je kunt doen. Probeer het "
     "over {seconds} seconden opnieuw.",
     # Dezelfde fouten voor een andere aanbieder dan OpenRouter ({provider}: de naam;
     # {Provider}: dezelfde aan het begin van een zin).
@@ -486,7 +490,7 @@ MESSAGES: dict[str, str] = {
     "meldde. Het verzoek is misschien in rekening gebracht; de schatting telt mee voor je "
     "budget tot het is afgestemd.",
     "error.timeout": "Het verzoek duurde te lang en is gestopt.",
-    "error.provider_unavailable": "OpenRouter of het model is nu niet beschikbaar. Probeer het "
+    "error.provider_unavailable": "{provider} of het model is nu niet beschikbaar. Probeer het "
     "later opnieuw.",
     "error.model_unavailable": "Het gekozen model is niet beschikbaar. Kies een ander met: "
     "byom model --app {app_id}",
@@ -494,9 +498,9 @@ MESSAGES: dict[str, str] = {
     "model met een grotere context.",
     "error.egress_blocked": "Geblokkeerd: byom praat alleen met het eigen adres van de "
     "verbonden aanbieder.",
-    "error.bad_response": "OpenRouter stuurde een antwoord dat byom niet kon lezen.",
-    "error.bad_request": "OpenRouter weigerde het verzoek als ongeldig.",
-    "error.interrupted": "De verbinding werd verbroken voordat OpenRouter de kosten meldde. Het "
+    "error.bad_response": "{provider} stuurde een antwoord dat byom niet kon lezen.",
+    "error.bad_request": "{provider} weigerde het verzoek als ongeldig.",
+    "error.interrupted": "De verbinding werd verbroken voordat {provider} de kosten meldde. Het "
     "verzoek is misschien in rekening gebracht; de schatting telt mee voor je budget tot het "
     "is afgestemd.",
     "error.cancelled": "Het verzoek is geannuleerd.",
@@ -577,12 +581,14 @@ MESSAGES: dict[str, str] = {
     "cli.models.refreshed": "Modellijst bijgewerkt vanuit {provider}.",
     "cli.models.refresh_failed": "De modellijst kon niet worden bijgewerkt; de bewaarde lijst "
     "wordt getoond. {reason}",
+    "cli.category.set": "{model} is nu een model in de categorie {category}.",
     "cli.model.set": "{feature} gebruikt nu {model}.",
     "cli.model.unknown_feature": "{app} heeft geen functie ‘{feature}’. De functies: {features}.",
     "cli.model.unknown_model": "‘{model}’ staat niet in de modellijst. Zie: byom models --app "
     "{app_id}",
     "cli.model.wrong_category": "{feature} heeft een {category}-model nodig; ‘{model}’ is dat "
-    "niet. Zie: byom models --category {category} --app {app_id}",
+    "niet. Zie: byom models --category {category} --app {app_id} — of, voor een eigen model, "
+    "wijzig de categorie: byom category {model} {category} --app {app_id}",
     "cli.budget.set": "Budget ingesteld: {allowance}.",
     "cli.budget.cleared": "Budget {period} verwijderd.",
     "cli.budget.none": "Er is geen budget ingesteld.",

@@ -230,6 +230,15 @@ from byom.sim._state import SimConfig, SimError, SimState
 from byom.sim._tools import fit_schema, tool_arguments
 
 _OLLAMA_MODEL_IDS: Final = frozenset(m[0] for m in OLLAMA_MODELS)
+#: What ``connect``'s ``base_url`` adds to the simulator's address, per provider kind.
+_KIND_SUFFIX: Final = {
+    "openrouter": "/api/v1",
+    "openai": "/v1",
+    "anthropic": "",
+    "gemini": "",
+    "ollama": "",
+    "compatible": "/v1",
+}
 
 __all__ = [
     "SimConfig",
@@ -326,6 +335,15 @@ class Simulator:
     def openai_base(self) -> str:
         """``base_url + "/v1"`` (OpenAI and Ollama's OpenAI-compatible API)."""
         return self.base_url + "/v1"
+
+    def base_url_for(self, kind: str) -> str:
+        """The ``base_url`` to pass to ``App.connect(kind, ...)`` to reach this simulator:
+        ``openrouter`` → ``<base>/api/v1``, ``openai`` and ``compatible`` → ``<base>/v1``,
+        ``anthropic``, ``gemini`` and ``ollama`` → ``<base>``. ``SimError`` for another kind."""
+        suffix = _KIND_SUFFIX.get(kind)
+        if suffix is None:
+            raise SimError(f"the simulator serves no provider kind {kind[:40]!r}")
+        return self.base_url + suffix
 
     # ------------------------------------------------------------------ control
 

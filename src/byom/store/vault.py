@@ -9,6 +9,13 @@
 Each key is bound to the provider origin it was given for and is never handed out for another.
 ``forget`` removes every copy: memory, keyring and file — including any temporary copy a crashed
 write left next to the file (see :class:`KeyVault`).
+
+The OS keyring is not even looked for unless persistence is involved: detecting its backend is
+slow (it loads every installed backend), and most starts of an app never need it. A key
+remembered in the keyring leaves a marker, ``<data dir>/keys/<app id>.keyring`` (the provider
+origins, never the key), so a return visit asks the keyring only for an origin the marker
+names; ``put(remember=True)``, :meth:`KeyVault.where` and :meth:`KeyVault.forget` — what the
+user asked for — always ask it.
 """
 
 from __future__ import annotations
@@ -123,6 +130,7 @@ class KeyVault:
         self.app_id = app_id
         self._dir = Path(directory) / "keys"
         self._file = self._dir / f"{app_id}.json"
+        self._marker = self._dir / f"{app_id}.keyring"
         self._memory: dict[str, Secret] = {}
         self._lock = _file_lock(self._file)
         # <app id>.json.<pid>.tmp (older byom) or <app id>.json.<pid>.<random hex>.tmp
@@ -149,6 +157,7 @@ class KeyVault:
         keyring = _keyring_module()
         if keyring is not None:
             keyring.set_password(self._service, origin, key.reveal())
+            self._mark(origin, True)
             self._drop_file_entry(origin)
             return "keyring"
         if not allow_file:
@@ -164,7 +173,7 @@ class KeyVault:
         key = self._memory.get(origin)
         if key is not None:
             return key
-        keyring = _keyring_module()
+        keyring = _keyring_module() if origin in self._marked() else None
         if keyring is not None:
             with contextlib.suppress(Exception):
                 value = keyring.get_password(self._service, origin)
@@ -200,16 +209,47 @@ class KeyVault:
             [origin] if origin is not None else list(set(self._memory) | set(self._read_file()))
         )
         keyring = _keyring_module()
+        origins = list(dict.fromkeys([*origins, *(self._marked() if origin is None else [])]))
         for o in origins:
             self._memory.pop(o, None)
             if keyring is not None:
                 with contextlib.suppress(Exception):
                     keyring.delete_password(self._service, o)
             self._drop_file_entry(o)
+            self._mark(o, False)
         if self._file.is_symlink():
             with contextlib.suppress(OSError):
                 self._file.unlink()  # not ours (see the class docstring); never followed
         self._sweep(only_dead=False)
+
+    # -- the keyring marker -----------------------------------------------------------------------
+
+    def _marked(self) -> list[str]:
+        """The origins whose key was remembered in the keyring (``[]`` when none or unreadable)."""
+        try:
+            if self._marker.is_symlink():
+                return []
+            data = json.loads(self._marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [o for o in data if isinstance(o, str)] if isinstance(data, list) else []
+
+    def _mark(self, origin: str, remembered: bool) -> None:
+        """Add ``origin`` to the marker, or remove it (the marker goes when it is empty)."""
+        with self._lock:
+            marked = [o for o in self._marked() if o != origin]
+            if remembered:
+                marked.append(origin)
+            try:
+                if not marked:
+                    self._marker.unlink(missing_ok=True)
+                    return
+                self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                tmp = self._marker.with_name(f"{self._marker.name}.{os.getpid()}.marker")
+                tmp.write_text(json.dumps(marked), encoding="utf-8")
+                os.replace(tmp, self._marker)
+            except OSError:
+                log.warning("could not update the keyring marker of app %s", self.app_id)
 
     # -- the consented plain file ---------------------------------------------------------------
 

@@ -3,30 +3,26 @@ context sizes, allowances in words. No rich here: plain strings for any surface.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from byom.core.catalog import Catalog, Model
 from byom.core.ledger import Allowance
-from byom.core.money import format_usd, per_million
+from byom.core.money import format_money, per_million
 from byom.locales import Messages
 
 
-def usd(amount: Decimal | None) -> str:
-    """``$0.000056``, ``$0.42``, ``$12.50`` — tiny amounts keep two significant digits."""
-    return format_usd(amount)
+def usd(amount: Decimal | None, tr: Messages | None = None) -> str:
+    """:func:`byom.format_money` in the surface's language: ``$0.000056``, ``$0.42``,
+    ``$12.50`` (Dutch ``$ 0,42``) — tiny amounts keep two significant digits."""
+    return format_money(amount, tr.lang if tr is not None else "en")
 
 
-def price_per_million(price_per_token: Decimal) -> str:
-    """A per-token price as dollars per million tokens, without losing small digits
-    (``0.075`` stays ``$0.075``; ``3`` becomes ``$3.00``)."""
-    value = per_million(price_per_token)
-    if value >= 1 or value == 0:
-        return format_usd(value)
-    if value >= Decimal("0.01"):
-        text = format(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize(), "f")
-        whole, _, frac = text.partition(".")
-        return f"${whole}.{frac.ljust(2, '0')}"
-    return format_usd(value)
+def price_per_million(price_per_token: Decimal, tr: Messages | None = None) -> str:
+    """A per-token price as dollars per million tokens, every digit kept (``0.075`` stays
+    ``$0.075``; ``3`` becomes ``$3.00``), by :func:`byom.format_money`."""
+    return format_money(
+        per_million(price_per_token), tr.lang if tr is not None else "en", exact=True
+    )
 
 
 def model_prices(model: Model, tr: Messages) -> tuple[str, str]:
@@ -37,7 +33,10 @@ def model_prices(model: Model, tr: Messages) -> tuple[str, str]:
     if model.price.is_free:
         free = tr("price.free")
         return free, free
-    return price_per_million(model.price.prompt), price_per_million(model.price.completion)
+    return (
+        price_per_million(model.price.prompt, tr),
+        price_per_million(model.price.completion, tr),
+    )
 
 
 def context(tokens: int | None) -> str:
@@ -56,7 +55,9 @@ def allowance_text(allowance: Allowance | None, tr: Messages) -> str:
     if allowance is None:
         return tr("allowance.none")
     text = tr(
-        "allowance.amount", amount=usd(allowance.amount), period=tr(f"period.{allowance.period}")
+        "allowance.amount",
+        amount=usd(allowance.amount, tr),
+        period=tr(f"period.{allowance.period}"),
     )
     return f"{text} ({tr('allowance.strict')})" if allowance.strict else text
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from byom.locales import Messages
 from byom.terminal._format import usd
 
 _PARTS = " ▏▎▍▌▋▊▉"
@@ -31,12 +32,14 @@ def bar(value: Decimal, top: Decimal, width: int) -> str:
     return _FULL * full + (_PARTS[part] if part else "")
 
 
-def bar_lines(rows: Sequence[tuple[str, Decimal]], width: int = 80) -> list[str]:
+def bar_lines(
+    rows: Sequence[tuple[str, Decimal]], width: int = 80, tr: Messages | None = None
+) -> list[str]:
     """``label  ████▌  $0.0042`` lines, the bars scaled to the largest value."""
     if not rows:
         return []
     label_width = max(len(label) for label, _ in rows)
-    amounts = [usd(value) if value else "·" for _, value in rows]
+    amounts = [usd(value, tr) if value else "·" for _, value in rows]
     amount_width = max(len(a) for a in amounts)
     bar_width = max(8, width - label_width - amount_width - 4)
     top = max(value for _, value in rows)

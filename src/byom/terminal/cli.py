@@ -1,5 +1,5 @@
-"""``byom connect | status | models | model | budget | key | history``: the connection surface
-(R5.5) for an app that has run on this device, addressed by its id.
+"""``byom connect | status | models | model | category | budget | key | history``: the
+connection surface (R5.5) for an app that has run on this device, addressed by its id.
 
 Every command takes ``--app ID`` (default ``$BYOM_APP``), ``--data-dir``, ``--base-url`` (a
 provider address, e.g. the simulator's ``…/api/v1``) and ``--lang en|nl``. Output for machines
@@ -101,6 +101,13 @@ def register(subparsers: Any) -> None:
     model.add_argument("feature", metavar="FEATURE")
     model.add_argument("model", metavar="MODEL", help="a model id from `byom models`")
     model.add_argument("--json", action="store_true", help="machine-readable output")
+
+    category = add(
+        "category", _category, "set a model's category (your own models count as worker)"
+    )
+    category.add_argument("model", metavar="MODEL", help="a model id from `byom models`")
+    category.add_argument("category", choices=("worker", "frontier"))
+    category.add_argument("--json", action="store_true", help="machine-readable output")
 
     budget = add("budget", _budget, "show or set the allowance (a spending ceiling)")
     budget.add_argument("amount", metavar="AMOUNT", nargs="?", default=None)
@@ -466,6 +473,20 @@ def _model(ctx: _Context) -> int:
     return 0
 
 
+def _category(ctx: _Context) -> int:
+    app, tr, args = ctx.app, ctx.tr, ctx.args
+    if args.model not in app.catalog:
+        return ctx.fail(tr("cli.model.unknown_model", model=args.model[:100], app_id=app.app_id))
+    model = app.set_category(args.model, args.category)
+    if args.json:
+        return ctx.json({"model": model.id, "category": model.category})
+    ctx.say(
+        tr("cli.category.set", model=model.id, category=tr(f"category.{args.category}")),
+        style="green",
+    )
+    return 0
+
+
 # -- budget -------------------------------------------------------------------------------------
 
 
@@ -556,7 +577,7 @@ def _reconcile(ctx: _Context) -> int:
     """R3.4: an unreconciled request counts its estimate until the provider reports its real
     cost (``/generation``) or the user explicitly clears it."""
     from byom.core.errors import InvalidRequest
-    from byom.core.money import format_usd, from_pico
+    from byom.core.money import format_money, from_pico
 
     app, tr, args = ctx.app, ctx.tr, ctx.args
     open_rows = app.unreconciled()
@@ -600,7 +621,9 @@ def _reconcile(ctx: _Context) -> int:
         )
     for record in reconciled:
         ctx.say(
-            tr("cli.reconcile.done", call_id=record.id[:8], cost=format_usd(record.cost)),
+            tr(
+                "cli.reconcile.done", call_id=record.id[:8], cost=format_money(record.cost, tr.lang)
+            ),
             style="green",
         )
     for call_id in cleared:
@@ -615,7 +638,7 @@ def _reconcile(ctx: _Context) -> int:
                 call_id=row.id,
                 feature=row.feature,
                 model=row.model,
-                amount=format_usd(from_pico(row.counted_pico)),
+                amount=format_money(from_pico(row.counted_pico), tr.lang),
             )
         )
     ctx.say(tr("cli.reconcile.hint", app_id=app.app_id))

@@ -160,8 +160,8 @@ class CostLine:
         if event.cost_source == "free" or (event.cost == 0 and event.cost_source != "provider"):
             return tr("live.free")
         if event.cost_source == "computed":
-            return tr("live.computed", cost=usd(event.cost))
-        return usd(event.cost)
+            return tr("live.computed", cost=usd(event.cost, tr))
+        return usd(event.cost, tr)
 
     def _landed(self, event: Landed) -> None:
         from rich.text import Text
@@ -183,7 +183,7 @@ class CostLine:
     def _session_line(self, before: str = "") -> None:
         from rich.text import Text
 
-        total = self.tr("live.session", total=usd(self.session_total))
+        total = self.tr("live.session", total=usd(self.session_total, self.tr))
         self.console.print(Text("  " + before + total, style="dim"))
 
     def _failed(self, event: Failed) -> None:
@@ -219,7 +219,7 @@ class CostLine:
                 "run.started",
                 feature=event.feature,
                 max_steps=event.max_steps,
-                ceiling=usd(event.max_cost),
+                ceiling=usd(event.max_cost, tr),
             )
             self.console.print(Text("▸ " + line, style="dim"))
             return
@@ -239,8 +239,8 @@ class CostLine:
                 "run.landed",
                 step=run.step(tr, event.step),
                 tools=what,
-                spent=usd(event.run_cost),
-                ceiling=usd(event.max_cost),
+                spent=usd(event.run_cost, tr),
+                ceiling=usd(event.max_cost, tr),
             )
             self.console.print(Text("✓ " + line, style="green"))
             run.label = None
@@ -251,15 +251,15 @@ class CostLine:
         if self.current_run is finished:
             self.current_run = next(iter(self.runs.values()), None)
         self.break_line()
-        ceiling = usd(finished.max_cost) if finished.max_cost is not None else "?"
+        ceiling = usd(finished.max_cost, tr) if finished.max_cost is not None else "?"
         reason = stopped_text(event.stopped, tr, max_steps=finished.max_steps, ceiling=ceiling)
         style = "green" if event.stopped == "done" else "yellow"
         self.console.print(Text(reason, style=style))
         steps = steps_count(event.steps, tr)
         if finished.max_cost is not None:
-            summary = tr("run.summary", steps=steps, spent=usd(event.cost), ceiling=ceiling)
+            summary = tr("run.summary", steps=steps, spent=usd(event.cost, tr), ceiling=ceiling)
         else:
-            summary = f"{steps} · {usd(event.cost)}"  # no ceiling known to this line
+            summary = f"{steps} · {usd(event.cost, tr)}"  # no ceiling known to this line
         self._session_line(summary + " · ")
 
     def _step_event(self, run: RunView, event: Pending | Landed | Refused | Failed) -> None:
@@ -738,7 +738,7 @@ class Terminal:
                 steps_left = int(options["max_steps"]) - result.steps
                 if left <= 0 or steps_left < 1:
                     return result
-                self.prompt.note(self.tr("run.continue", left=usd(left)), style="dim")
+                self.prompt.note(self.tr("run.continue", left=usd(left, self.tr)), style="dim")
                 messages, ceiling = list(result.messages), left
                 options["max_steps"] = steps_left
                 continue
@@ -804,7 +804,7 @@ class Terminal:
             step = run.step(tr) if run is not None else "?"
             question = tr("run.guard.step", feature=feature, step=step)
         else:
-            question = tr("run.guard.tool", feature=run.feature, spent=usd(run.spent))
+            question = tr("run.guard.tool", feature=run.feature, spent=usd(run.spent, tr))
         stop = ask_question(tr, question)
         if not stop:
             self.cost.reshow_pending()

@@ -162,15 +162,15 @@ def render_status(app: App, tr: Messages) -> RenderableType:
             counts = app.spent(allowance.period)
             grid.add_row(
                 allowance_text(allowance, tr),
-                usd(counts),
-                usd(max(Decimal(0), allowance.amount - counts)),
+                usd(counts, tr),
+                usd(max(Decimal(0), allowance.amount - counts), tr),
             )
         parts.append(grid)
     else:
         if app.provider != "ollama":  # a local Ollama costs nothing: no ceiling to miss
             text = tr("cli.status.no_allowance", app_id=app.app_id, provider=name)
             parts.append(Text(text, style="yellow"))
-    spent = {p: usd(app.spent(p)) for p in ("day", "month", "total")}
+    spent = {p: usd(app.spent(p), tr) for p in ("day", "month", "total")}
     parts.append(Text(""))
     parts.append(Text(tr("cli.status.spent", **spent)))
     if data["unreconciled"]["count"]:
@@ -179,7 +179,7 @@ def render_status(app: App, tr: Messages) -> RenderableType:
                 tr(
                     "cli.status.unreconciled",
                     count=data["unreconciled"]["count"],
-                    amount=usd(Decimal(data["unreconciled"]["amount"])),
+                    amount=usd(Decimal(data["unreconciled"]["amount"]), tr),
                 ),
                 style="yellow",
             )
@@ -231,13 +231,13 @@ def render_history(
     parts: list[RenderableType] = []
     if by in (None, "day"):
         today = today or datetime.fromtimestamp(time.time()).astimezone().date()
-        series = last_days(app.totals("day"), days, today)
+        series = last_days(app.totals("day", period="total"), days, today)
         parts.append(Text(tr("cli.history.title", days=days), style="bold"))
-        parts.extend(Text(line) for line in bar_lines(series, width=width))
+        parts.extend(Text(line) for line in bar_lines(series, width=width, tr=tr))
     if by in ("feature", "model", "run"):
         parts.append(Text(tr("cli.history.by", by=tr(f"by.{by}")), style="bold"))
         rows = totals_rows(app, by)
-        lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8)
+        lines = bar_lines([(clean(k), v) for k, v, _ in rows], width=width - 8, tr=tr)
         for line, (_, _, count) in zip(lines, rows, strict=True):
             parts.append(Text(f"{line}  ×{count}"))
     if by is None:
@@ -245,7 +245,9 @@ def render_history(
         parts.append(Text(tr("cli.history.recent"), style="bold"))
         parts.append(recent_table(records[:8], tr, width=width))
     total = sum((r.cost or Decimal(0) for r in records), Decimal(0))
-    parts.append(Text(tr("cli.history.summary", count=len(records), total=usd(total)), style="dim"))
+    parts.append(
+        Text(tr("cli.history.summary", count=len(records), total=usd(total, tr)), style="dim")
+    )
     parts.append(Text(tr("cli.history.export_hint", app_id=app.app_id), style="dim"))
     return Group(*parts)
 
@@ -275,7 +277,7 @@ def recent_table(records: Sequence[Any], tr: Messages, *, width: int = 80) -> Re
                 clean(record.feature)[:24],
                 clean(record.model),
                 f"{record.usage.prompt_tokens}+{record.usage.completion_tokens}",
-                usd(record.cost) if record.cost is not None else "—",
+                usd(record.cost, tr) if record.cost is not None else "—",
                 tr(outcome_key) if tr.has(outcome_key) else clean(record.outcome)[:16],
             ]
         )

@@ -684,13 +684,17 @@ class Wizard:
         self.console.print()
         if info.limit is not None:
             remaining = (
-                tr("price.unknown") if info.limit_remaining is None else usd(info.limit_remaining)
+                tr("price.unknown")
+                if info.limit_remaining is None
+                else usd(info.limit_remaining, tr)
             )
-            self.prompt.note(tr("wizard.check.limit", limit=usd(info.limit), remaining=remaining))
+            self.prompt.note(
+                tr("wizard.check.limit", limit=usd(info.limit, tr), remaining=remaining)
+            )
         else:
             self.prompt.note(tr("wizard.check.no_limit"), style="yellow")
         if info.usage is not None:
-            self.prompt.note(tr("wizard.check.usage", usage=usd(info.usage)))
+            self.prompt.note(tr("wizard.check.usage", usage=usd(info.usage, tr)))
         if info.is_free_tier:
             self.prompt.note(tr("wizard.check.free_tier"), style="yellow")
 

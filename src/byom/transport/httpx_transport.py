@@ -8,6 +8,7 @@ credentials are picked up from the environment.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -178,6 +179,17 @@ def _build(
     raise failure
 
 
+def _tls(origin: str) -> ssl.SSLContext | bool:
+    """TLS settings for a transport locked to ``origin``. An ``http://`` origin (a local server,
+    the simulator) never uses TLS — the origin lock refuses every other address — so its
+    transport skips loading the system's certificate bundle (about 100 ms on the first request).
+    The context it gets still requires a valid certificate and trusts none: no TLS connection
+    can succeed through it."""
+    if origin.startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
+
+
 class HttpxTransport:
     """Blocking transport for one origin. Thread-safe (httpx's pool is)."""
 
@@ -190,7 +202,7 @@ class HttpxTransport:
     ) -> None:
         self.origin = origin
         self._client = httpx.Client(
-            transport=_LockedSync(origin, inner or httpx.HTTPTransport()),
+            transport=_LockedSync(origin, inner or httpx.HTTPTransport(verify=_tls(origin))),
             timeout=timeout,
             trust_env=False,
             follow_redirects=False,
@@ -237,7 +249,7 @@ class AsyncHttpxTransport:
     ) -> None:
         self.origin = origin
         self._client = httpx.AsyncClient(
-            transport=_LockedAsync(origin, inner or httpx.AsyncHTTPTransport()),
+            transport=_LockedAsync(origin, inner or httpx.AsyncHTTPTransport(verify=_tls(origin))),
             timeout=timeout,
             trust_env=False,
             follow_redirects=False,

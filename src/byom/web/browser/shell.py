@@ -53,7 +53,7 @@ from byom.core.events import (
     StepLanded,
 )
 from byom.core.ledger import Allowance
-from byom.core.money import format_usd, parse_amount
+from byom.core.money import format_money, parse_amount
 from byom.core.run import RunDone, RunResult
 from byom.core.secret import Secret, clean_key
 from byom.core.tools import Tool, tools_of
@@ -70,7 +70,7 @@ from byom.web.browser.vault import BrowserVault
 def _money(value: Decimal | None) -> dict[str, str | None]:
     return {
         "exact": None if value is None else format(value, "f"),
-        "text": format_usd(value) if value is not None else None,
+        "text": format_money(value) if value is not None else None,
     }
 
 
@@ -586,7 +586,7 @@ class Shell:
                     "run_id": record.run_id,
                 }
             )
-        days = {day: _money(cost) for day, cost in self.app.totals("day").items()}
+        days = {day: _money(cost) for day, cost in self.app.totals("day", period="total").items()}
         total = sum((r.cost for r in self.app.history() if r.cost is not None), Decimal(0))
         return json.dumps({"rows": rows, "days": days, "total": _money(total)})
 
