@@ -19,7 +19,7 @@ from byom.sim import Simulator
 README = Path(__file__).resolve().parents[1] / "README.md"
 FEATURES = [byom.Feature("summarize", "worker")]
 HELLO = [{"role": "user", "content": "hello"}]
-KINDS = ("openrouter", "openai", "anthropic", "ollama", "compatible")
+KINDS = ("openrouter", "openai", "anthropic", "gemini", "ollama", "compatible")
 
 
 def _table() -> dict[str, tuple[str, str]]:
@@ -110,7 +110,7 @@ def test_r1_2_each_documented_local_server_address_connects(
         assert any(server.counts().values())
 
 
-@pytest.mark.parametrize("kind", ["openrouter", "openai", "anthropic"])
+@pytest.mark.parametrize("kind", ["openrouter", "openai", "anthropic", "gemini"])
 def test_r1_2_hosted_defaults_are_the_adapters_own(kind: str) -> None:
     real = _table()[kind][1]
     documented = re.search(r"`(https://[^`]+)`", real).group(1)  # type: ignore[union-attr]

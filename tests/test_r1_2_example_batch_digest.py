@@ -24,6 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "batch_digest" / "d
 CONNECT = 'app.connect("openrouter", key=os.environ["OPENROUTER_API_KEY"])'
 ALLOWANCE = Decimal("0.001")
 CHAT_PATHS = ("/api/v1/chat/completions", "/v1/chat/completions", "/v1/messages", "/api/chat")
+GEMINI_CHAT = ":generateContent"  # Gemini's path names the model: /v1beta/models/ID:generate…
 
 
 def _connect_line(kind: str, sim: Simulator) -> str:
@@ -35,7 +36,9 @@ def _connect_line(kind: str, sim: Simulator) -> str:
     return f'app.connect("{kind}", key="sk-test-batch", base_url="{base}")'
 
 
-@pytest.mark.parametrize("kind", ["openrouter", "openai", "anthropic", "ollama", "compatible"])
+@pytest.mark.parametrize(
+    "kind", ["openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"]
+)
 def test_r1_2_batch_digest_runs_unchanged_on_every_provider_kind(
     kind: str, sim: Simulator, tmp_path: Path
 ) -> None:
@@ -76,10 +79,14 @@ def test_r1_2_batch_digest_runs_unchanged_on_every_provider_kind(
 
     # The allowance held, by the simulator's own account and by byom's.
     charged = sim.charged(since=mark)
-    assert charged <= ALLOWANCE
+    assert charged <= ALLOWANCE, (charged, result.stdout[-600:])
     spent = Decimal(summary.group(4).lstrip("$"))  # as format_money wrote it (rounded)
     assert spent <= ALLOWANCE
-    sent = sum(sim.counts().get(path, 0) for path in CHAT_PATHS)
+    sent = sum(
+        count
+        for path, count in sim.counts().items()
+        if path in CHAT_PATHS or path.endswith(GEMINI_CHAT)
+    )
     assert sent == done  # every refusal was refused before it was sent
 
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text(encoding="utf-8"))))

@@ -1,9 +1,10 @@
 """Batch digest: one-line summaries of 20 texts, concurrently, under a $0.001 allowance.
 
-Written from byom's README alone. It connects the user's own provider, sets a session allowance
-of $0.001, summarises 20 texts with asyncio (byom reserves each request's worst case before
-sending it, so what does not fit is refused unsent, never charged), prints the totals and writes
-the history as CSV. Switching providers changes only the ``app.connect`` line.
+Written from byom's README alone. It connects the user's own provider, sets a strict session
+allowance of $0.001, summarises 20 texts with asyncio (byom reserves each request's worst case
+before sending it — in strict mode the input is bounded by its bytes and the provider enforces
+``max_tokens`` — so what does not fit is refused unsent, never charged), prints the totals and
+writes the history as CSV. Switching providers changes only the ``app.connect`` line.
 
     OPENROUTER_API_KEY=sk-or-... python examples/batch_digest/digest.py history.csv
 
@@ -53,7 +54,7 @@ async def main(csv_path: str) -> int:
     )
     app.connect("openrouter", key=os.environ["OPENROUTER_API_KEY"])
     app.refresh_models()  # the provider's list (a local server's models count as workers)
-    app.set_allowance(ALLOWANCE, period="session")
+    app.set_allowance(ALLOWANCE, period="session", strict=True)  # a hard bound, not an estimate
     print(f"Summarising {len(TEXTS)} texts with {app.model_for('summarize').id}")
 
     results = await asyncio.gather(*(summarize(app, text) for text in TEXTS))
