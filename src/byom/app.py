@@ -304,6 +304,8 @@ class App:
         :class:`~byom.errors.InvalidKey`, and a ``base_url`` that cannot be an http(s) address
         raises :class:`~byom.errors.InvalidBaseUrl` — in plain words, the key in neither.
         """
+        if "model_path" in options and isinstance(options["model_path"], os.PathLike):
+            options["model_path"] = os.fspath(options["model_path"])  # saved with the connection
         adapter = _adapter(provider, base_url, options)
         secret = clean_key(key) if key is not None and adapter.needs_key else None
         del key
@@ -418,6 +420,8 @@ class App:
         provider = self.provider or "openrouter"
         from byom.catalogs import bundled
 
+        if provider == "builtin":  # the models installed on this device (issue 17)
+            return self._require().adapter.installed.with_models(self._custom_models())  # type: ignore[attr-defined]
         catalog = bundled(provider)
         cached = self.store.get_setting(self.app_id, _CATALOG_SETTING + provider)
         if cached:
@@ -1128,13 +1132,20 @@ class App:
     # -- transports -----------------------------------------------------------------------------
 
     def _transport(self, connection: Connection) -> Any:
-        origin = connection.adapter.origin
+        origin = _transport_key(connection.adapter)
         transport = self._transports.get(origin)
         if transport is None:
             with self._lock:
                 transport = self._transports.get(origin)
                 if transport is None:
-                    if self._transport_factory is not None:
+                    if connection.adapter.name == "builtin":
+                        from byom.builtin.transport import BuiltinTransport
+
+                        transport = BuiltinTransport(
+                            connection.adapter.origin,
+                            model_path=getattr(connection.adapter, "model_path", None),
+                        )
+                    elif self._transport_factory is not None:
                         transport = self._transport_factory(origin)
                     else:
                         from byom.transport.httpx_transport import HttpxTransport
@@ -1150,10 +1161,17 @@ class App:
         """One async client per event loop (httpx async clients are bound to their loop)."""
         loop_id = id(asyncio.get_running_loop())
         per_loop = self._atransports.setdefault(loop_id, {})
-        origin = connection.adapter.origin
+        origin = _transport_key(connection.adapter)
         transport = per_loop.get(origin)
         if transport is None:
-            if self._async_transport_factory is not None:
+            if connection.adapter.name == "builtin":
+                from byom.builtin.transport import AsyncBuiltinTransport
+
+                transport = AsyncBuiltinTransport(
+                    connection.adapter.origin,
+                    model_path=getattr(connection.adapter, "model_path", None),
+                )
+            elif self._async_transport_factory is not None:
                 transport = self._async_transport_factory(origin)
             else:
                 from byom.transport.httpx_transport import AsyncHttpxTransport
@@ -1214,13 +1232,26 @@ class SupportsWrite(Protocol):
 
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
     """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
-    (read here, in the shell: adapters do no I/O)."""
+    (read here, in the shell: adapters do no I/O). The built-in model gets the models installed
+    on this device (:class:`~byom.errors.BuiltinUnavailable` when there are none)."""
     options = dict(options)
     if provider in ("openai", "anthropic") and "prices" not in options:
         from byom.catalogs import bundled
 
         options["prices"] = bundled(provider)
+    if provider == "builtin" and "models" not in options:
+        from byom.builtin.models import installed_catalog
+
+        model_path = options.get("model_path")
+        options["models"] = installed_catalog(model_path if isinstance(model_path, str) else None)
     return make_adapter(provider, base_url, **options)
+
+
+def _transport_key(adapter: Adapter) -> str:
+    """Transports are kept per origin; the built-in model's also per model file."""
+    if adapter.name == "builtin":
+        return f"{adapter.origin}#{getattr(adapter, 'model_path', None) or ''}"
+    return adapter.origin
 
 
 def _run_options(arguments: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,14 @@ refusal, a rate limit's wait, which credit ran out) get them formatted for peopl
 
 from __future__ import annotations
 
-from byom.core.errors import BudgetExceeded, ByomError, InvalidRequest, OutOfCredits, RateLimited
+from byom.core.errors import (
+    BudgetExceeded,
+    BuiltinUnavailable,
+    ByomError,
+    InvalidRequest,
+    OutOfCredits,
+    RateLimited,
+)
 from byom.locales import Messages
 from byom.terminal._format import usd
 
@@ -29,6 +36,8 @@ def describe_error(error: BaseException, tr: Messages, *, app_id: str = "APP") -
         return tr("error.rate_limited.retry", seconds=f"{max(1, round(error.retry_after))}")
     if isinstance(error, OutOfCredits) and error.limit_source == "openrouter_key_limit":
         return tr("error.out_of_credits.key_limit")
+    if isinstance(error, BuiltinUnavailable) and error.reason in ("mismatch", "file"):
+        return tr(f"error.builtin_unavailable.{error.reason}")
     key = f"error.{error.code}"
     if not tr.has(key):
         key = "error.byom_error"
