@@ -112,10 +112,11 @@ def builtin_model() -> LocalModel:
 
 def model_file(model_path: str | os.PathLike[str]) -> LocalModel:
     """A GGUF file the app names. Its id is the file name without ``.gguf``, lower-cased."""
-    path = Path(model_path).expanduser().resolve()
+    given = Path(model_path).expanduser()
+    path = given.resolve()
     if not path.is_file():
         raise BuiltinUnavailable("file")
-    stem = path.name[:-5] if path.name.lower().endswith(".gguf") else path.name
+    stem = given.name[:-5] if given.name.lower().endswith(".gguf") else given.name
     model_id = stem.lower()[:120] or "model"
     return _local(path, model_id, stem[:120], None)
 
