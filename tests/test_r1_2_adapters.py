@@ -74,7 +74,14 @@ def sse(*events: tuple[str | None, Any]) -> bytes:
 
 
 def test_r1_2_registry_knows_six_providers_with_their_default_addresses() -> None:
-    assert set(PROVIDERS) == {"openrouter", "openai", "anthropic", "ollama", "compatible", "builtin"}
+    assert set(PROVIDERS) == {
+        "openrouter",
+        "openai",
+        "anthropic",
+        "ollama",
+        "compatible",
+        "builtin",
+    }
     assert make_adapter("openai").base_url == "https://api.openai.com/v1"
     assert make_adapter("anthropic").base_url == "https://api.anthropic.com"
     assert make_adapter("ollama").base_url == "http://localhost:11434"
