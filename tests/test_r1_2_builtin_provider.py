@@ -221,3 +221,22 @@ def test_r1_2_missing_runtime_or_model_says_how_to_install_it(
     assert Messages("nl")("error.builtin_unavailable") != Messages("en")(
         "error.builtin_unavailable"
     )
+
+
+def test_r1_2_builtin_transport_answers_only_its_reserved_origin() -> None:
+    from byom.builtin.transport import BuiltinTransport
+    from byom.core.errors import EgressBlocked
+    from byom.providers.base import HttpRequest
+    from byom.transport import SendFailed
+
+    with pytest.raises(EgressBlocked):
+        BuiltinTransport("https://openrouter.ai")
+    transport = BuiltinTransport(ORIGIN)
+    elsewhere = HttpRequest("POST", "https://openrouter.ai/api/v1/chat/completions", body=b"{}")
+    with pytest.raises(SendFailed) as caught:
+        transport.send(elsewhere)
+    assert isinstance(caught.value.error, EgressBlocked) and caught.value.sent is False
+    listing = HttpRequest("GET", BASE_URL + "/models")
+    with pytest.raises(SendFailed) as refused:
+        transport.send(listing)
+    assert isinstance(refused.value.error, InvalidRequest) and refused.value.sent is False

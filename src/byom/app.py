@@ -74,6 +74,8 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "openai": {"worker": "gpt-4o-mini", "frontier": "gpt-4.1"},
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
     # ollama / compatible: no default — the user's own models, assigned a category by the user.
+    # builtin: no default either — the first installed model (the app's own file, else the
+    # built-in one).
 }
 _CATALOG_SETTING = "catalog:"
 _MODELS_SETTING = "models:"

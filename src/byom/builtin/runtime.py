@@ -132,8 +132,8 @@ class Engine:
             eos, bos = llama.token_eos(), llama.token_bos()
             self._formatter = Jinja2ChatFormatter(
                 template=template,
-                eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-                bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+                eos_token=_token_text(llama, eos),
+                bos_token=_token_text(llama, bos),
                 stop_token_ids=[eos],
             )
             self._eog = _end_of_generation(llama)
@@ -267,6 +267,13 @@ class Engine:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+
+
+def _token_text(llama: Any, token: int) -> str:
+    """A special token's text (``<|im_end|>``), for the chat template; ``""`` when absent."""
+    if token < 0:
+        return ""
+    return bytes(llama.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
 
 def _end_of_generation(llama: Any) -> frozenset[int]:
