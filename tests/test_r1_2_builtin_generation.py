@@ -51,7 +51,8 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if not _WATCH.is_set():
+    watch = _WATCH  # None while the interpreter shuts down and clears this module
+    if watch is None or not watch.is_set():
         return
     if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.bind"):
         _NETWORK.append(event)
