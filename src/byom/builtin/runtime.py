@@ -17,6 +17,7 @@ logged; llama.cpp's own log output is switched off (``verbose=False``).
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import os
 import threading
@@ -262,11 +263,17 @@ class Engine:
         figures.output_seconds = time.perf_counter() - prompt_done
         figures.finish_reason = finish
 
-    def close(self) -> None:
-        with self._load_lock, self._run_lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
+    def close(self, *, wait: bool = True) -> None:
+        """Free the model. ``wait=False`` leaves it loaded when a generation is running."""
+        if not self._run_lock.acquire(blocking=wait):
+            return
+        try:
+            with self._load_lock:
+                if self._llama is not None:
+                    self._llama.close()
+                    self._llama = None
+        finally:
+            self._run_lock.release()
 
 
 def _token_text(llama: Any, token: int) -> str:
@@ -337,6 +344,16 @@ def engine_for(model: LocalModel) -> Engine:
         if engine is None:
             engine = _ENGINES[key] = Engine(model)
         return engine
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free the loaded models before the interpreter tears down llama.cpp's bindings (freeing
+    them later prints a traceback at exit)."""
+    with _ENGINES_LOCK:
+        engines = list(_ENGINES.values())
+    for engine in engines:
+        engine.close(wait=False)
 
 
 __all__ = ["DEFAULTS", "PROMPT_BATCH", "Engine", "Generation", "Prepared", "engine_for"]
