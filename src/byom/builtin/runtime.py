@@ -70,7 +70,10 @@ class Prepared:
 
 
 def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Half the logical CPUs (physical cores, on most machines), at most four: more threads
+    than free cores makes llama.cpp much slower, not faster (on two busy cores, two threads
+    ran at a quarter of one thread's speed; ``benchmarks/builtin.py``)."""
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def _number(params: Mapping[str, Any], name: str, default: float | int) -> float | int:
