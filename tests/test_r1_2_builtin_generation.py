@@ -85,7 +85,9 @@ def _last() -> Generation:
 def test_r1_2_builtin_chat_is_a_real_generation_recorded_at_zero_cost(app: byom.App) -> None:
     events: list[Any] = []
     app.subscribe(events.append)
-    app.set_allowance("0.01")  # the guard runs as for every provider; its estimate is $0
+    # The guard runs as for every provider: a strict allowance of $0 admits the call only
+    # because its estimate is $0 (a priced model would be refused unsent).
+    app.set_allowance("0", strict=True)
     reply = app.chat("summarize", SUMMARY, max_tokens=48, temperature=0)
     figures = _last()
     assert reply.text.strip()

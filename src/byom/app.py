@@ -305,6 +305,10 @@ class App:
         characters); one that still cannot be sent as an HTTP header raises
         :class:`~byom.errors.InvalidKey`, and a ``base_url`` that cannot be an http(s) address
         raises :class:`~byom.errors.InvalidBaseUrl` — in plain words, the key in neither.
+
+        ``connect("builtin")`` runs the model built into byom on this device (no key, no
+        network, free; ``model_path=`` names another GGUF file); without its runtime or model it
+        raises :class:`~byom.errors.BuiltinUnavailable`, whose words say how to install them.
         """
         if "model_path" in options and isinstance(options["model_path"], os.PathLike):
             options["model_path"] = os.fspath(options["model_path"])  # saved with the connection
