@@ -240,3 +240,14 @@ def test_r1_2_builtin_transport_answers_only_its_reserved_origin() -> None:
     with pytest.raises(SendFailed) as refused:
         transport.send(listing)
     assert isinstance(refused.value.error, InvalidRequest) and refused.value.sent is False
+
+
+def test_r1_2_builtin_model_list_says_where_it_comes_from() -> None:
+    from byom.core.catalog import Catalog
+    from byom.terminal._format import catalog_note
+
+    for lang in SUPPORTED:
+        tr = Messages(lang)
+        note = catalog_note(Catalog(source="builtin"), tr)
+        assert note == tr("catalog.builtin")
+        assert note != catalog_note(Catalog(source="bundled"), tr)
