@@ -153,6 +153,7 @@ class Engine:
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
             raise InvalidRequest("max_tokens must be a positive whole number.")
         self.load()
+        failure: InvalidRequest | None
         try:
             rendered = self._formatter(messages=[dict(m) for m in messages])
             tokens = self._llama.tokenize(
