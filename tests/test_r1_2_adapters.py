@@ -74,7 +74,15 @@ def sse(*events: tuple[str | None, Any]) -> bytes:
 
 
 def test_r1_2_registry_knows_six_providers_with_their_default_addresses() -> None:
-    assert set(PROVIDERS) == {"openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"}
+    assert set(PROVIDERS) == {
+        "openrouter",
+        "openai",
+        "anthropic",
+        "gemini",
+        "ollama",
+        "compatible",
+        "builtin",
+    }
     assert make_adapter("openai").base_url == "https://api.openai.com/v1"
     assert make_adapter("gemini").base_url == "https://generativelanguage.googleapis.com"
     assert make_adapter("anthropic").base_url == "https://api.anthropic.com"

@@ -24,7 +24,15 @@ app.connect("openruoter", key="sk-or-v1-x")
 
 def test_r1_2_provider_kinds_are_one_literal() -> None:
     assert PROVIDERS == get_args(ProviderKind)
-    assert set(PROVIDERS) == {"openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"}
+    assert set(PROVIDERS) == {
+        "openrouter",
+        "openai",
+        "anthropic",
+        "gemini",
+        "ollama",
+        "compatible",
+        "builtin",
+    }
 
 
 def test_r1_2_a_misspelt_provider_is_a_type_error(tmp_path: Path) -> None:

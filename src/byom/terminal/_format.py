@@ -126,8 +126,9 @@ def catalog_note(
 ) -> str:
     """Where the models and prices shown come from, for the list's own source: OpenRouter's
     live list, a provider's listing priced from byom's bundled snapshot, a local Ollama server
-    (free), an OpenAI-compatible server (the prices the user set), or the bundled list. A list
-    fetched earlier and cached (source ``cached``) is the connected ``provider``'s."""
+    (free), the built-in model (free), an OpenAI-compatible server (the prices the user set), or
+    the bundled list. A list fetched earlier and cached (source ``cached``) is the connected
+    ``provider``'s."""
     date = (catalog.as_of or "?")[:10]
     if offline:
         return tr("catalog.offline", date=date)
@@ -140,6 +141,8 @@ def catalog_note(
         return tr("catalog.local")
     if source == "compatible":
         return tr("catalog.compatible")
+    if source == "builtin":
+        return tr("catalog.builtin")
     if source in _PROVIDER_NAMES:
         return tr("catalog.listed", provider=_PROVIDER_NAMES[source])
     return tr("catalog.bundled", date=date)
