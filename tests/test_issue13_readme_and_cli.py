@@ -38,8 +38,8 @@ def shell_commands(readme: Path) -> list[str]:
         if line.startswith("```"):
             inside = line.strip() == "```sh" if not inside else False
             continue
-        if not inside or not line.strip():
-            continue
+        if not inside or not line.strip() or line.lstrip().startswith("#"):
+            continue  # outside a block, blank, or a comment line
         if line.rstrip().endswith("\\"):
             pending += line.rstrip()[:-1] + " "
             continue

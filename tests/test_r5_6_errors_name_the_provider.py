@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from byom.core import errors
+from byom.errors import user_message
 from byom.locales import Messages
 from byom.terminal.errors import describe_error
 
@@ -42,7 +43,11 @@ def test_r5_6_errors_name_the_provider_that_answered(
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_r5_6_openrouter_errors_keep_their_words(lang: str) -> None:
+    """OpenRouter's errors name OpenRouter; an error whose provider nobody knows names no
+    provider at all (never OpenRouter by default)."""
     tr = Messages(lang)
     for error in NAMED:
-        assert describe_error(error, tr, provider="openrouter") == describe_error(error, tr)
+        named = describe_error(error, tr, provider="openrouter")
+        assert named == user_message(error, lang, provider="openrouter")
+        assert "OpenRouter" not in describe_error(error, tr)
     assert "OpenRouter" in describe_error(errors.KeyRejected(), tr, provider="openrouter")
