@@ -118,7 +118,9 @@ def register(subparsers: Any) -> None:
     """Add the ``sim`` sub-command (imports stay cheap: the server loads in the handler)."""
     parser = subparsers.add_parser(
         "sim",
-        help="run the provider simulator (OpenRouter, OpenAI, Anthropic, Gemini, Ollama)",
+        help=(
+            "run the provider simulator (OpenRouter, OpenAI, Anthropic, Gemini, Ollama) on loopback"
+        ),
         description=(
             "Serve simulated OpenRouter (/api/v1), OpenAI (/v1), Anthropic (/v1/messages), "
             "Gemini (/v1beta) and Ollama (/api) endpoints for tests. Prints the base URL as the "
