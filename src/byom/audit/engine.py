@@ -44,10 +44,14 @@ from byom.audit.canary import Canary, make_key, make_prompt, mask
 from byom.audit.config import AuditConfig, ConfigError, find_config, load_config
 from byom.audit.csp import evaluate as evaluate_csp
 from byom.audit.csp import split_header
+from byom.audit.csp_evidence import describe as describe_csp
 from byom.audit.driver import Driver
+from byom.audit.journey import Journey, JourneyFailed
+from byom.audit.max_tokens import catalog_limits
+from byom.audit.max_tokens import judge as judge_max_tokens
 from byom.audit.model import FAIL, PASS, UNCHECKED, AuditReport, CheckResult
 from byom.audit.network import KNOWN_PROVIDERS, Network, Recorded, normalise_origin, origin_of
-from byom.audit.words import WIZARD_TOPICS, topic_patterns
+from byom.audit.words import WIZARD_TOPICS, normalise, topic_patterns
 from byom.web.serve import Site
 
 if TYPE_CHECKING:
@@ -312,6 +316,10 @@ class _Audit:
         self.loaded = False
         self.step_times: list[tuple[str, float]] = []
         self._finalised = False
+        self.journey: Journey | None = None
+        self.wizard_sig: dict[str, Any] | None = None
+        self.wizard_allowance = False  # an allowance field was shown while connecting
+        self.journey_failures: list[JourneyFailed] = []
 
     # ------------------------------------------------------------------ helpers
 
@@ -461,7 +469,9 @@ class _Audit:
         shot_dir.mkdir(parents=True, exist_ok=True)
         self.shot_dir = shot_dir
         self.report.screenshot_dir = str(shot_dir)
-        self.sim = Simulator(generation_delay=0.05).start()
+        self.sim = Simulator(
+            generation_delay=0.05, extra_models=[m.sim_entry() for m in self.config.models]
+        ).start()
         self.net = Network(
             providers=self.providers,
             site_origin=self.site_origin,
@@ -545,6 +555,17 @@ class _Audit:
         self.context.on("page", self._on_page)
         self.page = await self.context.new_page()
         self._on_page(self.page)
+        if self.config.journey:
+            self.journey = Journey(
+                steps=list(self.config.journey),
+                prompt=self.prompt.value,
+                timeout=self.config.wizard_timeout,
+                shot=self.screenshot,
+                quiet=lambda: self.driver.wait_quiet(ms=min(self.config.quiet_ms, 200), timeout=3),
+                close_dialogs=self._close_app_dialogs,
+                dialog_open=self.driver_dialog_open,
+                stop=self._asks_for_key,
+            )
 
         self.phase("load")
         try:
@@ -594,6 +615,8 @@ class _Audit:
         await self._drain()
         self._check_egress()
         self._check_logging()
+        self._check_max_tokens()
+        self._journey_to_report()
         await self.guarded("scripts", self._check_scripts)
         await self.guarded("integration-doc", self._check_doc)
         self._finalised = True
@@ -606,6 +629,9 @@ class _Audit:
             await self._drain()
         self._check_egress()
         self._check_logging()
+        with contextlib.suppress(Exception):
+            self._check_max_tokens()
+        self._journey_to_report()
         with contextlib.suppress(Exception):
             await self._check_doc()
 
@@ -657,6 +683,9 @@ class _Audit:
         verdict = evaluate_csp(
             policies, page_origin=self.site_origin, provider_origins=self.providers
         )
+        source = describe_csp(policies)
+        for line in source.lines():
+            result.add("note", line)
         for finding in verdict.findings:
             mark = "ok" if finding.ok else "FAILS"
             result.add("note", f"{finding.requirement}: {mark} — {finding.reason}")
@@ -670,7 +699,12 @@ class _Audit:
         else:
             failed = [f.requirement for f in verdict.findings if not f.ok]
             reasons = [f.reason for f in verdict.findings if not f.ok]
-            result.set(FAIL, f"{', '.join(failed)}: {'; '.join(reasons)}")
+            where = (
+                "; the policy is only a <meta> (frame-ancestors cannot work there)"
+                if source.delivered_by == "meta"
+                else ""
+            )
+            result.set(FAIL, f"{', '.join(failed)}: {'; '.join(reasons)}{where}")
 
     # ------------------------------------------------------------------ reaching the key input
 
@@ -693,6 +727,11 @@ class _Audit:
                     wizard.add("note", "the configured open_wizard control was not found")
                     return None
                 how = "clicked the configured open_wizard control"
+            elif self.journey is not None:
+                if not await self._journey_to_key():
+                    wizard.add("note", "the journey did not lead to a key input")
+                    return None
+                how = "followed the journey until the app asked for a key"
             else:
                 features = await self._find_features()
                 if features.get("first") is not None:
@@ -730,6 +769,7 @@ class _Audit:
                             f"wizard-screen-{len(snapshots) + 1}"
                         )
                     snapshots.append(snap)
+                await self._wizard_allowance()
                 if await driver.next_screen() or await driver.dialog_connect():
                     await driver.wait_quiet(timeout=3)
                     continue
@@ -774,7 +814,7 @@ class _Audit:
             wants_link = bool(WIZARD_TOPICS[topic]["link"])
             if wants_link != (item["kind"] == "link"):
                 return False
-            text = f"{item['text']} {item.get('href') or ''}"
+            text = normalise(f"{item['text']} {item.get('href') or ''}")
             return any(r.search(text) for r in patterns[topic])
 
         def describe(item: dict[str, Any], index: int) -> str:
@@ -857,12 +897,14 @@ class _Audit:
                 field_ = await driver.find_field("allowance", "text")
                 if field_ is not None:
                     allowance_done = True
+                    self.wizard_allowance = True
                     amount = allowance or _plain(
                         self.sim_spent() + Decimal(self.config.connect_allowance)
                     )
                     await driver.fill_allowance(amount)
 
         await fields()
+        self.wizard_sig = await driver.mark_wizard()
         await self.page_fill_key()
         await driver.submit_key()
         entered = True
@@ -870,7 +912,7 @@ class _Audit:
             await self._settle_connect(before, entered)
             entered = False
             key_shown = await driver.key_visible()
-            if not key_shown and not await driver.dialog_open():
+            if not key_shown and not await driver.wizard_open(self.wizard_sig):
                 break
             await fields()
             if key_shown and not self._key_reached_provider(before):
@@ -878,9 +920,11 @@ class _Audit:
             if not await driver.finish_button():
                 if key_shown:
                     break
+                # only the connect wizard is closed: any other dialog is the app's (its
+                # feature may open as a dialog right after connecting)
                 await driver.page.keyboard.press("Escape")
         await driver.wait_quiet(timeout=3)
-        connected = not await driver.key_visible() and not await driver.dialog_open()
+        connected = not await driver.key_visible() and not await driver.wizard_open(self.wizard_sig)
         if not connected and primary:
             for cid in ("key-persistence", "egress", "budget", "leave-guard", "key-rejected"):
                 result = self.report.check(cid)
@@ -890,6 +934,14 @@ class _Audit:
                 persistence, "wizard-stuck", "the wizard after the canary key was entered"
             )
         return connected
+
+    async def _wizard_allowance(self) -> None:
+        """An allowance field on a wizard screen before the key: fill it (R5.3 puts it there)."""
+        field_ = await self.driver.find_field("allowance", "text")
+        if field_ is not None:
+            self.wizard_allowance = True
+            amount = _plain(self.sim_spent() + Decimal(self.config.connect_allowance))
+            await self.driver.fill_allowance(amount)
 
     async def page_fill_key(self) -> None:
         assert self.page is not None
@@ -925,13 +977,67 @@ class _Audit:
     async def _run_feature(self, *, which: str = "feature", fill: bool = True) -> Outcome:
         driver = self.driver
         before = len(self.network.log)
+        count0, _ = await driver.quiet_state()
+        if self.journey is not None:
+            try:
+                await self.journey.run(self._page())
+            except JourneyFailed as exc:
+                return await self._journey_failed(exc)
+            return await self._await_outcome(before, count0=count0)
         if fill and await driver.fill_feature_input(self.prompt.value):
             self.feature_input_found = True
         found = await driver.find_features()
-        count0, _ = await driver.quiet_state()
         if found.get("first") is None or not await driver.click(which):
             return Outcome("no-control")
         return await self._await_outcome(before, count0=count0)
+
+    def _page(self) -> Page:
+        assert self.page is not None
+        return self.page
+
+    async def _asks_for_key(self) -> bool:
+        return await self.driver.key_visible()
+
+    async def driver_dialog_open(self) -> bool:
+        return await self.driver.dialog_open()
+
+    async def _close_app_dialogs(self) -> None:
+        """Close what a finished run left open (an answer in a dialog) before the next use."""
+        await self.driver.close_dialogs()
+
+    async def _journey_failed(self, exc: JourneyFailed) -> Outcome:
+        """A step failed: the key screen it met (the app asked for the key) or a failure the
+        report names, with the step, what it looked for and the screenshot."""
+        if await self.driver.key_visible():
+            return Outcome("wizard")
+        self.journey_failures.append(exc)
+        return Outcome("journey-failed")
+
+    async def _journey_to_key(self) -> bool:
+        """Follow the journey until the app shows a key input (using a feature opens the
+        wizard, R5.1)."""
+        assert self.journey is not None
+        return await self.journey.until(self._page(), self.driver.key_visible)
+
+    async def _start_feature(self, *, timeout: float | None = None) -> bool:
+        """Start one paid run without waiting for it: the journey's steps (all of them), or
+        the feature control. False when it could not be started."""
+        if self.journey is not None:
+            try:
+                await self.journey.before_request(self._page())
+                await self.journey.send(self._page(), timeout=timeout)
+            except JourneyFailed as exc:
+                if timeout is None:
+                    self.journey_failures.append(exc)
+                return False
+            return True
+        await self.driver.fill_feature_input(self.prompt.value)
+        return await self.driver.click_feature(timeout=timeout if timeout is not None else 5.0)
+
+    async def _set_allowance(self, value: str) -> str | None:
+        if self.journey is not None and await self.driver.dialog_open():
+            await self._close_app_dialogs()
+        return await self.driver.set_allowance(value)
 
     async def _await_outcome(
         self,
@@ -978,6 +1084,14 @@ class _Audit:
             outcome = await self._run_feature()
         if outcome.kind != "admitted":
             egress.add("note", f"the first feature run was not sent ({outcome.kind})")
+        for exc in self.journey_failures[:1]:
+            egress.add("note", self.masked(str(exc)))
+            if exc.taken.screenshot:
+                egress.add(
+                    "screenshot",
+                    f"when journey step {exc.taken.step.number} failed",
+                    path=exc.taken.screenshot,
+                )
         await self.shot_evidence(egress, "after-first-run", "the app after the first feature run")
 
     async def _resumed_run(self) -> Outcome:
@@ -1018,11 +1132,9 @@ class _Audit:
         assert self.sim is not None and self.page is not None
         self.phase("leave guard")
         result = self.report.check("leave-guard")
-        driver = self.driver
         self.sim.push_faults([{"kind": "slow_first_byte", "seconds": GUARD_HOLD_SECONDS}])
         before = len(self.network.log)
-        await driver.fill_feature_input(self.prompt.value)
-        if not await driver.click_feature():
+        if not await self._start_feature():
             self.clear_faults()
             result.set(UNCHECKED, "could not check: no feature control to start a paid run")
             return
@@ -1115,7 +1227,7 @@ class _Audit:
         """Set allowance = spent + amount and run once: True admitted, False refused, None when
         the allowance could not be set."""
         spent = self.sim_spent()
-        how = await self.driver.set_allowance(_plain(spent + amount))
+        how = await self._set_allowance(_plain(spent + amount))
         if how is None:
             return None
         outcome = await self._run_feature()
@@ -1182,14 +1294,20 @@ class _Audit:
         # the concurrent pair
         spent = self.sim_spent()
         allowance = spent + hi
-        if await driver.set_allowance(_plain(allowance)) is None:
+        if await self._set_allowance(_plain(allowance)) is None:
             result.set(UNCHECKED, "could not check: the allowance could not be set")
             return
+        if self.journey is not None:
+            await self.journey.before_request(self._page())
         self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
         before = len(self.network.log)
-        await driver.fill_feature_input(self.prompt.value)
-        found = await driver.find_features()
-        if found.get("first") is None or not await driver.click("feature"):
+        if self.journey is not None:
+            started = await self._send_journey()
+        else:
+            await driver.fill_feature_input(self.prompt.value)
+            found = await driver.find_features()
+            started = found.get("first") is not None and await driver.click("feature")
+        if not started:
             self.clear_faults()
             result.set(UNCHECKED, "could not check: no feature control")
             return
@@ -1202,8 +1320,12 @@ class _Audit:
             result.set(UNCHECKED, "could not check: the first of the two runs was not sent")
             return
         how = "used a feature control twice"
-        second = await driver.click_feature(timeout=1.0)
-        if not second:
+        if self.journey is not None:
+            how = "sent the journey's request twice"
+            second = await self._send_journey(timeout=1.0)
+        else:
+            second = await driver.click_feature(timeout=1.0)
+        if not second and self.journey is None:
             again = await driver.find_features()
             if again.get("second") is not None:
                 second = await driver.click("feature2", timeout=1.0)
@@ -1225,20 +1347,28 @@ class _Audit:
             allowance = spent + hi
             for page in (second_page, first_page):
                 with self._on(page):
-                    if await self.driver.set_allowance(_plain(allowance)) is None:
+                    if await self._set_allowance(_plain(allowance)) is None:
                         result.set(UNCHECKED, "could not check: the allowance could not be set")
                         await second_page.close()
                         return
+                    if self.journey is not None:
+                        await self.journey.before_request(page)
             self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
             before = len(self.network.log)
-            await driver.fill_feature_input(self.prompt.value)
-            await driver.click_feature()
+            if self.journey is not None:
+                await self._send_journey()
+            else:
+                await driver.fill_feature_input(self.prompt.value)
+                await driver.click_feature()
             deadline = time.monotonic() + 5
             while not self.network.chat(before) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             with self._on(second_page):
-                await self.driver.fill_feature_input(self.prompt.value)
-                second = await self.driver.click_feature(timeout=2.0)
+                if self.journey is not None:
+                    second = await self._send_journey(timeout=5.0)
+                else:
+                    await self.driver.fill_feature_input(self.prompt.value)
+                    second = await self.driver.click_feature(timeout=2.0)
             if not self.network.chat(before) or not second:
                 self.clear_faults()
                 await second_page.close()
@@ -1311,10 +1441,19 @@ class _Audit:
         result.add("note", "the feature control is disabled while a run is in flight")
         return page
 
+    async def _send_journey(self, timeout: float | None = None) -> bool:
+        """The journey's sending step on the current page (its earlier steps already done)."""
+        assert self.journey is not None
+        try:
+            await self.journey.send(self._page(), timeout=timeout)
+        except JourneyFailed as exc:
+            if timeout is None:
+                self.journey_failures.append(exc)
+            return False
+        return True
+
     async def _restore_allowance(self) -> None:
-        await self.driver.set_allowance(
-            _plain(self.sim_spent() + Decimal(self.config.connect_allowance))
-        )
+        await self._set_allowance(_plain(self.sim_spent() + Decimal(self.config.connect_allowance)))
 
     # ------------------------------------------------------------------ check 3: persistence
 
@@ -1551,6 +1690,12 @@ class _Audit:
                 result.add("note", f"requests to other origins ({label}): {listed}")
         if key_providers:
             result.add("note", f"the key went to: {', '.join(sorted(key_providers))}")
+        for model in self._unknown_models():
+            result.add(
+                "note",
+                f"the app asked for the model {model!r}, which the simulator does not list, "
+                "and got a 400: add it under [providers] models in byom-audit.toml",
+            )
         if len(key_providers) > 1:
             violations += 1
             result.add("note", "the key was sent to more than one provider origin")
@@ -1623,6 +1768,74 @@ class _Audit:
             result.set(
                 PASS, "no console message carries the key or the prompt (401 and 500 included)"
             )
+
+    # ------------------------------------------------------------------ check 11: max_tokens
+
+    def _catalog(self) -> dict[str, Any]:
+        assert self.sim is not None
+        try:
+            url = self.sim.openrouter_base + "/models"
+            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback)
+                catalog: dict[str, Any] = json.load(resp)
+        except Exception:
+            return {"data": []}
+        return catalog
+
+    def _unknown_models(self) -> list[str]:
+        """Models the app asked for that the simulator does not list (each answered 400)."""
+        listed = {m.get("id") for m in self._catalog().get("data", []) if isinstance(m, dict)}
+        asked: list[str] = []
+        for req in self.network.chat():
+            with contextlib.suppress(ValueError, AttributeError):
+                model = json.loads(req.body).get("model")
+                if isinstance(model, str) and model not in listed and model not in asked:
+                    asked.append(model)
+        return asked
+
+    def _check_max_tokens(self) -> None:
+        result = self.report.check("max-tokens")
+        requests = [r for r in self.network.chat() if r.body]
+        if not requests:
+            if result.summary.startswith("not reached"):
+                result.set(UNCHECKED, "could not check: the app sent no model request")
+            return
+        limits = catalog_limits(self._catalog())
+        findings = [judge_max_tokens(r, limits) for r in requests]
+        bad = [f for f in findings if not f.ok]
+        shown: set[str] = set()
+        for finding in bad or findings[:1]:
+            key = json.dumps(finding.shape, sort_keys=True)
+            if key in shown:
+                continue
+            shown.add(key)
+            result.add(
+                "request",
+                f"{finding.summary}; body shape: {key[:600]}",
+                {
+                    **finding.request.to_dict(),
+                    "url": self.masked(finding.request.url),
+                    "body_shape": finding.shape,
+                },
+            )
+        if bad:
+            result.set(
+                FAIL,
+                f"{len(bad)} of {len(findings)} model request(s) do not bound their output: "
+                f"{bad[0].summary}",
+            )
+        else:
+            result.set(PASS, f"all {len(findings)} model request(s) carry a bounded max_tokens")
+
+    def _journey_to_report(self) -> None:
+        if self.journey is None:
+            return
+        self.report.journey = [t.to_dict() for t in self.journey.taken]
+        self.report.journey_replays = self.journey.replays
+        for exc in self.journey_failures[:1]:
+            taken = exc.taken
+            self.report.notes.append(self.masked(str(exc)))
+            if not any(t.step.number == taken.step.number and not t.ok for t in self.journey.taken):
+                self.report.journey.append(taken.to_dict())
 
     # ------------------------------------------------------------------ check 2: scripts
 

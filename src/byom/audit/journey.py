@@ -101,9 +101,9 @@ def parse_journey(value: Any) -> list[JourneyStep]:
         text = item.get("text")
         value_ = item.get("value")
         if action == "fill" and not isinstance(text, str):
-            raise ValueError(f"{where}: fill needs text = \"…\" (\"{PROMPT}\" for the prompt)")
+            raise ValueError(f'{where}: fill needs text = "…" ("{PROMPT}" for the prompt)')
         if action == "select" and not isinstance(value_, str):
-            raise ValueError(f"{where}: select needs value = \"option value\"")
+            raise ValueError(f'{where}: select needs value = "option value"')
         request = item.get("request", False)
         if not isinstance(request, bool):
             raise ValueError(f"{where}: request must be true or false")
@@ -157,8 +157,7 @@ class JourneyFailed(Exception):
         step = taken.step
         super().__init__(
             f"journey step {step.number} ({step.describe()}) failed: it looked for "
-            f"{step.looked_for()}"
-            + (f" — {taken.error}" if taken.error else "")
+            f"{step.looked_for()}" + (f" — {taken.error}" if taken.error else "")
         )
 
 
@@ -179,6 +178,9 @@ class Journey:
     quiet: Callable[[], Awaitable[object]]
     close_dialogs: Callable[[], Awaitable[None]]
     dialog_open: Callable[[], Awaitable[bool]]
+    #: checked while a step waits: when it holds (the app asked for the key again) the step
+    #: fails at once instead of waiting out its timeout
+    stop: Callable[[], Awaitable[bool]] | None = None
     taken: list[StepTaken] = field(default_factory=list)  # the first full replay, with shots
     replays: int = 0
 
@@ -192,9 +194,23 @@ class Journey:
         start = await self._resume_at(page)
         await self._run(page, start, self.request_at, record)
 
-    async def send(self, page: Page, *, record: bool = False) -> None:
-        """Run the sending step and any after it."""
-        await self._run(page, self.request_at, len(self.steps), record)
+    async def send(self, page: Page, *, record: bool = False, timeout: float | None = None) -> None:
+        """Run the sending step and any after it (``timeout``: seconds per step, when shorter
+        than the journey's — a second send that may be refused)."""
+        await self._run(page, self.request_at, len(self.steps), record, timeout)
+
+    async def until(self, page: Page, done: Callable[[], Awaitable[bool]]) -> bool:
+        """Run steps from the first until ``done()`` holds (checked before each step and after
+        the last): how the audit reaches an app's key input, since using the feature opens the
+        wizard. A step that fails ends the walk; the answer is ``done()`` then."""
+        for index in range(len(self.steps)):
+            if await done():
+                return True
+            try:
+                await self._run(page, index, index + 1, False, min(self.timeout, 5.0))
+            except JourneyFailed:
+                return await done()
+        return await done()
 
     async def run(self, page: Page, *, record: bool = False) -> None:
         """The whole journey: bring the feature to its request and send it."""
@@ -213,11 +229,13 @@ class Journey:
         await self.close_dialogs()
         return 0
 
-    async def _run(self, page: Page, start: int, end: int, record: bool) -> None:
+    async def _run(
+        self, page: Page, start: int, end: int, record: bool, timeout: float | None = None
+    ) -> None:
         for step in self.steps[start:end]:
             began = time.monotonic()
             try:
-                await self._do(page, step)
+                await self._do(page, step, timeout if timeout is not None else self.timeout)
             except Exception as exc:
                 taken = StepTaken(
                     step,
@@ -238,8 +256,24 @@ class Journey:
     def _visible(self, page: Page, selector: str) -> Locator:
         return page.locator(f"{selector} >> visible=true").first
 
-    async def _do(self, page: Page, step: JourneyStep) -> None:
-        ms = self.timeout * 1000
+    async def _do(self, page: Page, step: JourneyStep, timeout: float) -> None:
+        if step.action == "press":
+            await page.keyboard.press(step.target)
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                await self._attempt(page, step, max(0.05, min(1.0, left)))
+                return
+            except Exception:
+                if left <= 1.0:
+                    raise
+            if self.stop is not None and await self.stop():
+                raise RuntimeError("the app asked for a key instead")
+
+    async def _attempt(self, page: Page, step: JourneyStep, timeout: float) -> None:
+        ms = timeout * 1000
         if step.action == "press":
             await page.keyboard.press(step.target)
         elif step.action == "wait":

@@ -93,7 +93,8 @@ def judge(request: Recorded, limits: Mapping[str, Limit]) -> Finding:
     name, value = bound_of(request.path, body)
     about = f"request {request.seq} ({model or 'no model'})"
     if name is None:
-        return Finding(request, False, f"{about}: no max_tokens or max_completion_tokens", body_shape)
+        missing = f"{about}: no max_tokens or max_completion_tokens"
+        return Finding(request, False, missing, body_shape)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         return Finding(request, False, f"{about}: {name} is not a positive integer", body_shape)
     limit = limits.get(model) if model else None

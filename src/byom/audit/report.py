@@ -34,6 +34,11 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     if report.config_file:
         lines.append(f"configuration: {report.config_file}")
     lines.append("")
+    if report.journey:
+        lines.append(f"journey ({report.journey_replays} replay(s)); the steps as first taken:")
+        for step in report.journey:
+            lines += _wrap(_step_text(step), "    ")
+        lines.append("")
     for result in report.checks:
         mandatory = "" if result.spec.mandatory else " (advisory)"
         head = f"{result.spec.number:>2}. {LABELS[result.status]:<15} {result.spec.title}"
@@ -55,6 +60,16 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     if report.screenshot_dir:
         lines.append(f"screenshots: {report.screenshot_dir}")
     return "\n".join(lines) + "\n"
+
+
+def _step_text(step: dict[str, object]) -> str:
+    mark = "ok" if step.get("ok") else "FAILED"
+    text = f"step {step['step']}: {step['description']} — {mark} ({step.get('seconds', 0)} s)"
+    if step.get("error"):
+        text += f": {step['error']}"
+    if step.get("screenshot"):
+        text += f" [{step['screenshot']}]"
+    return text
 
 
 def _evidence_lines(result: CheckResult, limit: int = 12) -> list[str]:
@@ -112,6 +127,19 @@ def render_html(report: AuditReport) -> str:
         parts.append(
             f'<p class="meta fail">The audit could not run completely: {esc(report.error)}</p>'
         )
+    if report.journey:
+        parts.append('<section class="check" id="journey">')
+        parts.append(f"<h2>Journey ({report.journey_replays} replay(s))</h2>")
+        parts.append('<p class="req">the declared steps, as the first replay took them</p><ol>')
+        for step in report.journey:
+            shot = _image(str(step["screenshot"])) if step.get("screenshot") else None
+            figure = (
+                f'<figure><img alt="after step {step["step"]}" src="{shot}"></figure>'
+                if shot
+                else ""
+            )
+            parts.append(f"<li>{esc(_step_text({**step, 'screenshot': None}))}{figure}</li>")
+        parts.append("</ol></section>")
     for result in report.checks:
         advisory = " (advisory)" if not result.spec.mandatory else ""
         parts.append(f'<section class="check" id="{esc(result.spec.id)}">')
