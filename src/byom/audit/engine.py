@@ -1220,8 +1220,34 @@ class _Audit:
                 int(max_tokens)
             ) * Decimal(price["completion"])
         except Exception:
-            return None
+            return self._cost_of_last_run()
         return guess if guess > 0 else None
+
+    def _cost_of_last_run(self) -> Decimal | None:
+        """What the last admitted run really cost at the simulator: a floor for the app's own
+        estimate (which adds the output it expects), where the request names no max_tokens."""
+        assert self.sim is not None
+        for gen in reversed(self.sim.generations()):
+            cost = gen.get("cost")
+            if isinstance(cost, str):
+                with contextlib.suppress(InvalidOperation):
+                    value = Decimal(cost)
+                    if value > 0:
+                        return value
+        return None
+
+    def _request_bounded(self) -> bool | None:
+        """Whether the last admitted request named max_tokens (None: no request to read)."""
+        runs = [r for r in self.network.chat() if r.status == 200]
+        if not runs:
+            return None
+        try:
+            body = json.loads(runs[-1].body)
+        except ValueError:
+            return None
+        return isinstance(body, dict) and any(
+            k in body for k in ("max_tokens", "max_completion_tokens")
+        )
 
     async def _trial(self, amount: Decimal, result: CheckResult) -> bool | None:
         """Set allowance = spent + amount and run once: True admitted, False refused, None when
@@ -1255,6 +1281,8 @@ class _Audit:
         else:
             guess = self._estimate_guess()
             step = Decimal("1.5") if guess else Decimal(4)
+            if guess is not None and self._request_bounded() is False:
+                step = Decimal(4)  # the app's estimate adds an output size we cannot see
             amount = guess * Decimal("1.2") if guess else Decimal("0.000001")
             if guess:
                 result.add("note", f"calibrating around a rough estimate of {_plain(guess)} USD")
@@ -1270,7 +1298,9 @@ class _Audit:
                     hi = amount
                 else:
                     lo = amount
-                if lo is not None and hi is not None and hi <= lo * Decimal("1.5"):
+                # an allowance below twice one run's estimate is all the pair needs: every
+                # further trial is one more replay of the feature
+                if lo is not None and hi is not None and hi <= lo * Decimal("1.9"):
                     break
                 if hi is None:
                     amount *= step

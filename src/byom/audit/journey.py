@@ -232,6 +232,10 @@ class Journey:
     async def _run(
         self, page: Page, start: int, end: int, record: bool, timeout: float | None = None
     ) -> None:
+        if start < end:
+            # a tab in the background gets no animation frames, and Playwright waits for a
+            # stable element before it clicks: bring the tab forward first
+            await page.bring_to_front()
         for step in self.steps[start:end]:
             began = time.monotonic()
             try:
