@@ -320,6 +320,9 @@ class _Audit:
         self.wizard_sig: dict[str, Any] | None = None
         self.wizard_allowance = False  # an allowance field was shown while connecting
         self.journey_failures: list[JourneyFailed] = []
+        self.wizard_amount: str | None = None  # the allowance to type in the wizard, if set
+        self.pending_outcome: Outcome | None = None  # a run the app resumed after reconnecting
+        self.allowance_after_connect: bool | None = None  # None: not tried yet
 
     # ------------------------------------------------------------------ helpers
 
@@ -708,11 +711,12 @@ class _Audit:
 
     # ------------------------------------------------------------------ reaching the key input
 
-    async def _reach_key(self, *, record_wizard: bool) -> str | None:
+    async def _reach_key(self, *, record_wizard: bool, prefer_connect: bool = False) -> str | None:
         """Open the wizard and walk its onboarding screens to the key input.
 
-        Returns ``"key"`` (the key input is visible), ``"ran"`` (a feature ran without asking
-        for a key: the app is already connected) or ``None``."""
+        ``prefer_connect``: try a connect control before a feature (so that no run is resumed
+        after connecting). Returns ``"key"`` (the key input is visible), ``"ran"`` (a feature
+        ran without asking for a key: the app is already connected) or ``None``."""
         assert self.page is not None
         driver = self.driver
         wizard = self.report.check("wizard")
@@ -727,6 +731,8 @@ class _Audit:
                     wizard.add("note", "the configured open_wizard control was not found")
                     return None
                 how = "clicked the configured open_wizard control"
+            elif prefer_connect and await driver.open_connect_control():
+                how = "clicked a connect control"
             elif self.journey is not None:
                 if not await self._journey_to_key():
                     wizard.add("note", "the journey did not lead to a key input")
@@ -940,7 +946,9 @@ class _Audit:
         field_ = await self.driver.find_field("allowance", "text")
         if field_ is not None:
             self.wizard_allowance = True
-            amount = _plain(self.sim_spent() + Decimal(self.config.connect_allowance))
+            amount = self.wizard_amount or _plain(
+                self.sim_spent() + Decimal(self.config.connect_allowance)
+            )
             await self.driver.fill_allowance(amount)
 
     async def page_fill_key(self) -> None:
@@ -1035,9 +1043,39 @@ class _Audit:
         return await self.driver.click_feature(timeout=timeout if timeout is not None else 5.0)
 
     async def _set_allowance(self, value: str) -> str | None:
+        """Set the allowance after connecting; where the app shows its allowance field only
+        while connecting (R5.3), connect again with ``value`` typed into it."""
         if self.journey is not None and await self.driver.dialog_open():
             await self._close_app_dialogs()
-        return await self.driver.set_allowance(value)
+        how = None
+        if self.allowance_after_connect is not False:
+            how = await self.driver.set_allowance(value)
+            self.allowance_after_connect = how is not None
+        if how is None and self.wizard_allowance:
+            how = await self._reconnect_with_allowance(value)
+        return how
+
+    async def _reconnect_with_allowance(self, value: str) -> str | None:
+        """Reload (the key was in memory), reach the wizard — by a connect control where there
+        is one, so no run is resumed — and connect with ``value`` as the allowance. A run the
+        app resumes anyway is kept as ``pending_outcome`` for the trial that asked."""
+        assert self.page is not None
+        await self.page.reload(wait_until="load", timeout=30_000)
+        await self._ready()
+        await self._prepare()
+        self.wizard_amount = value
+        try:
+            reached = await self._reach_key(record_wizard=False, prefer_connect=True)
+            if reached != "key":
+                return None
+            if not await self._connect(remember=False, allowance=value, primary=False):
+                return None
+        finally:
+            self.wizard_amount = None
+        resumed = await self._resumed_run()
+        if resumed.kind == "admitted":
+            self.pending_outcome = resumed
+        return f"connected again with {value} in the wizard's allowance field"
 
     async def _await_outcome(
         self,
@@ -1256,7 +1294,8 @@ class _Audit:
         how = await self._set_allowance(_plain(spent + amount))
         if how is None:
             return None
-        outcome = await self._run_feature()
+        outcome = self.pending_outcome or await self._run_feature()
+        self.pending_outcome = None
         admitted = outcome.kind == "admitted"
         result.add(
             "note",
@@ -1327,6 +1366,14 @@ class _Audit:
         if await self._set_allowance(_plain(allowance)) is None:
             result.set(UNCHECKED, "could not check: the allowance could not be set")
             return
+        if self.pending_outcome is not None:  # reconnecting resumed a run: set it again
+            self.pending_outcome = None
+            spent = self.sim_spent()
+            allowance = spent + hi
+            if await self._set_allowance(_plain(allowance)) is None:
+                result.set(UNCHECKED, "could not check: the allowance could not be set")
+                return
+            self.pending_outcome = None
         if self.journey is not None:
             await self.journey.before_request(self._page())
         self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
