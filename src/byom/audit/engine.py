@@ -1048,9 +1048,10 @@ class _Audit:
         if self.journey is not None and await self.driver.dialog_open():
             await self._close_app_dialogs()
         how = None
-        if self.allowance_after_connect is not False:
+        if self.allowance_after_connect is not False or not self.wizard_allowance:
             how = await self.driver.set_allowance(value)
-            self.allowance_after_connect = how is not None
+            # once it worked it is there; never found, it is only in the wizard
+            self.allowance_after_connect = bool(self.allowance_after_connect) or how is not None
         if how is None and self.wizard_allowance:
             how = await self._reconnect_with_allowance(value)
         return how
@@ -1465,6 +1466,12 @@ class _Audit:
             f"allowance set to {_plain(allowance)} (spent {_plain(spent)} + {_plain(hi)}); {how} "
             f"while the first request was held for {SLOW_SECONDS} s",
         )
+        if self.allowance_after_connect is False:
+            result.add(
+                "note",
+                "the allowance field is shown only while connecting (R5.3): each allowance "
+                "was set by connecting again with it",
+            )
         for req in sent:
             result.add("request", f"reached the stub: POST {req.url} → {req.status}", req.to_dict())
         await self._restore_allowance()
