@@ -175,3 +175,24 @@ def test_r7_1_words_match_normalised_dutch() -> None:
         assert any(r.search(normalise(text)) for r in limit), text
     extra = topic_patterns({"threat_model": ["niet-waterdicht"]})["threat_model"]
     assert any(re.search(p, normalise("Dit is niet-waterdicht"), re.I) for p in extra)
+
+
+def test_r7_2_unknown_model_is_named_in_the_evidence() -> None:
+    """A request for a model the simulator does not list is answered 400 and reported as such
+    (with the config key that adds it), never silently left as "could not check"."""
+    from byom.audit.engine import AuditOptions, _Audit
+    from byom.audit.model import AuditReport
+    from byom.audit.network import Network
+    from byom.sim import Simulator
+
+    audit = _Audit(AuditOptions("site/"), None, AuditReport(target="site/"))  # type: ignore[arg-type]
+    with Simulator(extra_models=[{"id": "vendor/listed", "prompt": "0", "completion": "0"}]) as sim:
+        audit.sim = sim
+        audit.net = Network({"https://openrouter.ai"}, "http://127.0.0.1:1", set(), sim.base_url)
+        for model in ("vendor/listed", "vendor/unlisted", "openai/gpt-4o-mini"):
+            audit.net.log.append(_request({"model": model, "max_tokens": 10}))
+        assert audit._unknown_models() == ["vendor/unlisted"]
+        audit._check_egress()
+    notes = [e.summary for e in audit.report.check("egress").evidence]
+    assert any("'vendor/unlisted', which the simulator does not list" in n for n in notes)
+    assert any("[providers] models" in n for n in audit.report.notes)

@@ -1775,11 +1775,13 @@ class _Audit:
         if key_providers:
             result.add("note", f"the key went to: {', '.join(sorted(key_providers))}")
         for model in self._unknown_models():
-            result.add(
-                "note",
+            text = (
                 f"the app asked for the model {model!r}, which the simulator does not list, "
-                "and got a 400: add it under [providers] models in byom-audit.toml",
+                "and got a 400: add it under [providers] models in byom-audit.toml"
             )
+            result.add("note", text)
+            if text not in self.report.notes:
+                self.report.notes.append(text)
         if len(key_providers) > 1:
             violations += 1
             result.add("note", "the key was sent to more than one provider origin")
