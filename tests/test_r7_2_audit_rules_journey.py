@@ -196,3 +196,29 @@ def test_r7_2_unknown_model_is_named_in_the_evidence() -> None:
     notes = [e.summary for e in audit.report.check("egress").evidence]
     assert any("'vendor/unlisted', which the simulator does not list" in n for n in notes)
     assert any("[providers] models" in n for n in audit.report.notes)
+
+
+def test_r7_2_simulator_lists_and_answers_a_configured_model() -> None:
+    import urllib.request
+
+    from byom.sim import Simulator
+
+    model = parse_config_text(
+        '[providers]\nmodels = [{ id = "vendor/extra", prompt = "0.0000001", '
+        'completion = "0.0000003", max_completion_tokens = 2048 }]\n'
+    ).models[0]
+    with Simulator(generation_delay=0, extra_models=[model.sim_entry()]) as sim:
+        sim.reset()  # the audit resets between faults: the model stays
+        with urllib.request.urlopen(sim.openrouter_base + "/models") as resp:
+            listed = {m["id"]: m for m in json.load(resp)["data"]}
+        assert listed["vendor/extra"]["top_provider"]["max_completion_tokens"] == 2048
+        assert catalog_limits({"data": list(listed.values())})["vendor/extra"].output == 2048
+        request = urllib.request.Request(
+            sim.openrouter_base + "/chat/completions",
+            data=json.dumps(
+                {"model": "vendor/extra", "messages": [{"role": "user", "content": "hi"}]}
+            ).encode(),
+            headers={"Authorization": "Bearer sk-or-v1-test", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as resp:
+            assert resp.status == 200 and json.load(resp)["model"] == "vendor/extra"
