@@ -17,7 +17,14 @@ Order of events (each step feeds one or more checks; a step that cannot happen l
    leave the key in place, a stubbed 401 must clear it everywhere and ask to reconnect (check 9;
    the 401 is also a failure path for check 5).
 8. From the recorded requests, console and scripts: egress (4), logging (5), third-party scripts
-   (2); then the integration document (10).
+   (2), max_tokens on every model request (11); then the integration document (10), judged by
+   the template of the constitution version it pins.
+
+"Run the feature" is, when ``byom-audit.toml`` declares a journey (:mod:`byom.audit.journey`),
+replaying its steps: to reach the key input, after connecting, and for every paid run of every
+check (both tabs of the budget check included). After connecting only the connect wizard (the
+dialog that held the key input, or ``selectors.close_wizard``) is closed; any other dialog is the
+app's, and a feature inside it counts.
 """
 
 from __future__ import annotations
