@@ -1432,6 +1432,7 @@ class _Audit:
             allowance = spent + hi
             for page in (second_page, first_page):
                 with self._on(page):
+                    await page.bring_to_front()
                     if await self._set_allowance(_plain(allowance)) is None:
                         result.set(UNCHECKED, "could not check: the allowance could not be set")
                         await second_page.close()
@@ -1510,6 +1511,9 @@ class _Audit:
         page = await self.context.new_page()
         with self._on(page):
             try:
+                # a tab in the background runs its timers throttled: an app that boots a
+                # runtime (Pyodide) would take far longer there
+                await page.bring_to_front()
                 await page.goto(self.url, wait_until="load", timeout=30_000)
                 await self._ready()
                 await self._prepare()
