@@ -26,6 +26,7 @@ from byom.audit import (  # noqa: E402
     AuditBrowser,
     AuditReport,
     load_config,
+    parse_config_text,
     render_html,
     render_json,
     render_text,
@@ -56,10 +57,15 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditReport]:
+def browser() -> Iterator[AuditBrowser]:
+    with AuditBrowser(CHROMIUM) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def report(browser: AuditBrowser, tmp_path_factory: pytest.TempPathFactory) -> AuditReport:
     shots = tmp_path_factory.mktemp("journey-shots")
-    with AuditBrowser(CHROMIUM) as browser:
-        yield run_audit(str(APP), browser=browser, screenshot_dir=shots)
+    return run_audit(str(APP), browser=browser, screenshot_dir=shots)
 
 
 def _explain(report: AuditReport) -> str:
@@ -135,3 +141,24 @@ def test_r7_2_unknown_model_is_answered_when_configured(report: AuditReport) -> 
     assert not any("does not list" in e.summary for e in egress.evidence)
     statuses = {r["status"] for r in report.requests if r["url"].endswith("/chat/completions")}
     assert 200 in statuses
+
+
+def test_r7_2_a_failing_step_is_named_with_what_it_looked_for_and_a_screenshot(
+    browser: AuditBrowser, tmp_path: Path
+) -> None:
+    text = (APP / "byom-audit.toml").read_text(encoding="utf-8")
+    broken = text.replace('click = "#advies"', 'click = "#bestaat-niet"')
+    assert broken != text
+    config = parse_config_text(broken, "broken.toml")
+    report = run_audit(str(APP), config=config, browser=browser, screenshot_dir=tmp_path)
+    wizard = report.check("wizard")
+    assert wizard.status == "could-not-check"
+    assert "journey step 2" in wizard.summary and "'#bestaat-niet'" in wizard.summary
+    shots = [e.path for e in wizard.evidence if e.kind == "screenshot"]
+    assert shots and all(p is not None and Path(p).is_file() for p in shots)
+    failed = [s for s in report.journey if not s["ok"]]
+    assert [s["step"] for s in failed] == [2] and Path(failed[0]["screenshot"]).is_file()
+    assert "step 2: click '#bestaat-niet' — FAILED" in render_text(report)
+    for check_id in ("egress", "budget", "leave-guard", "key-rejected", "key-persistence"):
+        assert report.check(check_id).status == "could-not-check"  # never a pass
+    assert report.check("csp").status == FAIL  # what needs no journey is still judged

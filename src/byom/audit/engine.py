@@ -600,6 +600,12 @@ class _Audit:
                 if reached is None
                 else "could not check: a feature ran without asking for a key"
             )
+            if reached is None and self.journey is not None and self.journey.failures:
+                step = self.journey.failures[-1].taken.step
+                reason += (
+                    f" (journey step {step.number}, {step.describe()}, failed: it looked for "
+                    f"{step.looked_for()})"
+                )
             for cid in ("key-persistence", "egress", "logging", "budget", "leave-guard"):
                 self.report.check(cid).set(UNCHECKED, reason)
             self.report.check("key-rejected").set(UNCHECKED, reason)
@@ -743,6 +749,14 @@ class _Audit:
             elif self.journey is not None:
                 if not await self._journey_to_key():
                     wizard.add("note", "the journey did not lead to a key input")
+                    for exc in self.journey.failures[-1:]:
+                        wizard.add("note", self.masked(str(exc)))
+                        if exc.taken.screenshot:
+                            wizard.add(
+                                "screenshot",
+                                f"when journey step {exc.taken.step.number} failed",
+                                path=exc.taken.screenshot,
+                            )
                     return None
                 how = "followed the journey until the app asked for a key"
             else:
@@ -1928,9 +1942,12 @@ class _Audit:
             return
         self.report.journey = [t.to_dict() for t in self.journey.taken]
         self.report.journey_replays = self.journey.replays
-        for exc in self.journey_failures[:1]:
+        for exc in [*self.journey.failures, *self.journey_failures][:1]:
             taken = exc.taken
-            self.report.notes.append(self.masked(str(exc)))
+            text = self.masked(str(exc))
+            if text in self.report.notes:
+                continue
+            self.report.notes.append(text)
             if not any(t.step.number == taken.step.number and not t.ok for t in self.journey.taken):
                 self.report.journey.append(taken.to_dict())
 

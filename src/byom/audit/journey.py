@@ -182,6 +182,7 @@ class Journey:
     #: fails at once instead of waiting out its timeout
     stop: Callable[[], Awaitable[bool]] | None = None
     taken: list[StepTaken] = field(default_factory=list)  # the first full replay, with shots
+    failures: list[JourneyFailed] = field(default_factory=list)  # on the way to the key input
     replays: int = 0
 
     @property
@@ -208,8 +209,11 @@ class Journey:
                 return True
             try:
                 await self._run(page, index, index + 1, False, min(self.timeout, 5.0))
-            except JourneyFailed:
-                return await done()
+            except JourneyFailed as exc:
+                if await done():
+                    return True
+                self.failures.append(exc)
+                return False
         return await done()
 
     async def run(self, page: Page, *, record: bool = False) -> None:
