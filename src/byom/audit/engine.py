@@ -571,7 +571,7 @@ class _Audit:
                 prompt=self.prompt.value,
                 timeout=self.config.wizard_timeout,
                 shot=self.screenshot,
-                quiet=lambda: self.driver.wait_quiet(ms=min(self.config.quiet_ms, 200), timeout=3),
+                quiet=lambda: self.driver.wait_quiet(ms=min(self.config.quiet_ms, 100), timeout=3),
                 close_dialogs=self._close_app_dialogs,
                 dialog_open=self.driver_dialog_open,
                 stop=self._asks_for_key,
