@@ -36,6 +36,9 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     lines.append("")
     if report.journey:
         lines.append(f"journey ({report.journey_replays} replay(s)); the steps as first taken:")
+        resumed = _resumed(report)
+        if resumed:
+            lines += _wrap(resumed, "    ")
         for step in report.journey:
             lines += _wrap(_step_text(step), "    ")
         lines.append("")
@@ -60,6 +63,16 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     if report.screenshot_dir:
         lines.append(f"screenshots: {report.screenshot_dir}")
     return "\n".join(lines) + "\n"
+
+
+def _resumed(report: AuditReport) -> str | None:
+    first = report.journey[0].get("step") if report.journey else None
+    if isinstance(first, int) and first > 1 and report.journey[0].get("ok"):
+        return (
+            f"(steps 1–{first - 1} were not needed: the app had its dialog open after "
+            f"connecting, and the replay resumed at step {first})"
+        )
+    return None
 
 
 def _step_text(step: dict[str, object]) -> str:
@@ -93,7 +106,7 @@ section.check{border:1px solid #ddd;border-radius:.5rem;margin:1rem 0;padding:.6
 section.check h2{font-size:1.05rem;margin:.2rem 0} .req{color:#666;font-size:.85rem}
 ul{padding-left:1.2rem} li{margin:.2rem 0;word-break:break-word} code{font-size:.85rem}
 figure{margin:.5rem 0} figure img{max-width:min(100%,40rem);border:1px solid #ccc}
-figcaption{font-size:.85rem;color:#555}
+figcaption{font-size:.85rem;color:#555} #journey figure img{max-width:min(100%,26rem)}
 """
 
 
@@ -130,7 +143,11 @@ def render_html(report: AuditReport) -> str:
     if report.journey:
         parts.append('<section class="check" id="journey">')
         parts.append(f"<h2>Journey ({report.journey_replays} replay(s))</h2>")
-        parts.append('<p class="req">the declared steps, as the first replay took them</p><ol>')
+        parts.append('<p class="req">the declared steps, as the first replay took them</p>')
+        resumed = _resumed(report)
+        if resumed:
+            parts.append(f"<p>{esc(resumed)}</p>")
+        parts.append("<ol>")
         for step in report.journey:
             shot = _image(str(step["screenshot"])) if step.get("screenshot") else None
             figure = (
