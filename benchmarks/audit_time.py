@@ -16,6 +16,7 @@ Printed, never asserted, and never part of the test run: the tests check the ver
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -68,10 +69,12 @@ def main() -> int:
             seconds = statistics.median(r.duration_s for r in reports)
             verdicts = sorted({r.verdict for r in reports})
             replays = reports[-1].journey_replays
+            load = os.getloadavg()[0]
             print(
                 f"{name}: {seconds:.1f} s (goal {goal:.0f} s, ratio {seconds / goal:.2f}), "
                 f"verdict {', '.join(verdicts)}"
                 + (f", journey replayed {replays} times" if replays else "")
+                + f"; load average {load:.1f} on {os.cpu_count()} CPUs"
             )
             slowest = sorted(reports[-1].timings.items(), key=lambda kv: -kv[1])[:5]
             for step, step_seconds in slowest:

@@ -1531,7 +1531,8 @@ class _Audit:
                 await page.goto(self.url, wait_until="load", timeout=30_000)
                 await self._ready()
                 await self._prepare()
-                reached = await self._reach_key(record_wizard=False)
+                # a connect control, where there is one, connects without resuming a run
+                reached = await self._reach_key(record_wizard=False, prefer_connect=True)
                 amount = _plain(self.sim_spent() + hi)
                 if reached == "key" and await self._connect(
                     remember=False, allowance=amount, primary=False
