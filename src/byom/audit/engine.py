@@ -54,8 +54,7 @@ from byom.audit.csp import split_header
 from byom.audit.csp_evidence import describe as describe_csp
 from byom.audit.driver import Driver
 from byom.audit.journey import Journey, JourneyFailed
-from byom.audit.max_tokens import catalog_limits
-from byom.audit.max_tokens import judge as judge_max_tokens
+from byom.audit.max_tokens import judge_all, unknown_models
 from byom.audit.model import FAIL, PASS, UNCHECKED, AuditReport, CheckResult
 from byom.audit.network import KNOWN_PROVIDERS, Network, Recorded, normalise_origin, origin_of
 from byom.audit.words import WIZARD_TOPICS, normalise, topic_patterns
@@ -1895,48 +1894,12 @@ class _Audit:
 
     def _unknown_models(self) -> list[str]:
         """Models the app asked for that the simulator does not list (each answered 400)."""
-        listed = {m.get("id") for m in self._catalog().get("data", []) if isinstance(m, dict)}
-        asked: list[str] = []
-        for req in self.network.chat():
-            with contextlib.suppress(ValueError, AttributeError):
-                model = json.loads(req.body).get("model")
-                if isinstance(model, str) and model not in listed and model not in asked:
-                    asked.append(model)
-        return asked
+        return unknown_models(self.network.chat(), self._catalog())
 
     def _check_max_tokens(self) -> None:
-        result = self.report.check("max-tokens")
         requests = [r for r in self.network.chat() if r.body]
-        if not requests:
-            if result.summary.startswith("not reached"):
-                result.set(UNCHECKED, "could not check: the app sent no model request")
-            return
-        limits = catalog_limits(self._catalog())
-        findings = [judge_max_tokens(r, limits) for r in requests]
-        bad = [f for f in findings if not f.ok]
-        shown: set[str] = set()
-        for finding in bad or findings[:1]:
-            key = json.dumps(finding.shape, sort_keys=True)
-            if key in shown:
-                continue
-            shown.add(key)
-            result.add(
-                "request",
-                f"{finding.summary}; body shape: {key[:600]}",
-                {
-                    **finding.request.to_dict(),
-                    "url": self.masked(finding.request.url),
-                    "body_shape": finding.shape,
-                },
-            )
-        if bad:
-            result.set(
-                FAIL,
-                f"{len(bad)} of {len(findings)} model request(s) do not bound their output: "
-                f"{bad[0].summary}",
-            )
-        else:
-            result.set(PASS, f"all {len(findings)} model request(s) carry a bounded max_tokens")
+        catalog = self._catalog() if requests else {"data": []}
+        judge_all(self.report.check("max-tokens"), requests, catalog, self.masked)
 
     def _journey_to_report(self) -> None:
         if self.journey is None:

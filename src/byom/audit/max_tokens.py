@@ -16,11 +16,13 @@ id — never its content: the prompt is the user's.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from byom.audit.model import FAIL, PASS, UNCHECKED, CheckResult
 from byom.audit.network import Recorded
 
 OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens")
@@ -124,3 +126,57 @@ def catalog_limits(catalog: Mapping[str, Any]) -> dict[str, Limit]:
             completion if isinstance(completion, int) else None,
         )
     return out
+
+
+def judge_all(
+    result: CheckResult,
+    requests: Sequence[Recorded],
+    catalog: Mapping[str, Any],
+    masked: Callable[[str], str],
+) -> None:
+    """Check 11 over every recorded model request: the verdict and one piece of evidence per
+    distinct body shape that fails (else the first that passes). ``masked`` hides the canaries
+    in URLs."""
+    if not requests:
+        if result.summary.startswith("not reached"):
+            result.set(UNCHECKED, "could not check: the app sent no model request")
+        return
+    limits = catalog_limits(catalog)
+    findings = [judge(r, limits) for r in requests]
+    bad = [f for f in findings if not f.ok]
+    shown: set[str] = set()
+    for finding in bad or findings[:1]:
+        key = json.dumps(finding.shape, sort_keys=True)
+        if key in shown:
+            continue
+        shown.add(key)
+        result.add(
+            "request",
+            f"{finding.summary}; body shape: {key[:600]}",
+            {
+                **finding.request.to_dict(),
+                "url": masked(finding.request.url),
+                "body_shape": finding.shape,
+            },
+        )
+    if bad:
+        result.set(
+            FAIL,
+            f"{len(bad)} of {len(findings)} model request(s) do not bound their output: "
+            f"{bad[0].summary}",
+        )
+    else:
+        result.set(PASS, f"all {len(findings)} model request(s) carry a bounded max_tokens")
+
+
+def unknown_models(requests: Sequence[Recorded], catalog: Mapping[str, Any]) -> list[str]:
+    """The models ``requests`` asked for that ``catalog`` (the simulator's ``/models``) does not
+    list, in the order first asked: each was answered 400, which the report must say."""
+    listed = {m.get("id") for m in catalog.get("data", []) if isinstance(m, Mapping)}
+    asked: list[str] = []
+    for req in requests:
+        with contextlib.suppress(ValueError, AttributeError):
+            model = json.loads(req.body).get("model")
+            if isinstance(model, str) and model not in listed and model not in asked:
+                asked.append(model)
+    return asked
