@@ -86,6 +86,10 @@ GUARD_HOLD_SECONDS = 600
 #: once the request finished. Only a page that never does reaches them; a slow machine does not.
 GUARD_SET_SECONDS = 10.0
 GUARD_SETTLE_SECONDS = 20.0
+#: How long a loading page may take to become ready and show its ``app.prepare`` controls, at
+#: least: an app that boots a runtime (Pyodide) on a busy two-core machine needs far more than
+#: the wizard's timeout. Only an app that never gets ready waits this long.
+BOOT_SECONDS = 90.0
 
 
 class AuditCannotRun(Exception):
@@ -654,7 +658,7 @@ class _Audit:
         assert self.page is not None
         selector = self.config.ready
         if selector:
-            deadline = time.monotonic() + self.config.wizard_timeout
+            deadline = time.monotonic() + max(self.config.wizard_timeout, BOOT_SECONDS)
             while time.monotonic() < deadline:
                 if await self.page.evaluate(js.READY, selector):
                     return
@@ -668,7 +672,7 @@ class _Audit:
         for selector in self.config.prepare:
             try:
                 await self.page.locator(selector).first.click(
-                    timeout=self.config.wizard_timeout * 1000
+                    timeout=max(self.config.wizard_timeout, BOOT_SECONDS) * 1000
                 )
             except Exception as exc:
                 raise AuditCannotRun(
