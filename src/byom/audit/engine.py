@@ -1908,7 +1908,7 @@ class _Audit:
     def _journey_to_report(self) -> None:
         if self.journey is None:
             return
-        self.report.journey = [t.to_dict() for t in self.journey.taken]
+        self.report.journey = [self._masked_step(t.to_dict()) for t in self.journey.taken]
         self.report.journey_replays = self.journey.replays
         for exc in [*self.journey.failures, *self.journey_failures][:1]:
             taken = exc.taken
@@ -1917,7 +1917,12 @@ class _Audit:
                 continue
             self.report.notes.append(text)
             if not any(t.step.number == taken.step.number and not t.ok for t in self.journey.taken):
-                self.report.journey.append(taken.to_dict())
+                self.report.journey.append(self._masked_step(taken.to_dict()))
+
+    def _masked_step(self, step: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(step.get("error"), str):
+            step["error"] = self.masked(step["error"])
+        return step
 
     # ------------------------------------------------------------------ check 2: scripts
 

@@ -276,7 +276,7 @@ class Journey:
                 return
             except Exception:
                 if left <= 1.0:
-                    raise
+                    raise RuntimeError(f"none visible and usable within {timeout:g} s") from None
             if self.stop is not None and await self.stop():
                 raise RuntimeError("the app asked for a key instead")
 
