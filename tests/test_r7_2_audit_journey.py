@@ -109,6 +109,8 @@ def test_r7_2_failures_carry_the_right_evidence(report: AuditReport) -> None:
     wizard = report.check("wizard")
     assert any("present but not visible" in e.summary for e in wizard.evidence)
     assert "403" in report.check("key-rejected").summary
+    doc = report.check("integration-doc")
+    assert any("judged by the constitution's v1.2.0 template" in e.summary for e in doc.evidence)
     bounded = report.check("max-tokens")
     shapes = [e for e in bounded.evidence if e.kind == "request"]
     assert shapes and "no max_tokens" in shapes[0].summary

@@ -1986,7 +1986,7 @@ class _Audit:
     # ------------------------------------------------------------------ check 10: document
 
     async def _check_doc(self) -> None:
-        from byom.integration import check_document
+        from byom.integration import check_document, judged_by
 
         result = self.report.check("integration-doc")
         text, where, tried = self._find_doc()
@@ -1997,6 +1997,13 @@ class _Audit:
         errors = [p for p in problems if p.severity == "error"]
         warnings = [p for p in problems if p.severity != "error"]
         result.add("note", f"found at {where}")
+        template, own = judged_by(text)
+        result.add(
+            "note",
+            f"judged by the constitution's {template.version} template"
+            + ("" if own else " (the newest known: the document pins no known version)")
+            + f", read from {template.source}",
+        )
         for problem in problems:
             line = f" (line {problem.line})" if problem.line else ""
             result.add("note", f"{problem.severity}: {problem.message}{line}", problem.to_dict())
