@@ -333,6 +333,8 @@ class _Audit:
         self.wizard_amount: str | None = None  # the allowance to type in the wizard, if set
         self.pending_outcome: Outcome | None = None  # a run the app resumed after reconnecting
         self.allowance_after_connect: bool | None = None  # None: not tried yet
+        self.one_run_per_tab = False  # the feature control is disabled while a run is in flight
+        self._spare: asyncio.Task[Page | None] | None = None  # a second tab, loading
 
     # ------------------------------------------------------------------ helpers
 
@@ -625,6 +627,9 @@ class _Audit:
             await self.guarded("leave-guard", self._leave_guard)
             await self.guarded("logging", self._failure_500)
             await self.guarded("budget", self._budget)
+            spare = await self._take_spare()  # loaded for a pair that did not need it
+            if spare is not None:
+                await spare.close()
             await self.guarded("key-persistence", self._persistence)
             await self.guarded("key-rejected", self._key_rejected)
         await self._finalise()
@@ -1217,6 +1222,11 @@ class _Audit:
         await self.shot_evidence(
             result, "leave-guard-during", "while the paid request is in flight"
         )
+        if self.journey is None:
+            # a page that allows one run at a time will need a second tab for the budget
+            # check: learn it now, while a run is in flight, so that tab can load meanwhile
+            running = await self.driver.find_features()
+            self.one_run_per_tab = running.get("first") is None or not running.get("enabled")
         self.sim.release()
         outcome = await self._await_outcome(before)
         after = await self._probe_leave(lambda probe: not _prevents(probe), GUARD_SETTLE_SECONDS)
@@ -1338,6 +1348,9 @@ class _Audit:
         driver = self.driver
         lo: Decimal | None = None
         hi: Decimal | None = None
+        if self.one_run_per_tab and self._spare is None:
+            # the pair of runs will need a second tab: let it load during the calibration
+            self._spare = asyncio.get_running_loop().create_task(self._preload_tab(self._page()))
         fixed = self.config.budget_allowance
         if fixed is not None:
             hi = Decimal(fixed)
@@ -1522,16 +1535,48 @@ class _Audit:
         finally:
             self.page = previous
 
-    async def _second_tab(self, hi: Decimal, result: CheckResult) -> Page | None:
-        """Open the app in a second tab and connect it with the canary key."""
+    async def _preload_tab(self, main: Page) -> Page | None:
+        """A second tab of the app, loaded and booted (its ``ready`` / first ``prepare`` control
+        showing) while the first tab (``main``, brought back to the front: a background tab gets
+        no animation frames to click in) is still calibrating. Uses only its own page."""
         assert self.context is not None
         page = await self.context.new_page()
+        with contextlib.suppress(Exception):
+            await main.bring_to_front()
+        try:
+            await page.goto(self.url, wait_until="load", timeout=30_000)
+            boot = max(self.config.wizard_timeout, BOOT_SECONDS) * 1000
+            wanted = self.config.ready or (self.config.prepare[0] if self.config.prepare else None)
+            if wanted:
+                await page.locator(wanted).first.wait_for(state="visible", timeout=boot)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await page.close()
+            return None
+        return page
+
+    async def _take_spare(self) -> Page | None:
+        task, self._spare = self._spare, None
+        if task is None:
+            return None
+        try:
+            return await task
+        except Exception:
+            return None
+
+    async def _second_tab(self, hi: Decimal, result: CheckResult) -> Page | None:
+        """Open the app in a second tab (the one loaded during calibration, if any) and connect
+        it with the canary key."""
+        assert self.context is not None
+        spare = await self._take_spare()
+        page = spare or await self.context.new_page()
         with self._on(page):
             try:
                 # a tab in the background runs its timers throttled: an app that boots a
                 # runtime (Pyodide) would take far longer there
                 await page.bring_to_front()
-                await page.goto(self.url, wait_until="load", timeout=30_000)
+                if spare is None:
+                    await page.goto(self.url, wait_until="load", timeout=30_000)
                 await self._ready()
                 await self._prepare()
                 # a connect control, where there is one, connects without resuming a run
@@ -1552,6 +1597,8 @@ class _Audit:
                 )
                 return None
         result.add("note", "the feature control is disabled while a run is in flight")
+        if spare is not None:
+            result.add("note", "the second tab was loaded while the allowance was calibrated")
         return page
 
     async def _send_journey(self, timeout: float | None = None) -> bool:
