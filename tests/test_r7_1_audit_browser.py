@@ -97,7 +97,7 @@ def reports(
             screenshot_dir=tmp / "shots-configured",
         ),
     }
-    for variant in (*VARIANTS, "no-key-input"):
+    for variant in (*VARIANTS, "no-key-input", "wizard-allowance"):
         jobs[variant] = AuditOptions(
             str(site(tmp, variant)), screenshot_dir=tmp / f"shots-{variant}"
         )
@@ -115,7 +115,7 @@ def _explain(report: AuditReport) -> str:
     )
 
 
-@pytest.mark.parametrize("name", ["good", "configured"])
+@pytest.mark.parametrize("name", ["good", "configured", "wizard-allowance"])
 def test_r7_1_good_app_passes_every_check(reports: dict[str, AuditReport], name: str) -> None:
     report = reports[name]
     assert report.error is None, report.error
@@ -143,6 +143,16 @@ def test_r7_1_broken_variant_fails_exactly_its_check(
     failing = report.check(check_id)
     kinds = {e.kind for e in failing.evidence}
     assert evidence_kind in kinds, [e.to_dict() for e in failing.evidence]
+
+
+def test_r7_1_allowance_only_in_the_wizard_is_used_by_the_budget_check(
+    reports: dict[str, AuditReport],
+) -> None:
+    """Issue 11: an app that shows its allowance field only while connecting (where R5.3 puts
+    it) was "could not check" on the budget; the audit now connects again to set it."""
+    budget = reports["wizard-allowance"].check("budget")
+    assert budget.status == PASS, budget.summary
+    assert any("shown only while connecting" in e.summary for e in budget.evidence)
 
 
 def test_r7_1_variant_evidence_names_the_leak(

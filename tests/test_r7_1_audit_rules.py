@@ -23,7 +23,7 @@ from byom.audit import (
 )
 from byom.audit.canary import make_key, make_prompt, mask
 from byom.audit.csp import evaluate, parse_policy
-from byom.audit.model import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_PASSED, FAIL, PASS
+from byom.audit.model import CHECKS, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_PASSED, FAIL, PASS
 from byom.cli import build_parser
 
 PROVIDERS = {"https://openrouter.ai"}
@@ -188,15 +188,16 @@ def _report(*statuses: str) -> AuditReport:
 
 
 def test_r7_1_exit_codes() -> None:
-    assert _report(*[PASS] * 10).exit_code == EXIT_PASSED
-    assert _report(PASS, FAIL, *[PASS] * 8).exit_code == EXIT_PASSED  # check 2 is advisory
-    assert _report(FAIL, *[PASS] * 9).exit_code == EXIT_FAILED
-    unchecked = _report(*[PASS] * 9)  # check 10 stays could-not-check
+    N = len(CHECKS)
+    assert _report(*[PASS] * N).exit_code == EXIT_PASSED
+    assert _report(PASS, FAIL, *[PASS] * (N - 2)).exit_code == EXIT_PASSED  # check 2 is advisory
+    assert _report(FAIL, *[PASS] * (N - 1)).exit_code == EXIT_FAILED
+    unchecked = _report(*[PASS] * (N - 1))  # the last check stays could-not-check
     assert unchecked.checks[-1].status == "could-not-check"
     assert unchecked.exit_code == EXIT_INCOMPLETE
-    both = _report(FAIL, *[PASS] * 8)
+    both = _report(FAIL, *[PASS] * (N - 2))
     assert both.exit_code == EXIT_FAILED  # a definite failure wins
-    broken = _report(*[PASS] * 10)
+    broken = _report(*[PASS] * N)
     broken.error = "the page did not load"
     assert broken.exit_code == EXIT_INCOMPLETE
 

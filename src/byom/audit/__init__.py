@@ -3,7 +3,7 @@
 The app is loaded in headless Chromium (Playwright, the ``audit`` extra), driven through its own
 UI like a user would, with a canary key and a canary prompt; every request to a provider origin
 is answered by the in-process :class:`byom.sim.Simulator`, so nothing reaches a real provider and
-nothing is spent. Ten checks, each ``pass``, ``fail`` or ``could-not-check`` with evidence::
+nothing is spent. Eleven checks, each ``pass``, ``fail`` or ``could-not-check`` with evidence::
 
     from byom.audit import run_audit
 

@@ -39,6 +39,10 @@ controls itself (see :mod:`byom.audit.driver`). Selectors are CSS selectors, as 
     [providers]
     origins = ["https://gateway.example"]  # more provider origins, answered by the simulator
     pass_through = []               # third-party origins the audit may contact (default: none)
+    models = [{ id = "vendor/model", prompt = "0.0000003", completion = "0.0000012" }]
+                                    # models the simulator lists and answers besides its own
+                                    # (USD per token, as strings; optional context_length and
+                                    # max_completion_tokens)
 
     [budget]
     allowance = "0.002"             # skips calibration: admits one run but not two
@@ -59,14 +63,35 @@ controls itself (see :mod:`byom.audit.driver`). Selectors are CSS selectors, as 
     [timing]
     quiet_ms = 400                  # how long the page must be still after an action
     wizard_timeout = 20             # seconds to wait for the wizard (an app may be booting)
+
+    # A journey: the steps that make the feature send its paid request, run in order after
+    # connecting, for every check that needs a paid request (see byom.audit.journey).
+    [[journey]]
+    click = "#filters"              # click the first visible match
+    [[journey]]
+    fill = "#question"
+    text = "{prompt}"               # {prompt} becomes the canary prompt; other text as is
+    [[journey]]
+    select = "#level"
+    value = "b2"
+    [[journey]]
+    press = "Enter"                 # a key, on the focused element
+    [[journey]]
+    wait = "#step-4"                # until a visible match exists (timing.wizard_timeout)
+    [[journey]]
+    click = "#send"
+    request = true                  # this step makes the app send the paid request
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from byom.audit.journey import JourneyStep, parse_journey
 
 SELECTOR_KEYS = (
     "open_wizard",
@@ -92,6 +117,26 @@ class ConfigError(ValueError):
     """The configuration file is unreadable or holds a wrong type."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExtraModel:
+    """A model the simulator lists and answers for this audit (prices: USD per token)."""
+
+    id: str
+    prompt: str
+    completion: str
+    context_length: int | None = None
+    max_completion_tokens: int | None = None
+
+    def sim_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": self.id, "prompt": self.prompt}
+        entry["completion"] = self.completion
+        if self.context_length is not None:
+            entry["context_length"] = self.context_length
+        if self.max_completion_tokens is not None:
+            entry["max_completion_tokens"] = self.max_completion_tokens
+        return entry
+
+
 @dataclass(slots=True)
 class AuditConfig:
     path: str = "/"
@@ -103,6 +148,8 @@ class AuditConfig:
     feature_text: str = "Please summarise this text:"
     provider_origins: list[str] = field(default_factory=list)
     pass_through: list[str] = field(default_factory=list)
+    models: list[ExtraModel] = field(default_factory=list)
+    journey: list[JourneyStep] = field(default_factory=list)
     budget_allowance: str | None = None
     connect_allowance: str = "5"
     key_prefix: str = "sk-or-v1-"
@@ -135,10 +182,46 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _models(value: Any) -> list[ExtraModel]:
+    where = "providers.models"
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list of {{ id, prompt, completion }} tables")
+    out: list[ExtraModel] = []
+    for index, item in enumerate(value, start=1):
+        here = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{here} must be a table")
+        unknown = set(item) - {"id", "prompt", "completion", "context_length"}
+        unknown -= {"max_completion_tokens"}
+        if unknown:
+            raise ConfigError(f"unknown key(s) in {here}: {', '.join(sorted(unknown))}")
+        model_id = _str(item.get("id"), f"{here}.id")
+        prices = []
+        for name in ("prompt", "completion"):
+            text = _str(item.get(name), f"{here}.{name} (USD per token, as a string)")
+            try:
+                price = Decimal(text)
+            except InvalidOperation:
+                raise ConfigError(f"{here}.{name} is not a number: {text!r}") from None
+            if not price.is_finite() or price < 0:
+                raise ConfigError(f"{here}.{name} must be a price of 0 or more")
+            prices.append(text)
+        limits: list[int | None] = []
+        for name in ("context_length", "max_completion_tokens"):
+            number = item.get(name)
+            if number is not None and (
+                not isinstance(number, int) or isinstance(number, bool) or number < 1
+            ):
+                raise ConfigError(f"{here}.{name} must be a positive integer")
+            limits.append(number)
+        out.append(ExtraModel(model_id, prices[0], prices[1], limits[0], limits[1]))
+    return out
+
+
 def parse_config(data: dict[str, Any], source: str | None = None) -> AuditConfig:
     """Build an :class:`AuditConfig` from parsed TOML; unknown keys are errors."""
     known = {"app", "selectors", "feature", "providers", "budget", "canary", "wizard", "scripts"}
-    known |= {"timing"}
+    known |= {"timing", "journey"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"unknown table(s): {', '.join(sorted(unknown))}")
@@ -169,6 +252,16 @@ def parse_config(data: dict[str, Any], source: str | None = None) -> AuditConfig
         cfg.provider_origins = _str_list(providers["origins"], "providers.origins")
     if "pass_through" in providers:
         cfg.pass_through = _str_list(providers["pass_through"], "providers.pass_through")
+    for key in providers:
+        if key not in ("origins", "pass_through", "models"):
+            raise ConfigError(f"unknown key providers.{key}")
+    if "models" in providers:
+        cfg.models = _models(providers["models"])
+    if "journey" in data:
+        try:
+            cfg.journey = parse_journey(data["journey"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     budget = _table(data, "budget")
     if "allowance" in budget:
         cfg.budget_allowance = _str(budget["allowance"], "budget.allowance")

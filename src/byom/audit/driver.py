@@ -157,6 +157,27 @@ class Driver:
         except Exception:
             return False
 
+    async def mark_wizard(self) -> dict[str, Any] | None:
+        """Mark the dialog that holds the key input as the connect wizard; its signature."""
+        try:
+            sig: dict[str, Any] | None = await self.evaluate(
+                js.MARK_WIZARD, {"close": self.config.selector("close_wizard")}
+            )
+        except Exception:
+            return None
+        return sig
+
+    async def wizard_open(self, sig: dict[str, Any] | None) -> bool:
+        """Whether the connect wizard (not any other dialog of the app) is still open."""
+        try:
+            return bool(
+                await self.evaluate(
+                    js.WIZARD_OPEN, {"sig": sig, "close": self.config.selector("close_wizard")}
+                )
+            )
+        except Exception:
+            return False
+
     async def reconnect_text(self) -> str | None:
         text: str | None = await self.evaluate(
             js.RECONNECT_TEXT,

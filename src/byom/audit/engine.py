@@ -17,7 +17,14 @@ Order of events (each step feeds one or more checks; a step that cannot happen l
    leave the key in place, a stubbed 401 must clear it everywhere and ask to reconnect (check 9;
    the 401 is also a failure path for check 5).
 8. From the recorded requests, console and scripts: egress (4), logging (5), third-party scripts
-   (2); then the integration document (10).
+   (2), max_tokens on every model request (11); then the integration document (10), judged by
+   the template of the constitution version it pins.
+
+"Run the feature" is, when ``byom-audit.toml`` declares a journey (:mod:`byom.audit.journey`),
+replaying its steps: to reach the key input, after connecting, and for every paid run of every
+check (both tabs of the budget check included). After connecting only the connect wizard (the
+dialog that held the key input, or ``selectors.close_wizard``) is closed; any other dialog is the
+app's, and a feature inside it counts.
 """
 
 from __future__ import annotations
@@ -44,10 +51,13 @@ from byom.audit.canary import Canary, make_key, make_prompt, mask
 from byom.audit.config import AuditConfig, ConfigError, find_config, load_config
 from byom.audit.csp import evaluate as evaluate_csp
 from byom.audit.csp import split_header
+from byom.audit.csp_evidence import describe as describe_csp
 from byom.audit.driver import Driver
+from byom.audit.journey import Journey, JourneyFailed
+from byom.audit.max_tokens import judge_all, unknown_models
 from byom.audit.model import FAIL, PASS, UNCHECKED, AuditReport, CheckResult
 from byom.audit.network import KNOWN_PROVIDERS, Network, Recorded, normalise_origin, origin_of
-from byom.audit.words import WIZARD_TOPICS, topic_patterns
+from byom.audit.words import WIZARD_TOPICS, normalise, topic_patterns
 from byom.web.serve import Site
 
 if TYPE_CHECKING:
@@ -76,6 +86,10 @@ GUARD_HOLD_SECONDS = 600
 #: once the request finished. Only a page that never does reaches them; a slow machine does not.
 GUARD_SET_SECONDS = 10.0
 GUARD_SETTLE_SECONDS = 20.0
+#: How long a loading page may take to become ready and show its ``app.prepare`` controls, at
+#: least: an app that boots a runtime (Pyodide) on a busy two-core machine needs far more than
+#: the wizard's timeout. Only an app that never gets ready waits this long.
+BOOT_SECONDS = 90.0
 
 
 class AuditCannotRun(Exception):
@@ -312,6 +326,15 @@ class _Audit:
         self.loaded = False
         self.step_times: list[tuple[str, float]] = []
         self._finalised = False
+        self.journey: Journey | None = None
+        self.wizard_sig: dict[str, Any] | None = None
+        self.wizard_allowance = False  # an allowance field was shown while connecting
+        self.journey_failures: list[JourneyFailed] = []
+        self.wizard_amount: str | None = None  # the allowance to type in the wizard, if set
+        self.pending_outcome: Outcome | None = None  # a run the app resumed after reconnecting
+        self.allowance_after_connect: bool | None = None  # None: not tried yet
+        self.one_run_per_tab = False  # the feature control is disabled while a run is in flight
+        self._spare: asyncio.Task[Page | None] | None = None  # a second tab, loading
 
     # ------------------------------------------------------------------ helpers
 
@@ -461,7 +484,9 @@ class _Audit:
         shot_dir.mkdir(parents=True, exist_ok=True)
         self.shot_dir = shot_dir
         self.report.screenshot_dir = str(shot_dir)
-        self.sim = Simulator(generation_delay=0.05).start()
+        self.sim = Simulator(
+            generation_delay=0.05, extra_models=[m.sim_entry() for m in self.config.models]
+        ).start()
         self.net = Network(
             providers=self.providers,
             site_origin=self.site_origin,
@@ -545,6 +570,17 @@ class _Audit:
         self.context.on("page", self._on_page)
         self.page = await self.context.new_page()
         self._on_page(self.page)
+        if self.config.journey:
+            self.journey = Journey(
+                steps=list(self.config.journey),
+                prompt=self.prompt.value,
+                timeout=self.config.wizard_timeout,
+                shot=self.screenshot,
+                quiet=lambda: self.driver.wait_quiet(ms=min(self.config.quiet_ms, 100), timeout=3),
+                close_dialogs=self._close_app_dialogs,
+                dialog_open=self.driver_dialog_open,
+                stop=self._asks_for_key,
+            )
 
         self.phase("load")
         try:
@@ -569,6 +605,12 @@ class _Audit:
                 if reached is None
                 else "could not check: a feature ran without asking for a key"
             )
+            if reached is None and self.journey is not None and self.journey.failures:
+                step = self.journey.failures[-1].taken.step
+                reason += (
+                    f" (journey step {step.number}, {step.describe()}, failed: it looked for "
+                    f"{step.looked_for()})"
+                )
             for cid in ("key-persistence", "egress", "logging", "budget", "leave-guard"):
                 self.report.check(cid).set(UNCHECKED, reason)
             self.report.check("key-rejected").set(UNCHECKED, reason)
@@ -585,6 +627,9 @@ class _Audit:
             await self.guarded("leave-guard", self._leave_guard)
             await self.guarded("logging", self._failure_500)
             await self.guarded("budget", self._budget)
+            spare = await self._take_spare()  # loaded for a pair that did not need it
+            if spare is not None:
+                await spare.close()
             await self.guarded("key-persistence", self._persistence)
             await self.guarded("key-rejected", self._key_rejected)
         await self._finalise()
@@ -594,6 +639,8 @@ class _Audit:
         await self._drain()
         self._check_egress()
         self._check_logging()
+        self._check_max_tokens()
+        self._journey_to_report()
         await self.guarded("scripts", self._check_scripts)
         await self.guarded("integration-doc", self._check_doc)
         self._finalised = True
@@ -607,13 +654,16 @@ class _Audit:
         self._check_egress()
         self._check_logging()
         with contextlib.suppress(Exception):
+            self._check_max_tokens()
+        self._journey_to_report()
+        with contextlib.suppress(Exception):
             await self._check_doc()
 
     async def _ready(self) -> None:
         assert self.page is not None
         selector = self.config.ready
         if selector:
-            deadline = time.monotonic() + self.config.wizard_timeout
+            deadline = time.monotonic() + max(self.config.wizard_timeout, BOOT_SECONDS)
             while time.monotonic() < deadline:
                 if await self.page.evaluate(js.READY, selector):
                     return
@@ -627,7 +677,7 @@ class _Audit:
         for selector in self.config.prepare:
             try:
                 await self.page.locator(selector).first.click(
-                    timeout=self.config.wizard_timeout * 1000
+                    timeout=max(self.config.wizard_timeout, BOOT_SECONDS) * 1000
                 )
             except Exception as exc:
                 raise AuditCannotRun(
@@ -657,6 +707,9 @@ class _Audit:
         verdict = evaluate_csp(
             policies, page_origin=self.site_origin, provider_origins=self.providers
         )
+        source = describe_csp(policies)
+        for line in source.lines():
+            result.add("note", line)
         for finding in verdict.findings:
             mark = "ok" if finding.ok else "FAILS"
             result.add("note", f"{finding.requirement}: {mark} — {finding.reason}")
@@ -670,15 +723,21 @@ class _Audit:
         else:
             failed = [f.requirement for f in verdict.findings if not f.ok]
             reasons = [f.reason for f in verdict.findings if not f.ok]
-            result.set(FAIL, f"{', '.join(failed)}: {'; '.join(reasons)}")
+            where = (
+                "; the policy is only a <meta> (frame-ancestors cannot work there)"
+                if source.delivered_by == "meta"
+                else ""
+            )
+            result.set(FAIL, f"{', '.join(failed)}: {'; '.join(reasons)}{where}")
 
     # ------------------------------------------------------------------ reaching the key input
 
-    async def _reach_key(self, *, record_wizard: bool) -> str | None:
+    async def _reach_key(self, *, record_wizard: bool, prefer_connect: bool = False) -> str | None:
         """Open the wizard and walk its onboarding screens to the key input.
 
-        Returns ``"key"`` (the key input is visible), ``"ran"`` (a feature ran without asking
-        for a key: the app is already connected) or ``None``."""
+        ``prefer_connect``: try a connect control before a feature (so that no run is resumed
+        after connecting). Returns ``"key"`` (the key input is visible), ``"ran"`` (a feature
+        ran without asking for a key: the app is already connected) or ``None``."""
         assert self.page is not None
         driver = self.driver
         wizard = self.report.check("wizard")
@@ -693,6 +752,21 @@ class _Audit:
                     wizard.add("note", "the configured open_wizard control was not found")
                     return None
                 how = "clicked the configured open_wizard control"
+            elif prefer_connect and await driver.open_connect_control():
+                how = "clicked a connect control"
+            elif self.journey is not None:
+                if not await self._journey_to_key():
+                    wizard.add("note", "the journey did not lead to a key input")
+                    for exc in self.journey.failures[-1:]:
+                        wizard.add("note", self.masked(str(exc)))
+                        if exc.taken.screenshot:
+                            wizard.add(
+                                "screenshot",
+                                f"when journey step {exc.taken.step.number} failed",
+                                path=exc.taken.screenshot,
+                            )
+                    return None
+                how = "followed the journey until the app asked for a key"
             else:
                 features = await self._find_features()
                 if features.get("first") is not None:
@@ -730,6 +804,7 @@ class _Audit:
                             f"wizard-screen-{len(snapshots) + 1}"
                         )
                     snapshots.append(snap)
+                await self._wizard_allowance()
                 if await driver.next_screen() or await driver.dialog_connect():
                     await driver.wait_quiet(timeout=3)
                     continue
@@ -774,7 +849,7 @@ class _Audit:
             wants_link = bool(WIZARD_TOPICS[topic]["link"])
             if wants_link != (item["kind"] == "link"):
                 return False
-            text = f"{item['text']} {item.get('href') or ''}"
+            text = normalise(f"{item['text']} {item.get('href') or ''}")
             return any(r.search(text) for r in patterns[topic])
 
         def describe(item: dict[str, Any], index: int) -> str:
@@ -857,12 +932,14 @@ class _Audit:
                 field_ = await driver.find_field("allowance", "text")
                 if field_ is not None:
                     allowance_done = True
+                    self.wizard_allowance = True
                     amount = allowance or _plain(
                         self.sim_spent() + Decimal(self.config.connect_allowance)
                     )
                     await driver.fill_allowance(amount)
 
         await fields()
+        self.wizard_sig = await driver.mark_wizard()
         await self.page_fill_key()
         await driver.submit_key()
         entered = True
@@ -870,7 +947,7 @@ class _Audit:
             await self._settle_connect(before, entered)
             entered = False
             key_shown = await driver.key_visible()
-            if not key_shown and not await driver.dialog_open():
+            if not key_shown and not await driver.wizard_open(self.wizard_sig):
                 break
             await fields()
             if key_shown and not self._key_reached_provider(before):
@@ -878,9 +955,11 @@ class _Audit:
             if not await driver.finish_button():
                 if key_shown:
                     break
+                # only the connect wizard is closed: any other dialog is the app's (its
+                # feature may open as a dialog right after connecting)
                 await driver.page.keyboard.press("Escape")
         await driver.wait_quiet(timeout=3)
-        connected = not await driver.key_visible() and not await driver.dialog_open()
+        connected = not await driver.key_visible() and not await driver.wizard_open(self.wizard_sig)
         if not connected and primary:
             for cid in ("key-persistence", "egress", "budget", "leave-guard", "key-rejected"):
                 result = self.report.check(cid)
@@ -890,6 +969,16 @@ class _Audit:
                 persistence, "wizard-stuck", "the wizard after the canary key was entered"
             )
         return connected
+
+    async def _wizard_allowance(self) -> None:
+        """An allowance field on a wizard screen before the key: fill it (R5.3 puts it there)."""
+        field_ = await self.driver.find_field("allowance", "text")
+        if field_ is not None:
+            self.wizard_allowance = True
+            amount = self.wizard_amount or _plain(
+                self.sim_spent() + Decimal(self.config.connect_allowance)
+            )
+            await self.driver.fill_allowance(amount)
 
     async def page_fill_key(self) -> None:
         assert self.page is not None
@@ -925,13 +1014,98 @@ class _Audit:
     async def _run_feature(self, *, which: str = "feature", fill: bool = True) -> Outcome:
         driver = self.driver
         before = len(self.network.log)
+        count0, _ = await driver.quiet_state()
+        if self.journey is not None:
+            try:
+                await self.journey.run(self._page())
+            except JourneyFailed as exc:
+                return await self._journey_failed(exc)
+            return await self._await_outcome(before, count0=count0)
         if fill and await driver.fill_feature_input(self.prompt.value):
             self.feature_input_found = True
         found = await driver.find_features()
-        count0, _ = await driver.quiet_state()
         if found.get("first") is None or not await driver.click(which):
             return Outcome("no-control")
         return await self._await_outcome(before, count0=count0)
+
+    def _page(self) -> Page:
+        assert self.page is not None
+        return self.page
+
+    async def _asks_for_key(self) -> bool:
+        return await self.driver.key_visible()
+
+    async def driver_dialog_open(self) -> bool:
+        return await self.driver.dialog_open()
+
+    async def _close_app_dialogs(self) -> None:
+        """Close what a finished run left open (an answer in a dialog) before the next use."""
+        await self.driver.close_dialogs()
+
+    async def _journey_failed(self, exc: JourneyFailed) -> Outcome:
+        """A step failed: the key screen it met (the app asked for the key) or a failure the
+        report names, with the step, what it looked for and the screenshot."""
+        if await self.driver.key_visible():
+            return Outcome("wizard")
+        self.journey_failures.append(exc)
+        return Outcome("journey-failed")
+
+    async def _journey_to_key(self) -> bool:
+        """Follow the journey until the app shows a key input (using a feature opens the
+        wizard, R5.1)."""
+        assert self.journey is not None
+        return await self.journey.until(self._page(), self.driver.key_visible)
+
+    async def _start_feature(self, *, timeout: float | None = None) -> bool:
+        """Start one paid run without waiting for it: the journey's steps (all of them), or
+        the feature control. False when it could not be started."""
+        if self.journey is not None:
+            try:
+                await self.journey.before_request(self._page())
+                await self.journey.send(self._page(), timeout=timeout)
+            except JourneyFailed as exc:
+                if timeout is None:
+                    self.journey_failures.append(exc)
+                return False
+            return True
+        await self.driver.fill_feature_input(self.prompt.value)
+        return await self.driver.click_feature(timeout=timeout if timeout is not None else 5.0)
+
+    async def _set_allowance(self, value: str) -> str | None:
+        """Set the allowance after connecting; where the app shows its allowance field only
+        while connecting (R5.3), connect again with ``value`` typed into it."""
+        if self.journey is not None and await self.driver.dialog_open():
+            await self._close_app_dialogs()
+        how = None
+        if self.allowance_after_connect is not False or not self.wizard_allowance:
+            how = await self.driver.set_allowance(value)
+            # once it worked it is there; never found, it is only in the wizard
+            self.allowance_after_connect = bool(self.allowance_after_connect) or how is not None
+        if how is None and self.wizard_allowance:
+            how = await self._reconnect_with_allowance(value)
+        return how
+
+    async def _reconnect_with_allowance(self, value: str) -> str | None:
+        """Reload (the key was in memory), reach the wizard — by a connect control where there
+        is one, so no run is resumed — and connect with ``value`` as the allowance. A run the
+        app resumes anyway is kept as ``pending_outcome`` for the trial that asked."""
+        assert self.page is not None
+        await self.page.reload(wait_until="load", timeout=30_000)
+        await self._ready()
+        await self._prepare()
+        self.wizard_amount = value
+        try:
+            reached = await self._reach_key(record_wizard=False, prefer_connect=True)
+            if reached != "key":
+                return None
+            if not await self._connect(remember=False, allowance=value, primary=False):
+                return None
+        finally:
+            self.wizard_amount = None
+        resumed = await self._resumed_run()
+        if resumed.kind == "admitted":
+            self.pending_outcome = resumed
+        return f"connected again with {value} in the wizard's allowance field"
 
     async def _await_outcome(
         self,
@@ -978,6 +1152,14 @@ class _Audit:
             outcome = await self._run_feature()
         if outcome.kind != "admitted":
             egress.add("note", f"the first feature run was not sent ({outcome.kind})")
+        for exc in self.journey_failures[:1]:
+            egress.add("note", self.masked(str(exc)))
+            if exc.taken.screenshot:
+                egress.add(
+                    "screenshot",
+                    f"when journey step {exc.taken.step.number} failed",
+                    path=exc.taken.screenshot,
+                )
         await self.shot_evidence(egress, "after-first-run", "the app after the first feature run")
 
     async def _resumed_run(self) -> Outcome:
@@ -1018,11 +1200,9 @@ class _Audit:
         assert self.sim is not None and self.page is not None
         self.phase("leave guard")
         result = self.report.check("leave-guard")
-        driver = self.driver
         self.sim.push_faults([{"kind": "slow_first_byte", "seconds": GUARD_HOLD_SECONDS}])
         before = len(self.network.log)
-        await driver.fill_feature_input(self.prompt.value)
-        if not await driver.click_feature():
+        if not await self._start_feature():
             self.clear_faults()
             result.set(UNCHECKED, "could not check: no feature control to start a paid run")
             return
@@ -1042,6 +1222,11 @@ class _Audit:
         await self.shot_evidence(
             result, "leave-guard-during", "while the paid request is in flight"
         )
+        if self.journey is None:
+            # a page that allows one run at a time will need a second tab for the budget
+            # check: learn it now, while a run is in flight, so that tab can load meanwhile
+            running = await self.driver.find_features()
+            self.one_run_per_tab = running.get("first") is None or not running.get("enabled")
         self.sim.release()
         outcome = await self._await_outcome(before)
         after = await self._probe_leave(lambda probe: not _prevents(probe), GUARD_SETTLE_SECONDS)
@@ -1108,17 +1293,44 @@ class _Audit:
                 int(max_tokens)
             ) * Decimal(price["completion"])
         except Exception:
-            return None
+            return self._cost_of_last_run()
         return guess if guess > 0 else None
+
+    def _cost_of_last_run(self) -> Decimal | None:
+        """What the last admitted run really cost at the simulator: a floor for the app's own
+        estimate (which adds the output it expects), where the request names no max_tokens."""
+        assert self.sim is not None
+        for gen in reversed(self.sim.generations()):
+            cost = gen.get("cost")
+            if isinstance(cost, str):
+                with contextlib.suppress(InvalidOperation):
+                    value = Decimal(cost)
+                    if value > 0:
+                        return value
+        return None
+
+    def _request_bounded(self) -> bool | None:
+        """Whether the last admitted request named max_tokens (None: no request to read)."""
+        runs = [r for r in self.network.chat() if r.status == 200]
+        if not runs:
+            return None
+        try:
+            body = json.loads(runs[-1].body)
+        except ValueError:
+            return None
+        return isinstance(body, dict) and any(
+            k in body for k in ("max_tokens", "max_completion_tokens")
+        )
 
     async def _trial(self, amount: Decimal, result: CheckResult) -> bool | None:
         """Set allowance = spent + amount and run once: True admitted, False refused, None when
         the allowance could not be set."""
         spent = self.sim_spent()
-        how = await self.driver.set_allowance(_plain(spent + amount))
+        how = await self._set_allowance(_plain(spent + amount))
         if how is None:
             return None
-        outcome = await self._run_feature()
+        outcome = self.pending_outcome or await self._run_feature()
+        self.pending_outcome = None
         admitted = outcome.kind == "admitted"
         result.add(
             "note",
@@ -1136,6 +1348,9 @@ class _Audit:
         driver = self.driver
         lo: Decimal | None = None
         hi: Decimal | None = None
+        if self.one_run_per_tab and self._spare is None:
+            # the pair of runs will need a second tab: let it load during the calibration
+            self._spare = asyncio.get_running_loop().create_task(self._preload_tab(self._page()))
         fixed = self.config.budget_allowance
         if fixed is not None:
             hi = Decimal(fixed)
@@ -1143,6 +1358,8 @@ class _Audit:
         else:
             guess = self._estimate_guess()
             step = Decimal("1.5") if guess else Decimal(4)
+            if guess is not None and self._request_bounded() is False:
+                step = Decimal(4)  # the app's estimate adds an output size we cannot see
             amount = guess * Decimal("1.2") if guess else Decimal("0.000001")
             if guess:
                 result.add("note", f"calibrating around a rough estimate of {_plain(guess)} USD")
@@ -1158,7 +1375,9 @@ class _Audit:
                     hi = amount
                 else:
                     lo = amount
-                if lo is not None and hi is not None and hi <= lo * Decimal("1.5"):
+                # an allowance below twice one run's estimate is all the pair needs: every
+                # further trial is one more replay of the feature
+                if lo is not None and hi is not None and hi <= lo * Decimal("1.9"):
                     break
                 if hi is None:
                     amount *= step
@@ -1182,14 +1401,28 @@ class _Audit:
         # the concurrent pair
         spent = self.sim_spent()
         allowance = spent + hi
-        if await driver.set_allowance(_plain(allowance)) is None:
+        if await self._set_allowance(_plain(allowance)) is None:
             result.set(UNCHECKED, "could not check: the allowance could not be set")
             return
+        if self.pending_outcome is not None:  # reconnecting resumed a run: set it again
+            self.pending_outcome = None
+            spent = self.sim_spent()
+            allowance = spent + hi
+            if await self._set_allowance(_plain(allowance)) is None:
+                result.set(UNCHECKED, "could not check: the allowance could not be set")
+                return
+            self.pending_outcome = None
+        if self.journey is not None:
+            await self.journey.before_request(self._page())
         self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
         before = len(self.network.log)
-        await driver.fill_feature_input(self.prompt.value)
-        found = await driver.find_features()
-        if found.get("first") is None or not await driver.click("feature"):
+        if self.journey is not None:
+            started = await self._send_journey()
+        else:
+            await driver.fill_feature_input(self.prompt.value)
+            found = await driver.find_features()
+            started = found.get("first") is not None and await driver.click("feature")
+        if not started:
             self.clear_faults()
             result.set(UNCHECKED, "could not check: no feature control")
             return
@@ -1202,8 +1435,12 @@ class _Audit:
             result.set(UNCHECKED, "could not check: the first of the two runs was not sent")
             return
         how = "used a feature control twice"
-        second = await driver.click_feature(timeout=1.0)
-        if not second:
+        if self.journey is not None:
+            how = "sent the journey's request twice"
+            second = await self._send_journey(timeout=1.0)
+        else:
+            second = await driver.click_feature(timeout=1.0)
+        if not second and self.journey is None:
             again = await driver.find_features()
             if again.get("second") is not None:
                 second = await driver.click("feature2", timeout=1.0)
@@ -1225,20 +1462,29 @@ class _Audit:
             allowance = spent + hi
             for page in (second_page, first_page):
                 with self._on(page):
-                    if await self.driver.set_allowance(_plain(allowance)) is None:
+                    await page.bring_to_front()
+                    if await self._set_allowance(_plain(allowance)) is None:
                         result.set(UNCHECKED, "could not check: the allowance could not be set")
                         await second_page.close()
                         return
+                    if self.journey is not None:
+                        await self.journey.before_request(page)
             self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
             before = len(self.network.log)
-            await driver.fill_feature_input(self.prompt.value)
-            await driver.click_feature()
+            if self.journey is not None:
+                await self._send_journey()
+            else:
+                await driver.fill_feature_input(self.prompt.value)
+                await driver.click_feature()
             deadline = time.monotonic() + 5
             while not self.network.chat(before) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             with self._on(second_page):
-                await self.driver.fill_feature_input(self.prompt.value)
-                second = await self.driver.click_feature(timeout=2.0)
+                if self.journey is not None:
+                    second = await self._send_journey(timeout=5.0)
+                else:
+                    await self.driver.fill_feature_input(self.prompt.value)
+                    second = await self.driver.click_feature(timeout=2.0)
             if not self.network.chat(before) or not second:
                 self.clear_faults()
                 await second_page.close()
@@ -1258,6 +1504,12 @@ class _Audit:
             f"allowance set to {_plain(allowance)} (spent {_plain(spent)} + {_plain(hi)}); {how} "
             f"while the first request was held for {SLOW_SECONDS} s",
         )
+        if self.allowance_after_connect is False:
+            result.add(
+                "note",
+                "the allowance field is shown only while connecting (R5.3): each allowance "
+                "was set by connecting again with it",
+            )
         for req in sent:
             result.add("request", f"reached the stub: POST {req.url} → {req.status}", req.to_dict())
         await self._restore_allowance()
@@ -1283,16 +1535,52 @@ class _Audit:
         finally:
             self.page = previous
 
-    async def _second_tab(self, hi: Decimal, result: CheckResult) -> Page | None:
-        """Open the app in a second tab and connect it with the canary key."""
+    async def _preload_tab(self, main: Page) -> Page | None:
+        """A second tab of the app, loaded and booted (its ``ready`` / first ``prepare`` control
+        showing) while the first tab (``main``, brought back to the front: a background tab gets
+        no animation frames to click in) is still calibrating. Uses only its own page."""
         assert self.context is not None
         page = await self.context.new_page()
+        with contextlib.suppress(Exception):
+            await main.bring_to_front()
+        try:
+            await page.goto(self.url, wait_until="load", timeout=30_000)
+            boot = max(self.config.wizard_timeout, BOOT_SECONDS) * 1000
+            wanted = self.config.ready or (self.config.prepare[0] if self.config.prepare else None)
+            if wanted:
+                await page.locator(wanted).first.wait_for(state="visible", timeout=boot)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await page.close()
+            return None
+        return page
+
+    async def _take_spare(self) -> Page | None:
+        task, self._spare = self._spare, None
+        if task is None:
+            return None
+        try:
+            return await task
+        except Exception:
+            return None
+
+    async def _second_tab(self, hi: Decimal, result: CheckResult) -> Page | None:
+        """Open the app in a second tab (the one loaded during calibration, if any) and connect
+        it with the canary key."""
+        assert self.context is not None
+        spare = await self._take_spare()
+        page = spare or await self.context.new_page()
         with self._on(page):
             try:
-                await page.goto(self.url, wait_until="load", timeout=30_000)
+                # a tab in the background runs its timers throttled: an app that boots a
+                # runtime (Pyodide) would take far longer there
+                await page.bring_to_front()
+                if spare is None:
+                    await page.goto(self.url, wait_until="load", timeout=30_000)
                 await self._ready()
                 await self._prepare()
-                reached = await self._reach_key(record_wizard=False)
+                # a connect control, where there is one, connects without resuming a run
+                reached = await self._reach_key(record_wizard=False, prefer_connect=True)
                 amount = _plain(self.sim_spent() + hi)
                 if reached == "key" and await self._connect(
                     remember=False, allowance=amount, primary=False
@@ -1309,12 +1597,23 @@ class _Audit:
                 )
                 return None
         result.add("note", "the feature control is disabled while a run is in flight")
+        if spare is not None:
+            result.add("note", "the second tab was loaded while the allowance was calibrated")
         return page
 
+    async def _send_journey(self, timeout: float | None = None) -> bool:
+        """The journey's sending step on the current page (its earlier steps already done)."""
+        assert self.journey is not None
+        try:
+            await self.journey.send(self._page(), timeout=timeout)
+        except JourneyFailed as exc:
+            if timeout is None:
+                self.journey_failures.append(exc)
+            return False
+        return True
+
     async def _restore_allowance(self) -> None:
-        await self.driver.set_allowance(
-            _plain(self.sim_spent() + Decimal(self.config.connect_allowance))
-        )
+        await self._set_allowance(_plain(self.sim_spent() + Decimal(self.config.connect_allowance)))
 
     # ------------------------------------------------------------------ check 3: persistence
 
@@ -1551,6 +1850,14 @@ class _Audit:
                 result.add("note", f"requests to other origins ({label}): {listed}")
         if key_providers:
             result.add("note", f"the key went to: {', '.join(sorted(key_providers))}")
+        for model in self._unknown_models():
+            text = (
+                f"the app asked for the model {model!r}, which the simulator does not list, "
+                "and got a 400: add it under [providers] models in byom-audit.toml"
+            )
+            result.add("note", text)
+            if text not in self.report.notes:
+                self.report.notes.append(text)
         if len(key_providers) > 1:
             violations += 1
             result.add("note", "the key was sent to more than one provider origin")
@@ -1624,6 +1931,46 @@ class _Audit:
                 PASS, "no console message carries the key or the prompt (401 and 500 included)"
             )
 
+    # ------------------------------------------------------------------ check 11: max_tokens
+
+    def _catalog(self) -> dict[str, Any]:
+        assert self.sim is not None
+        try:
+            url = self.sim.openrouter_base + "/models"
+            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback)
+                catalog: dict[str, Any] = json.load(resp)
+        except Exception:
+            return {"data": []}
+        return catalog
+
+    def _unknown_models(self) -> list[str]:
+        """Models the app asked for that the simulator does not list (each answered 400)."""
+        return unknown_models(self.network.chat(), self._catalog())
+
+    def _check_max_tokens(self) -> None:
+        requests = [r for r in self.network.chat() if r.body]
+        catalog = self._catalog() if requests else {"data": []}
+        judge_all(self.report.check("max-tokens"), requests, catalog, self.masked)
+
+    def _journey_to_report(self) -> None:
+        if self.journey is None:
+            return
+        self.report.journey = [self._masked_step(t.to_dict()) for t in self.journey.taken]
+        self.report.journey_replays = self.journey.replays
+        for exc in [*self.journey.failures, *self.journey_failures][:1]:
+            taken = exc.taken
+            text = self.masked(str(exc))
+            if text in self.report.notes:
+                continue
+            self.report.notes.append(text)
+            if not any(t.step.number == taken.step.number and not t.ok for t in self.journey.taken):
+                self.report.journey.append(self._masked_step(taken.to_dict()))
+
+    def _masked_step(self, step: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(step.get("error"), str):
+            step["error"] = self.masked(step["error"])
+        return step
+
     # ------------------------------------------------------------------ check 2: scripts
 
     async def _check_scripts(self) -> None:
@@ -1686,7 +2033,7 @@ class _Audit:
     # ------------------------------------------------------------------ check 10: document
 
     async def _check_doc(self) -> None:
-        from byom.integration import check_document
+        from byom.integration import check_document, judged_by
 
         result = self.report.check("integration-doc")
         text, where, tried = self._find_doc()
@@ -1697,6 +2044,13 @@ class _Audit:
         errors = [p for p in problems if p.severity == "error"]
         warnings = [p for p in problems if p.severity != "error"]
         result.add("note", f"found at {where}")
+        template, own = judged_by(text)
+        result.add(
+            "note",
+            f"judged by the constitution's {template.version} template"
+            + ("" if own else " (the newest known: the document pins no known version)")
+            + f", read from {template.source}",
+        )
         for problem in problems:
             line = f" (line {problem.line})" if problem.line else ""
             result.add("note", f"{problem.severity}: {problem.message}{line}", problem.to_dict())

@@ -54,7 +54,7 @@ class CheckSpec:
     mandatory: bool = True
 
 
-#: The ten checks, in report order.
+#: The checks, in report order.
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("csp", 1, "Strict Content-Security-Policy", "invariant 3, pitfall 15"),
     CheckSpec("scripts", 2, "Third-party scripts (inventory)", "invariant 4", mandatory=False),
@@ -65,7 +65,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("wizard", 7, "Visible onboarding before the key input", "R5.2, pitfall 11"),
     CheckSpec("leave-guard", 8, "Leave guard during paid work", "R4.5, pitfall 13"),
     CheckSpec("key-rejected", 9, "401 clears the key; 403 does not", "R2.6, pitfall 7"),
-    CheckSpec("integration-doc", 10, "BYOM-INTEGRATION.md complete", "R6.3"),
+    CheckSpec("integration-doc", 10, "BYOM-INTEGRATION.md complete", "R6.3, R7.3"),
+    CheckSpec("max-tokens", 11, "Every model request bounds its output", "R7.4, pitfall 1"),
 )
 SPECS: dict[str, CheckSpec] = {spec.id: spec for spec in CHECKS}
 
@@ -123,6 +124,10 @@ class AuditReport:
     version: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per audit step
     requests: list[dict[str, Any]] = field(default_factory=list)  # every request, canaries masked
+    #: the journey's steps as its first full replay took them (each with a screenshot), and the
+    #: step that failed, if one did
+    journey: list[dict[str, Any]] = field(default_factory=list)
+    journey_replays: int = 0
 
     def check(self, check_id: str) -> CheckResult:
         for result in self.checks:
@@ -168,5 +173,7 @@ class AuditReport:
             "checks": [c.to_dict() for c in self.checks],
             "notes": list(self.notes),
             "timings": dict(self.timings),
+            "journey": [dict(step) for step in self.journey],
+            "journey_replays": self.journey_replays,
             "requests": list(self.requests),
         }

@@ -56,6 +56,11 @@ function textVisible(node) {
     r.right + scrollX > 0 && r.bottom + scrollY > 0);
 }
 function squash(t) { return (t || '').replace(/\s+/g, ' ').trim(); }
+// Words as the word lists match them: accents dropped, hyphens and underscores as spaces
+// ("model-toegang" matches "model toegang", "Bevestig sleutel" matches "bevestig").
+function norm(t) {
+  return squash((t || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[-_\u2010-\u2014]+/g, ' '));
+}
 function label(el) {
   const parts = [];
   if (el.labels) for (const l of el.labels) parts.push(l.innerText);
@@ -66,7 +71,7 @@ function label(el) {
   else if (['submit', 'button'].includes(el.type)) parts.push(el.value);
   const shown = squash(parts.join(' '));
   const extra = ['placeholder', 'name', 'id'].map(a => el.getAttribute(a) || '').join(' ');
-  return squash(shown + ' ' + extra);
+  return norm(shown + ' ' + extra);
 }
 function display(el) {
   const t = label(el);
@@ -145,8 +150,10 @@ function nearestButton(from, include, exclude) {
   } else {
     const yes = new RegExp(arg.feature, 'i'), no = new RegExp(arg.not, 'i');
     const scored = [];
-    for (const b of buttons(document)) {
-      if (b.closest(DIALOGS) || b.closest('[data-byom-audit-skip]')) continue;
+    const top = topDialog();
+    const modal = top && (top.matches(':modal') || top.getAttribute('aria-modal') === 'true');
+    for (const b of buttons(modal ? top : document)) {
+      if (b.closest('[data-byom-audit-wizard]') || b.closest('[data-byom-audit-skip]')) continue;
       const text = label(b);
       if (no.test(text)) continue;
       let score = 0;
@@ -235,7 +242,7 @@ function nearestButton(from, include, exclude) {
     if (re.test(label(el))) score += 3;
     if (arg.kind !== 'checkbox' && (el.type === 'number' || /decimal|numeric/.test(el.inputMode))) score += 1;
     const box = el.closest('section, fieldset, form, [role=group]');
-    if (box && re.test(squash(box.innerText).slice(0, 400))) score += 2;
+    if (box && re.test(norm(box.innerText).slice(0, 400))) score += 2;
     if (score > bestScore) { best = el; bestScore = score; }
   }
   const m = mark(best, arg.tag);
@@ -257,6 +264,33 @@ function nearestButton(from, include, exclude) {
   /*PRELUDE*/
   const el = document.querySelector('[data-byom-audit="key"]');
   return !!(el && vis(el));
+}
+
+//@ MARK_WIZARD
+(arg) => {
+  /*PRELUDE*/
+  // The connect wizard is the dialog that holds the key input (or the configured close_wizard
+  // control): only that one may be closed after connecting; every other dialog is the app's.
+  let d = null;
+  const key = document.querySelector('[data-byom-audit="key"]');
+  if (key) d = key.closest(DIALOGS);
+  if (!d && arg.close) { const c = bySelector(arg.close); if (c) d = c.closest(DIALOGS); }
+  if (!d) return null;
+  d.setAttribute('data-byom-audit-wizard', '1');
+  const h = d.querySelector('h1, h2, h3, [id]');
+  return {id: d.id || null, heading: h ? squash(h.innerText).slice(0, 120) : null};
+}
+
+//@ WIZARD_OPEN
+(arg) => {
+  /*PRELUDE*/
+  if ([...document.querySelectorAll('[data-byom-audit-wizard]')].some(vis)) return true;
+  if (arg.close && bySelector(arg.close)) return true;
+  const top = topDialog();
+  if (!top || !arg.sig) return false;
+  if (arg.sig.id && top.id === arg.sig.id) return true;
+  const h = top.querySelector('h1, h2, h3, [id]');
+  return !!(arg.sig.heading && h && squash(h.innerText).slice(0, 120) === arg.sig.heading);
 }
 
 //@ DIALOG_OPEN
@@ -308,7 +342,7 @@ function nearestButton(from, include, exclude) {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const t = squash(n.nodeValue);
-    if (t && re.test(t) && textVisible(n)) return t.slice(0, 200);
+    if (t && re.test(norm(t)) && textVisible(n)) return t.slice(0, 200);
   }
   return null;
 }

@@ -34,6 +34,14 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     if report.config_file:
         lines.append(f"configuration: {report.config_file}")
     lines.append("")
+    if report.journey:
+        lines.append(f"journey ({report.journey_replays} replay(s)); the steps as first taken:")
+        resumed = _resumed(report)
+        if resumed:
+            lines += _wrap(resumed, "    ")
+        for step in report.journey:
+            lines += _wrap(_step_text(step), "    ")
+        lines.append("")
     for result in report.checks:
         mandatory = "" if result.spec.mandatory else " (advisory)"
         head = f"{result.spec.number:>2}. {LABELS[result.status]:<15} {result.spec.title}"
@@ -57,6 +65,26 @@ def render_text(report: AuditReport, *, verbose: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _resumed(report: AuditReport) -> str | None:
+    first = report.journey[0].get("step") if report.journey else None
+    if isinstance(first, int) and first > 1 and report.journey[0].get("ok"):
+        return (
+            f"(steps 1–{first - 1} were not needed: the app had its dialog open after "
+            f"connecting, and the replay resumed at step {first})"
+        )
+    return None
+
+
+def _step_text(step: dict[str, object]) -> str:
+    mark = "ok" if step.get("ok") else "FAILED"
+    text = f"step {step['step']}: {step['description']} — {mark} ({step.get('seconds', 0)} s)"
+    if step.get("error"):
+        text += f": {step['error']}"
+    if step.get("screenshot"):
+        text += f" [{step['screenshot']}]"
+    return text
+
+
 def _evidence_lines(result: CheckResult, limit: int = 12) -> list[str]:
     out: list[str] = []
     for item in result.evidence[:limit]:
@@ -78,7 +106,7 @@ section.check{border:1px solid #ddd;border-radius:.5rem;margin:1rem 0;padding:.6
 section.check h2{font-size:1.05rem;margin:.2rem 0} .req{color:#666;font-size:.85rem}
 ul{padding-left:1.2rem} li{margin:.2rem 0;word-break:break-word} code{font-size:.85rem}
 figure{margin:.5rem 0} figure img{max-width:min(100%,40rem);border:1px solid #ccc}
-figcaption{font-size:.85rem;color:#555}
+figcaption{font-size:.85rem;color:#555} #journey figure img{max-width:min(100%,26rem)}
 """
 
 
@@ -112,6 +140,23 @@ def render_html(report: AuditReport) -> str:
         parts.append(
             f'<p class="meta fail">The audit could not run completely: {esc(report.error)}</p>'
         )
+    if report.journey:
+        parts.append('<section class="check" id="journey">')
+        parts.append(f"<h2>Journey ({report.journey_replays} replay(s))</h2>")
+        parts.append('<p class="req">the declared steps, as the first replay took them</p>')
+        resumed = _resumed(report)
+        if resumed:
+            parts.append(f"<p>{esc(resumed)}</p>")
+        parts.append("<ol>")
+        for step in report.journey:
+            shot = _image(str(step["screenshot"])) if step.get("screenshot") else None
+            figure = (
+                f'<figure><img alt="after step {step["step"]}" src="{shot}"></figure>'
+                if shot
+                else ""
+            )
+            parts.append(f"<li>{esc(_step_text({**step, 'screenshot': None}))}{figure}</li>")
+        parts.append("</ol></section>")
     for result in report.checks:
         advisory = " (advisory)" if not result.spec.mandatory else ""
         parts.append(f'<section class="check" id="{esc(result.spec.id)}">')

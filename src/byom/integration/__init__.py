@@ -25,8 +25,10 @@ from byom.integration.document import (
     Problem,
     SectionSpec,
     check_document,
+    judged_by,
     render_document,
 )
+from byom.integration.versions import Template, template_for, templates
 
 __all__ = [
     "CHECKLIST",
@@ -37,9 +39,13 @@ __all__ = [
     "DeclaredFeature",
     "Problem",
     "SectionSpec",
+    "Template",
     "build_description",
     "check_document",
+    "judged_by",
     "parse_feature_option",
     "read_description_file",
     "render_document",
+    "template_for",
+    "templates",
 ]

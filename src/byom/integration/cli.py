@@ -122,7 +122,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """Handle ``byom integration check``."""
-    from byom.integration import check_document
+    from byom.integration import check_document, judged_by
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")
@@ -130,6 +130,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"byom integration check: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     problems = check_document(text)
+    template, own = judged_by(text)
+    judged = f"the {template.version} template" + ("" if own else " (the newest known)")
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     ok = not errors and not (args.strict and warnings)
@@ -140,10 +142,12 @@ def run_check(args: argparse.Namespace) -> int:
             "strict": args.strict,
             "errors": len(errors),
             "warnings": len(warnings),
+            "template": {"version": template.version, "own": own, "source": template.source},
             "problems": [p.to_dict() for p in problems],
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0 if ok else 1
+    print(f"{args.file}: judged by {judged}, read from {template.source}")
     for p in problems:
         where = f"{args.file}:{p.line}" if p.line is not None else args.file
         print(f"{where}: {p.severity}: {p.message}")

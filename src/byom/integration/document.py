@@ -1,9 +1,11 @@
 """``BYOM-INTEGRATION.md``: generate one from an app's features, and check one (R6.3).
 
 Every BYOM app publishes this document: how it applies the pattern, where each security
-invariant is met, what it does differently and why, which constitution release it pins. The
-document ends with a conformance checklist, and the deviations section must be exactly the
-checklist's unchecked boxes, each with a reason: so a reader can trust either one.
+invariant is met, what it does differently and why, which constitution release it pins. It is
+judged by the template of the release it pins (:mod:`byom.integration.versions`). byom's own
+skeleton ends with a conformance checklist; where a document has one, the deviations section
+must be exactly the checklist's unchecked boxes, each with a reason: so a reader can trust
+either one.
 
 Boxes and deviations are matched by a short label. :func:`render_document` writes boxes as
 ``- [ ] **label**: what it means`` and asks for deviations as ``- **label**: reason``.
@@ -31,6 +33,7 @@ from byom.integration.markdown import (
     strip_comments,
     tables,
 )
+from byom.integration.versions import VERSION_PATTERN, Template, template_for
 from byom.registry.tags import TAG_PATTERN, known_constitution_tags
 
 Severity = Literal["error", "warning"]
@@ -630,8 +633,23 @@ def _check_agreement(checklist: Section, deviations: Section) -> list[Problem]:
     return problems
 
 
+def judged_by(text: str) -> tuple[Template, bool]:
+    """The constitution template ``text`` is judged by: that of the version its pinned-version
+    section names, and whether it is that version's own (False: the newest known template
+    stands in for a missing or unknown version)."""
+    found, _ = _find_sections(split_sections(text))
+    section = found.get("pinned-version")
+    match = VERSION_PATTERN.search(section.text()) if section is not None else None
+    return template_for(match.group(0) if match else None)
+
+
 def check_document(text: str, *, known_tags: Iterable[str] | None = None) -> list[Problem]:
     """Check a ``BYOM-INTEGRATION.md``; an empty list means it passes.
+
+    The document is judged by the template of the constitution version it pins (see
+    :mod:`byom.integration.versions`): the sections that template lists are required; a
+    conformance-checklist section only where the template has one. A checklist that is there
+    must agree with the deviations all the same.
 
     Errors: a required section missing, empty or still holding a placeholder (``TODO``,
     ``<…>``); a feature table missing, empty or with a category other than frontier or
@@ -643,9 +661,13 @@ def check_document(text: str, *, known_tags: Iterable[str] | None = None) -> lis
     """
     tags = tuple(known_tags) if known_tags is not None else known_constitution_tags()
     found, problems = _find_sections(split_sections(text))
+    template, _ = judged_by(text)
+    required = set(template.sections) | ({"checklist"} if template.checklist_section else set())
     for spec in SECTIONS:
         section = found.get(spec.key)
         if section is None:
+            if spec.key not in required:
+                continue
             problems.append(
                 Problem(
                     "missing-section",

@@ -192,7 +192,8 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     ``stream_delay`` (s between pieces, 0), ``stream_chunk_words`` (4), ``stream_hold_after``
     (null; N → every stream sends N content pieces, or all if fewer, then nothing more until the
     client hangs up, which records the cut, or until ``release``), ``extra_models``
-    ([{id, prompt, completion, context_length?}] added to the OpenRouter catalog),
+    ([{id, prompt, completion, context_length?, max_completion_tokens?}] added to the OpenRouter
+    catalog and answered like its own models),
     ``tool_steps`` (1), ``tool_name`` (null), ``parallel_tool_calls`` (1),
     ``tool_argument_bytes`` (null), ``malformed_tool_arguments`` (false),
     ``stream_cut_in_tool_arguments`` (false), ``malformed_output`` (false) — see Tools above.

@@ -104,13 +104,16 @@ def _extra_model(value: object) -> OpenRouterModel:
         raise SimError("extra_models: each entry needs an id, prompt and completion")
     model_id: str = value["id"]
     context = _count(value.get("context_length", 32768), "extra_models.context_length", 1)
+    most = value.get("max_completion_tokens")
+    if most is not None:
+        most = _count(most, "extra_models.max_completion_tokens", 1)
     return OpenRouterModel(
         id=model_id,
         name=str(value.get("name", model_id)),
         prompt=_decimal(value.get("prompt"), "extra_models.prompt"),
         completion=_decimal(value.get("completion"), "extra_models.completion"),
         context_length=context,
-        max_completion_tokens=None,
+        max_completion_tokens=most,
         tokenizer="Other",
         created=1735689600,
     )
@@ -210,6 +213,11 @@ class SimConfig:
                     "prompt": decimal_text(m.prompt),
                     "completion": decimal_text(m.completion),
                     "context_length": m.context_length,
+                    **(
+                        {"max_completion_tokens": m.max_completion_tokens}
+                        if m.max_completion_tokens is not None
+                        else {}
+                    ),
                 }
                 for m in self.extra_models
             ],
