@@ -127,6 +127,13 @@ def test_r7_4_max_tokens_rule() -> None:
     ollama = _request({"model": "q", "options": {"num_predict": 200}}, "/api/chat")
     assert judge(ollama, {}).ok
     assert not judge(_request({"model": "q", "max_tokens": 5}, "/api/chat"), {}).ok
+    # Gemini names the model in the path and bounds output in generationConfig
+    gemini = "/v1beta/models/m:streamGenerateContent"
+    assert judge(_request({"generationConfig": {"maxOutputTokens": 500}}, gemini), limits).ok
+    unbounded = judge(_request({"contents": [{"parts": [{"text": secret}]}]}, gemini), limits)
+    assert not unbounded.ok and "(m)" in unbounded.summary
+    assert secret not in json.dumps(unbounded.shape) + unbounded.summary
+    assert not judge(_request({"generationConfig": {"maxOutputTokens": 9000}}, gemini), limits).ok
     assert shape({"a": {"b": [1, 2]}, "s": "xyz", "n": None}) == {
         "a": {"b": "list of 2"},
         "s": "string, 3 chars",

@@ -6,7 +6,8 @@ sent is read from the recorded traffic:
 
 - OpenAI-style bodies (OpenRouter, OpenAI, compatible servers): ``max_tokens`` or
   ``max_completion_tokens``; Anthropic ``/messages``: ``max_tokens``; Ollama ``/api/chat`` and
-  ``/api/generate``: ``options.num_predict``.
+  ``/api/generate``: ``options.num_predict``; Gemini ``…:generateContent`` and
+  ``…:streamGenerateContent``: ``generationConfig.maxOutputTokens`` (the model is in the path).
 - The value is a positive integer, and no larger than the model's output limit
   (``max_completion_tokens`` of the catalog, else its context length) where the catalog says.
 
@@ -63,6 +64,11 @@ def shape(value: Any, depth: int = 0) -> Any:
 
 def bound_of(path: str, body: Mapping[str, Any]) -> tuple[str | None, Any]:
     """The field that bounds the output, and its value (``None, None``: no bound)."""
+    if path.endswith((":generateContent", ":streamGenerateContent")):  # Gemini
+        config = body.get("generationConfig")
+        if isinstance(config, Mapping) and "maxOutputTokens" in config:
+            return "generationConfig.maxOutputTokens", config["maxOutputTokens"]
+        return None, None
     if path.endswith(("/api/chat", "/api/generate")):
         options = body.get("options")
         if isinstance(options, Mapping) and "num_predict" in options:
@@ -92,6 +98,8 @@ def judge(request: Recorded, limits: Mapping[str, Limit]) -> Finding:
         return Finding(request, False, "the body is not a JSON object", None)
     body_shape = shape(body)
     model = body.get("model") if isinstance(body.get("model"), str) else None
+    if model is None and "/models/" in request.path:  # Gemini names the model in the path
+        model = request.path.rsplit("/models/", 1)[1].split(":", 1)[0] or None
     name, value = bound_of(request.path, body)
     about = f"request {request.seq} ({model or 'no model'})"
     if name is None:

@@ -25,6 +25,7 @@ KNOWN_PROVIDERS: tuple[str, ...] = (
     "https://openrouter.ai",
     "https://api.openai.com",
     "https://api.anthropic.com",
+    "https://generativelanguage.googleapis.com",
     "http://localhost:11434",
     "http://127.0.0.1:11434",
 )
@@ -35,6 +36,8 @@ CHAT_SUFFIXES = (
     "/responses",
     "/completions",
     "/api/generate",
+    ":generateContent",  # Gemini: /v1beta/models/MODEL:generateContent
+    ":streamGenerateContent",
 )
 MAX_BODY = 4_000_000
 EMPTY_OK_TYPES = frozenset({"fetch", "xhr", "ping", "beacon", "document", "eventsource", "other"})
