@@ -308,15 +308,26 @@ def test_issue13_5_leave_warning_from_the_click_until_the_request_settles(
     page.click("[data-testid=tool-critique]")
     tab.poll("document.querySelector('[data-testid=result]') && !document.querySelector('[data-testid=result]').hidden")
     assert tab.ev("BYOM._status().in_flight") == 0, "the core has reserved nothing yet"
+    assert tab.ev("BYOM.leaveGuard()") is True
     for attempt in range(3):
         page.close(run_before_unload=True)
-        wait_until(lambda a=attempt: len(dialogs) == a + 1, "the leave warning")
+        # Playwright delivers the dialog event while it is called: poll through the page.
+        wait_until(lambda a=attempt: tab.ev("1") and len(dialogs) == a + 1, "the leave warning")
     assert dialogs == ["beforeunload"] * 3
+    assert not page.is_closed()
     tab.ev("() => window.__hold()")
     tab.poll("document.querySelector('[data-testid=result-foot]').textContent")
     tab.poll("!BYOM.leaveGuard()")
     page.close(run_before_unload=True)  # settled: the page closes without a warning
-    wait_until(lambda: page.is_closed(), "the page to close")
+
+    def closed() -> bool:
+        try:
+            tab.ev("1")
+        except Exception:  # the page is gone
+            return True
+        return page.is_closed()
+
+    wait_until(closed, "the page to close")
     assert dialogs == ["beforeunload"] * 3
     tab.context.close()
 
@@ -327,7 +338,8 @@ COST_SHOWN = """() => {
   const wrap = document.querySelector('.byom-table-wrap');
   const panel = document.querySelector('[data-testid=panel]').getBoundingClientRect();
   const cells = [...document.querySelectorAll('[data-testid=history-cost]')];
-  const heads = [...document.querySelectorAll('.byom-history th')].filter(th => th.offsetParent);
+  const head = document.querySelector('.byom-history thead').getBoundingClientRect();
+  const heads = head.width > 2 ? [...document.querySelectorAll('.byom-history th')] : [];  // a phone shows cards
   return {
     n: cells.length,
     inside: cells.every(c => { const r = c.getBoundingClientRect();
