@@ -481,10 +481,14 @@ def test_issue13_10_11_result_card_only_once_sent_and_brought_into_view(
     tab.connect(CANARY_KEY)
     tab.poll("!document.getElementById('result').hidden")
     wait_until(lambda: sim.counts().get(CHAT, 0) == 1, "the request to reach the sim")
+    # The answer (and the cost surface above it) in the top half of what the reader sees:
+    # below the sticky header, inside the tools column where it scrolls on its own.
     in_view = """() => { const r = document.getElementById('result').getBoundingClientRect();
+        const c = document.querySelector('[data-testid=cost-surface]').getBoundingClientRect();
         const t = document.getElementById('tools').getBoundingClientRect();
-        const top = Math.max(0, getComputedStyle(document.getElementById('tools')).position === 'sticky' ? t.top : 0);
-        return r.top >= top - 1 && r.top < Math.min(innerHeight, t.bottom) - 40; }"""
+        const bar = document.querySelector('.bar').getBoundingClientRect().bottom;
+        const top = Math.max(bar, t.top);
+        return c.top >= top - 1 && r.top < Math.min(innerHeight, t.bottom) * 0.6; }"""
     tab.poll(in_view)
     assert tab.visible("[data-testid=result]")
     fonts = tab.ev("""() => [getComputedStyle(document.getElementById('result-body')).fontFamily,

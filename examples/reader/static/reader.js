@@ -330,9 +330,11 @@
   // answer itself) to its top.
   function showAnswerArea(from) {
     if (window.matchMedia("(max-width: 1100px)").matches) {
-      $("result").scrollIntoView({ block: "start" });
+      $(from).scrollIntoView({ block: "start" });
     } else {
-      $("tools").scrollTo({ top: Math.max(0, $(from).offsetTop - 12), behavior: "smooth" });
+      const tools = $("tools");
+      const top = $(from).getBoundingClientRect().top - tools.getBoundingClientRect().top + tools.scrollTop;
+      tools.scrollTo({ top: Math.max(0, top - 12) });
     }
   }
   function streamer(body, from) {

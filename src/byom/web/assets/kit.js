@@ -808,6 +808,11 @@
       if (!ok || !st.connected || !st.allowances.length) return { ok: false, code: "not_connected" };
     }
     const taskId = "task-" + (++runCounter);
+    // The cost surface is in place before the page shows its answer area, so the page can
+    // bring both into view at once without the surface pushing the answer down afterwards.
+    ensureCost();
+    costEl.hidden = false;
+    if (!costSlot) document.body.classList.add("byom-cost-open");
     if (opts.onSend) opts.onSend();
     activeRuns += 1;
     try {
