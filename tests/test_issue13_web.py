@@ -143,8 +143,16 @@ SHAPES = [
 ]
 
 
-def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, sim):
-    context = new_context(browser, **DESKTOP)
+IN_DIALOG_VIEW = """(selector) => {
+  const r = document.querySelector(selector).getBoundingClientRect();
+  const body = document.querySelector('[data-testid=wizard] .byom-wizard-body').getBoundingClientRect();
+  return r.height > 0 && r.top >= body.top - 1 && r.bottom <= body.bottom + 1 && r.bottom <= innerHeight;
+}"""
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, sim, device):
+    context = new_context(browser, **(DESKTOP if device == "desktop" else PHONE))
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
     open_wizard(tab)
@@ -158,6 +166,7 @@ def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, si
         message = tab.page.locator("[data-testid=wizard-message]")
         assert message.get_attribute("data-code") == code, key
         assert message.is_visible()
+        assert tab.ev(IN_DIALOG_VIEW, "[data-testid=wizard-message]"), "the words are on screen"
         assert words in message.inner_text(), (key, message.inner_text())
         assert wizard_screen(tab) == "2"
     assert sim.counts().get(KEY_CHECK, 0) == 0, "no malformed key was sent to the provider"
@@ -183,6 +192,7 @@ def test_issue13_2_key_shape_words_in_dutch(browser, web_site, sim):
     tab.page.click("[data-testid=wizard-validate]")
     tab.poll("document.querySelector('[data-testid=wizard-message]').dataset.code"
              " === 'key_other_provider'")
+    assert tab.ev(IN_DIALOG_VIEW, "[data-testid=wizard-message]")
     text = tab.page.inner_text("[data-testid=wizard-message]")
     assert "sleutel van OpenAI" in text and "niets verstuurd" in text
     assert sim.counts().get(KEY_CHECK, 0) == 0

@@ -466,6 +466,7 @@
     el.className = "byom-msg byom-msg-error";
     el.dataset.code = res.code || "byom_error";
     el.textContent = text || errorText(res);
+    if (el.scrollIntoView) el.scrollIntoView({ block: "nearest" });  // never below the fold
   }
   function toast(text) {
     const el = h("div", { class: "byom-toast", role: "alert", text: text });
@@ -736,7 +737,11 @@
           const cost = cell("cost", { "data-testid": "history-cost" });
           cost.appendChild(h("data", { value: r.cost.exact || "", text: r.cost.exact === null ? "—" : money(r.cost) }));
           const outcome = cell("outcome"); outcome.textContent = t("outcome." + r.outcome);
-          const model = cell("model"); model.classList.add("byom-mono"); model.textContent = r.model;
+          const model = cell("model"); model.classList.add("byom-mono");
+          r.model.split("/").forEach(function (part, i) {  // a long id breaks after its slash
+            if (i) { model.appendChild(document.createTextNode("/")); model.appendChild(h("wbr")); }
+            model.appendChild(document.createTextNode(part));
+          });
           const tokens = cell("tokens"); tokens.textContent = t("hist.tokens_value", { prompt: r.tokens[0], completion: r.tokens[1] });
           return h("tr", { "data-testid": "history-row", "data-run": r.run_id || null }, when, feat, cost, outcome, model, tokens);
         })));
