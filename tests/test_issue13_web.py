@@ -108,10 +108,12 @@ def test_issue13_1_a_key_without_a_confirmed_allowance_goes_through_the_last_ste
     tab.poll("document.querySelector('[data-testid=result-foot]').textContent")
     sent = sim.counts().get(CHAT, 0)
     tab.ev("""async () => {
-      const db = await new Promise(r => { const q = indexedDB.open('byom'); q.onsuccess = () => r(q.result); });
+      const db = await new Promise(r => {
+        const q = indexedDB.open('byom'); q.onsuccess = () => r(q.result); });
       const tx = db.transaction('rows', 'readwrite');
       const store = tx.objectStore('rows');
-      const keys = await new Promise(r => { const q = store.getAllKeys(); q.onsuccess = () => r(q.result); });
+      const keys = await new Promise(r => {
+        const q = store.getAllKeys(); q.onsuccess = () => r(q.result); });
       keys.filter(k => String(k).indexOf('|S:allowance:') >= 0).forEach(k => store.delete(k));
       await new Promise(r => { tx.oncomplete = r; });
       db.close();
@@ -145,8 +147,10 @@ SHAPES = [
 
 IN_DIALOG_VIEW = """(selector) => {
   const r = document.querySelector(selector).getBoundingClientRect();
-  const body = document.querySelector('[data-testid=wizard] .byom-wizard-body').getBoundingClientRect();
-  return r.height > 0 && r.top >= body.top - 1 && r.bottom <= body.bottom + 1 && r.bottom <= innerHeight;
+  const body = document.querySelector('[data-testid=wizard] .byom-wizard-body')
+    .getBoundingClientRect();
+  return r.height > 0 && r.top >= body.top - 1 && r.bottom <= body.bottom + 1
+    && r.bottom <= innerHeight;
 }"""
 
 
@@ -159,8 +163,10 @@ def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, si
     to_step_2(tab)
     for key, code, words in SHAPES:
         tab.page.fill("[data-testid=wizard-key-input]", key)
-        tab.ev("() => { const m = document.querySelector('[data-testid=wizard-message]');"
-               " m.textContent = ''; delete m.dataset.code; }")
+        tab.ev(
+            "() => { const m = document.querySelector('[data-testid=wizard-message]');"
+            " m.textContent = ''; delete m.dataset.code; }"
+        )
         tab.page.click("[data-testid=wizard-validate]")
         tab.poll("document.querySelector('[data-testid=wizard-message]').dataset.code || ''")
         message = tab.page.locator("[data-testid=wizard-message]")
@@ -190,8 +196,10 @@ def test_issue13_2_key_shape_words_in_dutch(browser, web_site, sim):
     assert "Plak eerst je sleutel" in tab.page.inner_text("[data-testid=wizard-message]")
     tab.page.fill("[data-testid=wizard-key-input]", "sk-proj-abcdefghijklmnop")
     tab.page.click("[data-testid=wizard-validate]")
-    tab.poll("document.querySelector('[data-testid=wizard-message]').dataset.code"
-             " === 'key_other_provider'")
+    tab.poll(
+        "document.querySelector('[data-testid=wizard-message]').dataset.code"
+        " === 'key_other_provider'"
+    )
     assert tab.ev(IN_DIALOG_VIEW, "[data-testid=wizard-message]")
     text = tab.page.inner_text("[data-testid=wizard-message]")
     assert "sleutel van OpenAI" in text and "niets verstuurd" in text
@@ -268,9 +276,7 @@ def connected_with_history(browser: Any, web_site: Any, locale: str = "en-US", *
     return tab
 
 
-def test_issue13_4_delete_history_asks_first_and_says_the_allowance_stays(
-    browser, web_site, sim
-):
+def test_issue13_4_delete_history_asks_first_and_says_the_allowance_stays(browser, web_site, sim):
     tab = connected_with_history(browser, web_site)
     page = tab.page
     page.click("[data-testid=open-panel]")
@@ -296,9 +302,7 @@ def test_issue13_4_delete_history_asks_first_and_says_the_allowance_stays(
 # -- 5. The leave warning is dependable --------------------------------------------------------
 
 
-def test_issue13_5_leave_warning_from_the_click_until_the_request_settles(
-    browser, web_site, sim
-):
+def test_issue13_5_leave_warning_from_the_click_until_the_request_settles(browser, web_site, sim):
     """The warning holds from the moment the feature is sent — also while it waits for the
     cross-tab lock before its reservation, when the core has nothing in flight yet (one cause
     of "2 of 5 tries") — until it has settled. The user clicked, so the browser may show it."""
@@ -316,7 +320,7 @@ def test_issue13_5_leave_warning_from_the_click_until_the_request_settles(
         () => new Promise(r => { window.__hold = r; })); }""")
     tab.poll("!!window.__hold")
     page.click("[data-testid=tool-critique]")
-    tab.poll("document.querySelector('[data-testid=result]') && !document.querySelector('[data-testid=result]').hidden")
+    tab.poll("!document.querySelector('[data-testid=result]').hidden")
     assert tab.ev("BYOM._status().in_flight") == 0, "the core has reserved nothing yet"
     assert tab.ev("BYOM.leaveGuard()") is True
     for attempt in range(3):
@@ -349,7 +353,8 @@ COST_SHOWN = """() => {
   const panel = document.querySelector('[data-testid=panel]').getBoundingClientRect();
   const cells = [...document.querySelectorAll('[data-testid=history-cost]')];
   const head = document.querySelector('.byom-history thead').getBoundingClientRect();
-  const heads = head.width > 2 ? [...document.querySelectorAll('.byom-history th')] : [];  // a phone shows cards
+  // a phone shows cards, with no header row
+  const heads = head.width > 2 ? [...document.querySelectorAll('.byom-history th')] : [];
   return {
     n: cells.length,
     inside: cells.every(c => { const r = c.getBoundingClientRect();
@@ -364,7 +369,9 @@ COST_SHOWN = """() => {
 @pytest.mark.parametrize("locale", ["en-US", "nl-NL"])
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_issue13_6_history_cost_is_never_the_hidden_part(browser, web_site, sim, locale, device):
-    tab = connected_with_history(browser, web_site, locale, **(DESKTOP if device == "desktop" else PHONE))
+    tab = connected_with_history(
+        browser, web_site, locale, **(DESKTOP if device == "desktop" else PHONE)
+    )
     tab.page.fill("[data-testid=ask-input]", "What should I set at the provider?")
     tab.page.click("[data-testid=tool-ask]")
     tab.poll("document.querySelectorAll('[data-testid=cost-row][data-state=landed]').length == 2")
@@ -389,9 +396,10 @@ def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim)
     context = new_context(browser, locale="nl-NL", **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
-    badges = tab.page.locator("#t-summarize .cat").inner_text(), tab.page.locator(
-        "#t-critique .cat"
-    ).inner_text()
+    badges = (
+        tab.page.locator("#t-summarize .cat").inner_text(),
+        tab.page.locator("#t-critique .cat").inner_text(),
+    )
     assert badges == ("alledaags model", "sterkste model")
     tab.page.click("[data-testid=tool-summarize]")
     tab.poll("!!document.querySelector('[data-testid=wizard]')")
@@ -405,7 +413,10 @@ def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim)
     assert row.is_visible() and row.inner_text() == "Samenvatten"
     tab.page.click("[data-testid=open-panel]")
     tab.poll("document.querySelectorAll('[data-testid=history-row]').length === 1")
-    assert tab.page.locator("[data-testid=history-row] .byom-col-feature").inner_text() == "Samenvatten"
+    assert (
+        tab.page.locator("[data-testid=history-row] .byom-col-feature").inner_text()
+        == "Samenvatten"
+    )
     assert "worker" not in tab.page.locator("[data-testid=panel-models]").inner_text().replace(
         "categorie: worker", ""
     )
@@ -586,14 +597,19 @@ def test_issue13_13_phone_search_has_previous_and_next(browser, web_site, sim):
     assert box["x"] + box["width"] <= 390
     first = page.inner_text("[data-testid=search-count]")
     nxt.click()
-    tab.poll("(f) => document.querySelector('[data-testid=search-count]').textContent !== f", arg=first)
+    tab.poll(
+        "(f) => document.querySelector('[data-testid=search-count]').textContent !== f", arg=first
+    )
     prev.click()
-    tab.poll("(f) => document.querySelector('[data-testid=search-count]').textContent === f", arg=first)
+    tab.poll(
+        "(f) => document.querySelector('[data-testid=search-count]').textContent === f", arg=first
+    )
     context.close()
 
 
 SCROLL_AT_REST = """() => new Promise(done => { const y = scrollY;
-  requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => done(scrollY === y)))); })"""
+  requestAnimationFrame(() => requestAnimationFrame(() =>
+    requestAnimationFrame(() => done(scrollY === y)))); })"""
 
 
 def test_issue13_13_bookmark_after_outline_jump_names_that_section(browser, web_site, sim):
@@ -604,8 +620,12 @@ def test_issue13_13_bookmark_after_outline_jump_names_that_section(browser, web_
     last = page.locator("[data-testid=outline] a").last
     name = last.inner_text()
     last.click()
-    tab.poll("(n) => { const h = [...document.querySelectorAll('#doc h2, #doc h3')].find(x => x.textContent === n);"
-             " const r = h.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }", arg=name)
+    tab.poll(
+        "(n) => { const h = [...document.querySelectorAll('#doc h2, #doc h3')]"
+        ".find(x => x.textContent === n);"
+        " const r = h.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }",
+        arg=name,
+    )
     tab.poll(SCROLL_AT_REST)  # the smooth scroll has come to rest
     page.click("[data-testid=add-bookmark]")
     assert page.locator("[data-testid=bookmark] a").first.inner_text() == name

@@ -78,8 +78,10 @@ def test_every_screen(browser, web_site, sim, locale, device, tmp_path):
     extra = [("wizard-2-key-shape", 15)]
     shot(*extra[0])
     page.fill("[data-testid=wizard-key-input]", CANARY_KEY)
-    tab.ev("() => { const m = document.querySelector('[data-testid=wizard-message]');"
-           " m.textContent = ''; m.className = 'byom-msg'; delete m.dataset.code; }")
+    tab.ev(
+        "() => { const m = document.querySelector('[data-testid=wizard-message]');"
+        " m.textContent = ''; m.className = 'byom-msg'; delete m.dataset.code; }"
+    )
     shot("wizard-2-your-key")
     page.click("[data-testid=wizard-validate]")
     tab.poll("document.querySelector('[data-testid=wizard]')?.dataset.screen === '3'")

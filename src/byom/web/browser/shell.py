@@ -54,9 +54,9 @@ from byom.core.events import (
 )
 from byom.core.ledger import Allowance, Period, period_start
 from byom.core.money import format_usd, from_pico, parse_amount
-from byom.core.store import COUNTING_STATES
 from byom.core.run import RunDone, RunResult
 from byom.core.secret import Secret, clean_key
+from byom.core.store import COUNTING_STATES
 from byom.core.tools import Tool, tools_of
 from byom.core.usage import Delta, Done, ToolCall
 from byom.providers import make_adapter
