@@ -567,6 +567,12 @@ def test_issue13_13_header_steady_search_buttons_explain_hint(browser, web_site,
     page = tab.page
     where = "() => Math.round(document.getElementById('search').getBoundingClientRect().left)"
     before = tab.ev(where)
+    # While Python starts (seconds on a busy machine), the chip shows which part is under way.
+    chip = tab.ev("""() => { const c = document.querySelector('[data-testid=byom-chip]');
+        return {state: c.dataset.state || '', label: c.textContent, title: c.title,
+          busy: !!c.querySelector('.byom-dot-busy')}; }""")
+    assert chip["state"] == "loading", "Python cannot have started before the page's first look"
+    assert "/3)" in chip["label"] and chip["busy"] and "step" in chip["title"]
     tab.ready()
     tab.open_sample(0)
     assert tab.ev(where) == before, "the header does not shift when the chip's text changes"

@@ -177,6 +177,7 @@ window.BYOM_STRINGS = {
     "panel.delete_yes": "Delete history",
     "hist.tokens_value": "{prompt} in / {completion} out",
     "lang.label": "Language",
+    "chip.title": "The real cost of the requests finished in this tab. Open it to see what counts against your allowance, and why.",
   },
   nl: {
     "chip.connect": "Koppel een model",
@@ -354,5 +355,6 @@ window.BYOM_STRINGS = {
     "panel.delete_yes": "Geschiedenis wissen",
     "hist.tokens_value": "{prompt} in / {completion} uit",
     "lang.label": "Taal",
+    "chip.title": "De echte kosten van de verzoeken die in dit tabblad zijn afgerond. Open het om te zien wat meetelt voor je budget, en waarom.",
   },
 };

@@ -121,7 +121,7 @@
       else if (st.connected) label = t("chip.connected") + " · " + money(st.session_cost);
       else label = t("chip.connect");
       chip.dataset.state = bootFailed ? "failed" : (!st ? "loading" : (st.connected ? "connected" : "connect"));
-      chip.title = !st && !bootFailed ? progressText() : "";
+      chip.title = !st && !bootFailed ? progressText() : (st && st.connected ? t("chip.title") : "");
       chip.appendChild(h("span", { class: "byom-dot" + (!st && !bootFailed ? " byom-dot-busy" : ""), "aria-hidden": "true" }));
       chip.appendChild(h("span", { class: "byom-chip-label", "data-testid": "chip-label", text: label }));
     });
