@@ -509,7 +509,8 @@ def test_issue13_10_11_result_card_only_once_sent_and_brought_into_view(
         const t = document.getElementById('tools').getBoundingClientRect();
         const bar = document.querySelector('.bar').getBoundingClientRect().bottom;
         const top = Math.max(bar, t.top);
-        return c.top >= top - 1 && r.top < Math.min(innerHeight, t.bottom) * 0.6; }"""
+        const bottom = Math.min(innerHeight, t.bottom);
+        return c.top >= top - 1 && r.top >= top && (r.top - top) / (bottom - top) < 0.6; }"""
     tab.poll(in_view)
     assert tab.visible("[data-testid=result]")
     fonts = tab.ev("""() => [getComputedStyle(document.getElementById('result-body')).fontFamily,

@@ -332,9 +332,11 @@
     if (window.matchMedia("(max-width: 1100px)").matches) {
       $(from).scrollIntoView({ block: "start" });
     } else {
+      // Beside the document: scroll the tools column (never up) until the answer's start sits in
+      // its upper part, with room below for the answer; the tools above stay partly in view.
       const tools = $("tools");
-      const top = $(from).getBoundingClientRect().top - tools.getBoundingClientRect().top + tools.scrollTop;
-      tools.scrollTo({ top: Math.max(0, top - 12) });
+      const top = $("result").getBoundingClientRect().top - tools.getBoundingClientRect().top + tools.scrollTop;
+      tools.scrollTo({ top: Math.max(tools.scrollTop, top - Math.max(120, tools.clientHeight - 340)) });
     }
   }
   function streamer(body, from) {
