@@ -7,6 +7,7 @@ fails on the Reader as it was before issue 13 was fixed.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -404,6 +405,9 @@ def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim)
     tab.page.click("[data-testid=tool-summarize]")
     tab.poll("!!document.querySelector('[data-testid=wizard]')")
     to_step_3(tab)
+    prices = " ".join(tab.page.locator("[data-testid=wizard-model] option").all_inner_texts())
+    # "$0,60", never "$0,6" or "$0"
+    assert not re.search(r"\$\d+(?![\d,.])|\$\d+[,.]\d(?!\d)", prices), prices
     label = tab.page.locator("label[for=byom-model]")
     assert "Alledaags model" in label.inner_text()
     assert label.locator(".byom-cat-id").inner_text() == "categorie: worker", "small print"

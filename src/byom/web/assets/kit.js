@@ -377,9 +377,17 @@
     const f = function (x) { return money({ text: "$" + trimNum(x) }); };
     return t("price.per_million", { prompt: f(m.prompt_per_million), completion: f(m.completion_per_million) });
   }
+  // A price or chart figure as dollars: two decimals at least ("0.60", not "0.6"; "0.00", not
+  // "0"), three significant digits for tiny ones ("0.000015"), never an exponent.
   function trimNum(x) {
     const n = Number(x);
-    return n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
+    if (!(n > 0)) return "0.00";
+    if (n >= 0.01) {
+      const s = n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
+      return (s.split(".")[1] || "").length < 2 ? n.toFixed(2) : s;
+    }
+    const digits = Math.min(12, 2 - Math.floor(Math.log10(n)));
+    return n.toFixed(digits).replace(/0+$/, "");
   }
 
   // ---- OAuth PKCE: leave for the provider, come back with a code --------------------------------
