@@ -46,8 +46,11 @@ def test_every_screen(browser, web_site, sim, locale, device, tmp_path):
     page = tab.page
     shots: list[str] = []
 
-    def shot(name: str) -> None:
-        path = out / f"{lang}-{device}-{len(shots) + 1:02d}-{name}.png"
+    def shot(name: str, number: int | None = None) -> None:
+        """A screen in the walk's order; ``number`` for one added later (issue 13: 15-16)."""
+        if number is None:
+            number = sum(1 for s in shots if int(s.split("-")[2]) < 15) + 1
+        path = out / f"{lang}-{device}-{number:02d}-{name}.png"
         page.screenshot(path=str(path))
         shots.append(path.name)
 
@@ -68,7 +71,17 @@ def test_every_screen(browser, web_site, sim, locale, device, tmp_path):
     page.wait_for_timeout(200)
     shot("wizard-1-before-you-connect")
     page.click("[data-testid=wizard-next]")
+    # A key of another provider's shape is caught before anything is sent (issue 13).
+    page.fill("[data-testid=wizard-key-input]", "sk-proj-0123456789abcdefghij")
+    page.click("[data-testid=wizard-validate]")
+    tab.poll("document.querySelector('[data-testid=wizard-message]').dataset.code")
+    extra = [("wizard-2-key-shape", 15)]
+    shot(*extra[0])
     page.fill("[data-testid=wizard-key-input]", CANARY_KEY)
+    tab.ev(
+        "() => { const m = document.querySelector('[data-testid=wizard-message]');"
+        " m.textContent = ''; m.className = 'byom-msg'; delete m.dataset.code; }"
+    )
     shot("wizard-2-your-key")
     page.click("[data-testid=wizard-validate]")
     tab.poll("document.querySelector('[data-testid=wizard]')?.dataset.screen === '3'")
@@ -98,9 +111,14 @@ def test_every_screen(browser, web_site, sim, locale, device, tmp_path):
     shot("connection-panel")
     page.locator("[data-testid=panel-history]").scroll_into_view_if_needed()
     shot("connection-panel-history")
+    page.click("[data-testid=history-delete]")
+    tab.poll("!!document.querySelector('[data-testid=confirm-delete]')")
+    shot("history-delete-confirm", 16)
+    page.click("[data-testid=confirm-delete-no]")
+    tab.poll("!document.querySelector('[data-testid=confirm-delete]')")
     assert tab.csp_violations() == []
     assert not tab.errors
-    assert len(shots) == 11
+    assert len(shots) == 13
     context.close()
 
 

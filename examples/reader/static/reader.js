@@ -13,7 +13,7 @@
     { file: "samples/lighthouse.md", title: { en: "The lighthouse keeper's log", nl: "The lighthouse keeper's log (English)" } },
     { file: "samples/rustig-lezen.md", title: { en: "Rustig lezen (Dutch)", nl: "Rustig lezen" } },
   ];
-  const state = { title: "", text: "", plain: false, hash: "", headings: [], marks: [], markIndex: -1, controller: null };
+  const state = { title: "", text: "", plain: false, hash: "", headings: [], marks: [], markIndex: -1, controller: null, jumped: null };
 
   // ---- i18n of the static page ----------------------------------------------------------------
   function translatePage() {
@@ -129,7 +129,9 @@
     clearSearch();
     $("result").hidden = true;
     document.title = title + " — " + t("app.name");
+    state.jumped = null;
     window.scrollTo(0, 0);
+    updateJump();
   }
   function readFile(file) {
     if (!file) return;
@@ -161,7 +163,12 @@
     if (!state.headings.length) { ol.appendChild(h("li", { class: "muted", text: t("outline.none") })); return; }
     state.headings.forEach(function (hd) {
       ol.appendChild(h("li", { class: "lvl-" + hd.level },
-        h("a", { href: "#" + hd.id, onclick: function (e) { e.preventDefault(); $(hd.id).scrollIntoView({ behavior: "smooth", block: "start" }); }, text: hd.text })));
+        h("a", { href: "#" + hd.id, onclick: function (e) {
+          e.preventDefault();
+          const el = $(hd.id);
+          state.jumped = Array.prototype.indexOf.call($("doc").children, el);
+          el.scrollIntoView({ behavior: "smooth", block: "start" });
+        }, text: hd.text })));
     });
   }
 
@@ -171,8 +178,15 @@
     try { return JSON.parse(localStorage.getItem(bookmarkKey()) || "[]"); } catch (e) { return []; }
   }
   function saveBookmarks(list) { localStorage.setItem(bookmarkKey(), JSON.stringify(list)); }
+  // The block the reader is at: the heading they last jumped to from the outline while it is
+  // still on screen (near the end of a document the page cannot scroll it to the top), else
+  // the first block below the sticky header.
   function currentBlock() {
     const blocks = $("doc").children;
+    if (state.jumped !== null && blocks[state.jumped]) {
+      const r = blocks[state.jumped].getBoundingClientRect();
+      if (r.top >= 0 && r.top < window.innerHeight) return state.jumped;
+    }
     for (let i = 0; i < blocks.length; i++) {
       if (blocks[i].getBoundingClientRect().bottom > 80) return i;
     }
@@ -277,7 +291,9 @@
     return sel.toString().trim();
   }
   // The result panel: one feature's answer at a time. begin() clears it and returns the parts.
-  function beginResult(title) {
+  // Called when the request is actually sent (after the wizard, if it was needed): before
+  // that there is nothing to show, so no card.
+  function beginResult(title, controller) {
     const result = $("result");
     result.hidden = false;
     $("result-title").textContent = title;
@@ -292,8 +308,7 @@
     foot.className = "fine";
     delete foot.dataset.code;
     delete foot.dataset.stopped;
-    const controller = new AbortController();
-    if (state.controller) state.controller.abort();
+    if (state.controller && state.controller !== controller) state.controller.abort();
     state.controller = controller;
     $("result-stop").hidden = false;
     $("result-stop").onclick = function () { controller.abort(); };
@@ -315,9 +330,13 @@
   // answer itself) to its top.
   function showAnswerArea(from) {
     if (window.matchMedia("(max-width: 1100px)").matches) {
-      $("result").scrollIntoView({ block: "start" });
+      $(from).scrollIntoView({ block: "start" });
     } else {
-      $("tools").scrollTo({ top: Math.max(0, $(from).offsetTop - 12), behavior: "smooth" });
+      // Beside the document: scroll the tools column (never up) until the answer's start sits in
+      // its upper part, with room below for the answer; the tools above stay partly in view.
+      const tools = $("tools");
+      const top = $("result").getBoundingClientRect().top - tools.getBoundingClientRect().top + tools.scrollTop;
+      tools.scrollTo({ top: Math.max(tools.scrollTop, top - Math.max(120, tools.clientHeight - 340)) });
     }
   }
   function streamer(body, from) {
@@ -349,11 +368,17 @@
   async function runTool(feature, extra) {
     const body = $("result-body");
     const foot = $("result-foot");
-    const controller = beginResult(t("feature." + feature));
+    const controller = new AbortController();
     const stream = streamer(body);
     const inputs = Object.assign({ title: state.title, text: state.text, lang: B.lang }, extra || {});
+    let sent = false;
+    const onSend = function () { sent = true; beginResult(t("feature." + feature), controller); stream.reveal(); };
     try {
-      const res = await B.run(feature, inputs, { signal: controller.signal, onDelta: stream.add });
+      const res = await B.run(feature, inputs, { signal: controller.signal, onDelta: stream.add, onSend: onSend });
+      if (!sent) {  // not sent: the wizard was cancelled (nothing to show), or Python is down
+        if (res.code !== "not_connected") { beginResult(t("feature." + feature), controller); showFailure(res, ""); }
+        return;
+      }
       if (res.ok) {
         clear(body);
         renderMarkdown(res.text || stream.text, body, false);
@@ -446,18 +471,25 @@
     opts = opts || {};
     const body = $("result-body");
     const foot = $("result-foot");
-    const controller = beginResult(t("feature.research"));
-    $("result-title").textContent = t("research.title", { question: question.length > 80 ? question.slice(0, 79) + "…" : question });
+    const controller = new AbortController();
     const info = B.featureInfo("research");
     const maxSteps = (info && info.run && info.run.max_steps) || "?";
     const stream = streamer(body, "result");
     const working = function (n) { clear(body); body.appendChild(h("p", { class: "muted", text: t("research.working", { n: n, max: maxSteps }) })); };
-    working(1);
+    let sent = false;
+    const onSend = function () {
+      sent = true;
+      beginResult(t("feature.research"), controller);
+      $("result-title").textContent = t("research.title", { question: question.length > 80 ? question.slice(0, 79) + "…" : question });
+      working(1);
+      stream.reveal();
+    };
     const inputs = { title: state.title, text: state.text, lang: B.lang, plain: state.plain, question: question };
     let res;
     try {
       res = await B.run("research", inputs, {
         signal: controller.signal,
+        onSend: onSend,
         maxCost: opts.maxCost,
         maxSteps: opts.maxSteps,
         onDelta: stream.add,
@@ -467,6 +499,10 @@
           if (step.calls.length) { stream.reset(); working(step.step + 1); }  // text of a tool step was interim
         },
       });
+      if (!sent) {
+        if (res.code !== "not_connected") { beginResult(t("feature.research"), controller); showFailure(res, ""); }
+        return res;
+      }
       clear(body);
       if (res.ok) {
         renderMarkdown(res.text || stream.text || "", body, false);
@@ -492,16 +528,68 @@
     if (!info || !info.run) return;
     $("research-note").textContent = t("research.note", { steps: B.stepsText(info.run.max_steps), cost: B.money(info.run.max_cost) });
   }
-  function updateExplain() { $("t-explain").disabled = !selectedPassage(); }
+  // Explain needs a selection: say so next to the greyed-out button, not only by greying it.
+  function updateExplain() {
+    const none = !selectedPassage();
+    $("t-explain").disabled = none || !!state.controller;
+    $("explain-hint").hidden = !none;
+  }
 
   // ---- wiring -------------------------------------------------------------------------------------------
   translatePage();
   B.mountStatus($("byom-chip"));
   B.mountCost($("cost-slot"));
-  SAMPLES.forEach(function (s) {
-    $("samples").appendChild(h("li", {}, h("button", { type: "button", class: "sample", "data-testid": "sample", text: s.title[B.lang] || s.title.en,
-      onclick: function () { openSample(s); } })));
+  function renderSamples() {
+    clear($("samples"));
+    SAMPLES.forEach(function (s) {
+      $("samples").appendChild(h("li", {}, h("button", { type: "button", class: "sample", "data-testid": "sample", text: s.title[B.lang] || s.title.en,
+        onclick: function () { openSample(s); } })));
+    });
+  }
+  renderSamples();
+  // The reader moving on their own ends "where I jumped to" for bookmarks.
+  ["wheel", "touchmove", "keydown"].forEach(function (type) {
+    window.addEventListener(type, function () { state.jumped = null; }, { passive: true });
   });
+  // Language: the page's own switch (kept in this browser), not only the browser's setting.
+  const langSwitch = $("lang-switch");
+  langSwitch.value = B.lang;
+  langSwitch.addEventListener("change", function () { B.setLang(langSwitch.value); });
+  window.addEventListener("byom:lang", function () {
+    langSwitch.value = B.lang;
+    langSwitch.setAttribute("aria-label", t("lang.label"));
+    translatePage();
+    renderSamples();
+    if (state.text) {
+      const words = (state.text.match(/\S+/g) || []).length;
+      $("doc-meta").textContent = t("meta", { minutes: Math.max(1, Math.round(words / 230)), words: words.toLocaleString(B.lang) });
+      document.title = state.title + " — " + t("app.name");
+      renderOutline();
+      renderBookmarks();
+    }
+    showLimits();
+  });
+  langSwitch.setAttribute("aria-label", t("lang.label"));
+  // On a narrow screen the tools come after the whole document: a button takes the reader
+  // there while the tools are out of sight.
+  const jump = $("jump-tools");
+  jump.addEventListener("click", function () {
+    $("tools").scrollIntoView({ block: "start" });
+    const first = $("t-summarize");
+    if (first) first.focus({ preventScroll: true });
+  });
+  let toolsSeen = false;
+  function updateJump() {
+    const narrow = window.matchMedia("(max-width: 1100px)").matches;
+    jump.hidden = !(narrow && state.text && !toolsSeen);
+  }
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver(function (entries) {
+      toolsSeen = entries.some(function (e) { return e.isIntersecting; });
+      updateJump();
+    }).observe($("tools"));
+  }
+  window.addEventListener("resize", updateJump);
   $("file-input").addEventListener("change", function (e) { readFile(e.target.files[0]); e.target.value = ""; });
   document.addEventListener("dragover", function (e) { e.preventDefault(); });
   document.addEventListener("drop", function (e) { e.preventDefault(); if (e.dataTransfer.files.length) readFile(e.dataTransfer.files[0]); });

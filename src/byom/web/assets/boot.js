@@ -32,6 +32,12 @@
   function range(appId) {
     return IDBKeyRange.bound(appId + "|", appId + "|\uffff");
   }
+  const TAB_ID = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2)).replace(/-/g, "");
+  if (navigator.locks) {
+    navigator.locks.request("byom-tab:" + TAB_ID, { mode: "exclusive" }, function () {
+      return new Promise(function () { /* held until the tab goes away */ });
+    }).catch(function () { /* no locks: reservations stay "in flight" until cleared */ });
+  }
   const host = {
     load: async function (appId) {
       const conn = await db();
@@ -74,6 +80,14 @@
         }).catch(reject);
       });
     },
+    // This tab's id: its reservations name it, and it holds the lock "byom-tab:<id>" while it
+    // is open, so another tab can tell a closed tab's reservation from one still running.
+    tab_id: TAB_ID,
+    held: async function () {
+      if (!navigator.locks || !navigator.locks.query) return "[]";
+      const state = await navigator.locks.query();
+      return JSON.stringify((state.held || []).map(function (l) { return l.name; }));
+    },
     emit: function (json) {
       if (window.BYOM && window.BYOM._onEvent) window.BYOM._onEvent(JSON.parse(json));
     },
@@ -81,6 +95,9 @@
 
   // ---- boot -----------------------------------------------------------------------------------
   const quiet = function () {};
+  function progress(stage) {
+    if (window.BYOM && window.BYOM._progress) window.BYOM._progress(stage);
+  }
 
   // The build's memory snapshot (Python with the byom core imported, see byom/web/snapshot.py),
   // integrity-checked and gunzipped; null when there is none or it cannot be used here.
@@ -117,6 +134,7 @@
 
   async function boot() {
     const started = performance.now();
+    progress("starting");
     const configPromise = fetch(cfg.config, { cache: "no-cache" }).then(function (r) {
       if (!r.ok) throw new Error("config");
       return r.text();
@@ -129,6 +147,7 @@
     const pyodide = python.pyodide;
     document.documentElement.dataset.byomBoot = python.mode;
     performance.mark("byom:pyodide");
+    progress("python");
     pyodide.setStdout({ batched: quiet });
     pyodide.setStderr({ batched: quiet });
     pyodide.unpackArchive(await zipPromise, "zip", { extractDir: "/byom_site" });
@@ -136,6 +155,7 @@
     if (!sys.path.toJs().includes("/byom_site")) sys.path.insert(0, "/byom_site");
     sys.dont_write_bytecode = true;
     const importlib = pyodide.pyimport("importlib");
+    progress("app");
     const appModule = importlib.import_module(cfg.module);
     const shellModule = importlib.import_module("byom.web.browser.shell");
     performance.mark("byom:imported");

@@ -5,7 +5,16 @@
 (function () {
   const script = document.currentScript;
   const CONFIG_URL = script.dataset.config;
-  const lang = (navigator.language || "en").toLowerCase().indexOf("nl") === 0 ? "nl" : "en";
+  // The page's language: the one the user chose in the page (kept in this browser), else the
+  // browser's. setLang() switches it live; the page listens for "byom:lang" to redraw its text.
+  const LANG_SLOT = "byom:lang";
+  function chosenLang() {
+    let saved = null;
+    try { saved = localStorage.getItem(LANG_SLOT); } catch (e) { saved = null; }
+    if (saved === "en" || saved === "nl") return saved;
+    return (navigator.language || "en").toLowerCase().indexOf("nl") === 0 ? "nl" : "en";
+  }
+  let lang = chosenLang();
   const strings = { en: {}, nl: {} };
   function addStrings(dict) {
     Object.keys(dict).forEach(function (l) { Object.assign(strings[l] || (strings[l] = {}), dict[l]); });
@@ -108,11 +117,13 @@
       chip.classList.toggle("byom-chip-on", !!(st && st.connected));
       let label;
       if (bootFailed) label = t("chip.failed");
-      else if (!st) label = t("chip.loading");
+      else if (!st) label = t("chip.loading") + " " + t("progress.count", { n: PROGRESS.indexOf(progress) + 1, total: PROGRESS.length });
       else if (st.connected) label = t("chip.connected") + " · " + money(st.session_cost);
       else label = t("chip.connect");
-      chip.appendChild(h("span", { class: "byom-dot", "aria-hidden": "true" }));
-      chip.appendChild(h("span", { text: label }));
+      chip.dataset.state = bootFailed ? "failed" : (!st ? "loading" : (st.connected ? "connected" : "connect"));
+      chip.title = !st && !bootFailed ? progressText() : (st && st.connected ? t("chip.title") : "");
+      chip.appendChild(h("span", { class: "byom-dot" + (!st && !bootFailed ? " byom-dot-busy" : ""), "aria-hidden": "true" }));
+      chip.appendChild(h("span", { class: "byom-chip-label", "data-testid": "chip-label", text: label }));
     });
   }
   function mountStatus(el) {
@@ -131,7 +142,32 @@
     return d;
   }
 
+  // ---- the key's shape, checked before anything is sent ------------------------------------------
+  // What a provider's keys start with, and the prefixes that give away another provider's key
+  // (most specific first). Only a hint for the user: the provider's own check decides.
+  const KEY_PREFIX = { openrouter: "sk-or-", anthropic: "sk-ant-", openai: "sk-" };
+  const KEY_OWNERS = [["sk-or-", "openrouter"], ["sk-ant-", "anthropic"], ["sk-proj-", "openai"], ["sk-", "openai"]];
+  const PROVIDER_NAMES = { openrouter: "OpenRouter", anthropic: "Anthropic", openai: "OpenAI" };
+  // A problem with the key's shape for provider ``kind`` (a message key and its words), or null.
+  function keyShapeProblem(kind, key) {
+    const k = String(key || "").trim();
+    const provider = PROVIDER_NAMES[kind] || kind;
+    const prefix = KEY_PREFIX[kind];
+    if (!k) return { code: "key_empty", vars: {} };
+    if (/\s/.test(k)) return { code: "key_space", vars: { provider: provider } };
+    if (!prefix) return null;  // Ollama, a server of your own: any shape may be right
+    const owner = KEY_OWNERS.find(function (p) { return k.indexOf(p[0]) === 0; });
+    if (owner && owner[1] !== kind) {
+      return { code: "key_other_provider", vars: { other: PROVIDER_NAMES[owner[1]], provider: provider, prefix: prefix } };
+    }
+    if (k.indexOf(prefix) !== 0) return { code: "key_prefix", vars: { provider: provider, prefix: prefix } };
+    return null;
+  }
+
   // ---- the wizard (R5.2 order, then R5.3) ----------------------------------------------------------
+  // Nothing counts as connected until the last step is saved: cancelling at any step (Cancel,
+  // Escape) forgets a key this wizard connected, so no request is sent under an allowance the
+  // user never confirmed.
   let wizardOpen = null;
   function openWizard(featureName, startAt) {
     if (wizardOpen) return wizardOpen;
@@ -142,7 +178,15 @@
       const d = dialog("byom-wizard", "byom-wizard-title");
       d.dataset.testid = "wizard";
       let finished = false;
-      d.addEventListener("close", function () { wizardOpen = null; resolve(finished); renderChips(); });
+      // A key connected by this wizard (pasted and checked, or from the sign-in): forgotten
+      // again unless the user finishes.
+      let connectedHere = !!pendingKeyInfo;
+      d.addEventListener("close", async function () {
+        if (!finished && connectedHere && shell) await shell.forget_key();
+        wizardOpen = null;
+        renderChips();
+        resolve(finished);
+      });
       d.addEventListener("cancel", function () { finished = false; });
       const steps = ["wizard.step1", "wizard.step2", "wizard.step3"];
       let keyInfo = pendingKeyInfo;
@@ -154,18 +198,22 @@
           h("div", { class: "byom-brand" }, h("span", { class: "byom-plug", "aria-hidden": "true" }), "BYOM"),
           h("h2", { id: "byom-wizard-title", text: t("wizard.title") }),
           h("p", { class: "byom-lede", text: t("wizard.for_feature", { feature: featureLabel(feature) }) }),
-          h("ol", { class: "byom-steps" }, steps.map(function (s, i) {
+          h("ol", { class: "byom-steps", "aria-label": t("wizard.step_of", { n: step + 1, total: steps.length }) }, steps.map(function (s, i) {
             return h("li", { class: i === step ? "byom-step-now" : (i < step ? "byom-step-done" : ""), "aria-current": i === step ? "step" : null },
               h("span", { class: "byom-step-n", text: String(i + 1) }), h("span", { text: t(s) }));
           })));
       }
       function footer(buttons) { return h("footer", { class: "byom-wizard-foot" }, buttons); }
       function cancelButton() {
-        return h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("common.cancel"), onclick: function () { d.close(); } });
+        return h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "wizard-cancel", text: t("common.cancel"), onclick: function () { d.close(); } });
       }
-      function section(testid, n, title, body, extra) {
-        return h("section", { class: "byom-sec byom-sec-numbered", "data-testid": testid },
-          h("h3", {}, h("span", { class: "byom-sec-n", text: String(n) }), title),
+      function backButton(to) {
+        return h("button", { type: "button", class: "byom-btn byom-btn-quiet byom-back", "data-testid": "wizard-back", text: t("common.back"), onclick: to });
+      }
+      // Step 1's topics are not numbered: the only numbers in the wizard are its three steps.
+      function section(testid, title, body, extra) {
+        return h("section", { class: "byom-sec byom-sec-topic", "data-testid": testid },
+          h("h3", {}, h("span", { class: "byom-sec-mark", "aria-hidden": "true" }), title),
           h("p", { text: body }), extra || null);
       }
 
@@ -174,17 +222,17 @@
         d.dataset.screen = "1";
         d.appendChild(header(0));
         d.appendChild(h("div", { class: "byom-wizard-body" },
-          section("wizard-what", 1, t("wizard.what.title"), t("wizard.what.body")),
-          section("wizard-key-what", 2, t("wizard.key.title"), t("wizard.key.body"),
+          section("wizard-what", t("wizard.what.title"), t("wizard.what.body")),
+          section("wizard-key-what", t("wizard.key.title"), t("wizard.key.body"),
             h("p", {}, extLink("https://openrouter.ai/keys", t("wizard.key.link")))),
-          section("wizard-limit", 3, t("wizard.limit.title"), t("wizard.limit.body"),
+          section("wizard-limit", t("wizard.limit.title"), t("wizard.limit.body"),
             h("p", {}, extLink("https://openrouter.ai/settings/keys", t("wizard.limit.link")))),
-          section("wizard-threat", 4, t("wizard.threat.title"), t("wizard.threat.body"))));
+          section("wizard-threat", t("wizard.threat.title"), t("wizard.threat.body"))));
         d.appendChild(footer([cancelButton(),
-          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: screen2 })]));
+          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: function () { screen2(); } })]));
       }
 
-      function screen2() {
+      function screen2(notice) {
         clear(d);
         d.dataset.screen = "2";
         d.appendChild(header(1));
@@ -207,27 +255,41 @@
         const option = options.find(function (o) { return o.id === optionId; });
         const pkce = option.pkce ? h("div", { class: "byom-pkce" },
           h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "wizard-pkce", text: t(option.simulator ? "wizard.pkce_sim" : "wizard.pkce"),
-            onclick: function () { startPkce(option.id); } }),
+            onclick: function () { startPkce(option.id, option.simulator); } }),
           h("small", { text: t("wizard.pkce_note") })) : null;
         const simKey = option.simulator ? h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "wizard-sim-key",
-          text: t("wizard.sim_use_key"), onclick: function () { input.value = "sk-or-v1-simulated-demo-key"; } }) : null;
+          text: t("wizard.sim_use_key"), onclick: function () {
+            input.value = "sk-or-v1-simulated-demo-key";
+            msg.className = "byom-msg byom-msg-ok";
+            delete msg.dataset.code;
+            msg.textContent = t("wizard.sim_key_filled");
+            check.focus();
+          } }) : null;
         if (radios) body.appendChild(radios);
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
           pkce,
           h("label", { for: "byom-key", class: "byom-label", text: pkce ? t("wizard.or_paste") : t("wizard.key_label") }),
           h("div", { class: "byom-row" }, input, check), simKey, msg));
         d.appendChild(body);
-        d.appendChild(footer([h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("common.back"), onclick: screen1 }), cancelButton()]));
+        d.appendChild(footer([backButton(screen1), cancelButton()]));
+        if (notice) showError(msg, notice);
         async function validate() {
           const key = input.value;
-          if (!key.trim()) { input.focus(); return; }
+          const problem = keyShapeProblem(option.provider, key);
+          if (problem) {
+            showError(msg, { code: problem.code }, t("err." + problem.code, problem.vars));
+            input.focus();
+            return;
+          }
           check.disabled = true;
           msg.className = "byom-msg";
+          delete msg.dataset.code;
           msg.textContent = t("wizard.checking");
           const res = JSON.parse(await shell.connect(optionId, key));
           input.value = "";
           check.disabled = false;
           if (!res.ok) { showError(msg, res); return; }
+          connectedHere = true;
           keyInfo = res.key;
           screen3();
         }
@@ -242,12 +304,14 @@
         d.appendChild(header(2));
         const st = status();
         const body = h("div", { class: "byom-wizard-body" });
-        const info = keyInfo || {};
-        const limitText = info.limit && info.limit.text
-          ? t("wizard.key_limit", { limit: money(info.limit), remaining: money(info.limit_remaining), usage: money(info.usage) })
-          : t("wizard.key_nolimit");
-        body.appendChild(h("section", { class: "byom-sec byom-ok", "data-testid": "wizard-key-result" },
-          h("p", {}, h("strong", { text: t("wizard.key_ok") }), " ", limitText)));
+        if (keyInfo) {
+          const info = keyInfo;
+          const limitText = info.limit && info.limit.text
+            ? t("wizard.key_limit", { limit: money(info.limit), remaining: money(info.limit_remaining), usage: money(info.usage) })
+            : t("wizard.key_nolimit");
+          body.appendChild(h("section", { class: "byom-sec byom-ok", "data-testid": "wizard-key-result" },
+            h("p", {}, h("strong", { text: t("wizard.key_ok") }), " ", limitText)));
+        }
         const remember = h("input", { type: "checkbox", id: "byom-remember", "data-testid": "wizard-remember" });
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-remember-section" },
           h("label", { class: "byom-check", for: "byom-remember" }, remember, h("span", { text: t("wizard.remember") })),
@@ -258,7 +322,8 @@
             return h("option", { value: m.id, selected: m.id === cat.chosen, text: m.name + " — " + priceText(m) });
           }));
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-model-section" },
-          h("label", { class: "byom-label", for: "byom-model", text: t("wizard.model", { category: t("category." + category) }) }),
+          h("label", { class: "byom-label", for: "byom-model" }, t("wizard.model", { category: categoryName(category) }),
+            " ", categorySmall(category)),
           select,
           h("p", { class: "byom-note", text: t("wizard.model_note", { category_text: t("category." + category + "_text") }) })));
         const amount = h("input", { type: "text", inputmode: "decimal", id: "byom-amount", class: "byom-input byom-amount",
@@ -275,7 +340,7 @@
           h("p", { class: "byom-note", text: t("panel.strict_note") }), msg));
         d.appendChild(body);
         const finish = h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-finish", text: t("wizard.finish") });
-        d.appendChild(footer([cancelButton(), finish]));
+        d.appendChild(footer([backButton(function () { screen2(); }), cancelButton(), finish]));
         finish.addEventListener("click", async function () {
           finish.disabled = true;
           const a = JSON.parse(await shell.set_allowance(amount.value, period.value, lang === "nl"));
@@ -287,10 +352,20 @@
         });
       }
 
+      closeResume();
       d.showModal();
       if (startAt === 3) screen3(); else if (startAt === 2) screen2(); else screen1();
     });
     return wizardOpen;
+  }
+
+  // Everyday words for a category, with its id in small print for those who know it.
+  function categoryName(category) {
+    const key = "category." + category;
+    return (strings[lang] && strings[lang][key]) || strings.en[key] || category;
+  }
+  function categorySmall(category) {
+    return h("small", { class: "byom-cat-id", text: t("category.id", { id: category }) });
   }
 
   function featureLabel(f) {
@@ -302,37 +377,82 @@
     const f = function (x) { return money({ text: "$" + trimNum(x) }); };
     return t("price.per_million", { prompt: f(m.prompt_per_million), completion: f(m.completion_per_million) });
   }
+  // A price or chart figure as dollars: two decimals at least ("0.60", not "0.6"; "0.00", not
+  // "0"), three significant digits for tiny ones ("0.000015"), never an exponent.
   function trimNum(x) {
     const n = Number(x);
-    return n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
+    if (!(n > 0)) return "0.00";
+    if (n >= 0.01) {
+      const s = n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
+      return (s.split(".")[1] || "").length < 2 ? n.toFixed(2) : s;
+    }
+    const digits = Math.min(12, 2 - Math.floor(Math.log10(n)));
+    return n.toFixed(digits).replace(/0+$/, "");
   }
 
   // ---- OAuth PKCE: leave for the provider, come back with a code --------------------------------
   const PKCE_SLOT = "byom:pkce";
-  function startPkce(optionId) {
+  function startPkce(optionId, simulated) {
     const callback = location.origin + location.pathname;
     const res = JSON.parse(shell.pkce_begin(optionId, callback));
-    sessionStorage.setItem(PKCE_SLOT, JSON.stringify({ option: optionId, verifier: res.verifier }));
+    sessionStorage.setItem(PKCE_SLOT, JSON.stringify({ option: optionId, verifier: res.verifier, simulated: !!simulated }));
     window.dispatchEvent(new Event("byom:before-redirect"));
     location.assign(res.url);
+  }
+  // Back from the provider's sign-in, the page loads again and Python takes a few seconds to
+  // start: until the wizard can go on (step 3), a dialog in the wizard's place says what is
+  // happening, so the user is never left looking at a page that forgot what they were doing.
+  let resumeDialog = null;
+  function pkceReturning() {
+    try {
+      return new URLSearchParams(location.search).has("code") && !!sessionStorage.getItem(PKCE_SLOT);
+    } catch (e) { return false; }
+  }
+  function showResume() {
+    if (resumeDialog || !pkceReturning()) return;
+    let simulated = false;
+    try { simulated = !!JSON.parse(sessionStorage.getItem(PKCE_SLOT)).simulated; } catch (e) { simulated = false; }
+    const d = dialog("byom-wizard byom-resume", "byom-resume-title");
+    d.dataset.testid = "wizard-resume";
+    d.addEventListener("cancel", function (e) { e.preventDefault(); });
+    d.appendChild(h("header", { class: "byom-wizard-head" },
+      h("div", { class: "byom-brand" }, h("span", { class: "byom-plug", "aria-hidden": "true" }), "BYOM"),
+      h("h2", { id: "byom-resume-title", text: t("wizard.title") }),
+      h("ol", { class: "byom-steps" }, ["wizard.step1", "wizard.step2", "wizard.step3"].map(function (s, i) {
+        return h("li", { class: i === 1 ? "byom-step-now" : (i < 1 ? "byom-step-done" : ""), "aria-current": i === 1 ? "step" : null },
+          h("span", { class: "byom-step-n", text: String(i + 1) }), h("span", { text: t(s) }));
+      }))));
+    d.appendChild(h("div", { class: "byom-wizard-body" },
+      h("section", { class: "byom-sec" },
+        h("h3", { text: t(simulated ? "wizard.resume_title_sim" : "wizard.resume_title") }),
+        h("p", { text: t("wizard.resume_body") }),
+        h("p", { class: "byom-progress", role: "status", "data-testid": "wizard-resume-status" },
+          h("span", { class: "byom-spinner", "aria-hidden": "true" }), h("span", { class: "byom-progress-text", text: progressText() })))));
+    resumeDialog = d;
+    d.showModal();
+  }
+  function closeResume() {
+    if (resumeDialog) { const d = resumeDialog; resumeDialog = null; d.close(); }
   }
   async function finishPkce() {
     const params = new URLSearchParams(location.search);
     const code = params.get("code");
     const saved = sessionStorage.getItem(PKCE_SLOT);
-    if (!code || !saved) return;
+    if (!code || !saved) { closeResume(); return; }
     sessionStorage.removeItem(PKCE_SLOT);
     history.replaceState(null, "", location.pathname + location.hash);
     const state = JSON.parse(saved);
+    setProgress("connecting");
     const res = JSON.parse(await shell.pkce_finish(state.option, code, state.verifier));
     if (res.ok) {
       await openWizardAfterPkce(res.key);
     } else {
+      closeResume();
       toast(errorText(res));
     }
   }
   async function openWizardAfterPkce(info) {
-    // Resume at step 3 with the key the provider issued.
+    // Resume at step 3 with the key the provider issued (connected, not yet confirmed).
     const st = status();
     pendingKeyInfo = info;
     await openWizard(st.features[0].name, 3);
@@ -350,10 +470,11 @@
     if (code === "boot") return t("err.boot");
     return strings.en[key] ? t(key) : t("err.byom_error");
   }
-  function showError(el, res) {
+  function showError(el, res, text) {
     el.className = "byom-msg byom-msg-error";
     el.dataset.code = res.code || "byom_error";
-    el.textContent = errorText(res);
+    el.textContent = text || errorText(res);
+    if (el.scrollIntoView) el.scrollIntoView({ block: "nearest" });  // never below the fold
   }
   function toast(text) {
     const el = h("div", { class: "byom-toast", role: "alert", text: text });
@@ -392,7 +513,7 @@
       row = h("li", { class: "byom-cost-row" + (group ? " byom-cost-step" : ""), "data-call": ev.call_id, "data-testid": "cost-row",
         "data-run": ev.run_id || null },
         h("span", { class: "byom-cost-what" },
-          h("strong", { text: group ? t("cost.step", { n: ev.step }) : ev.feature }), h("small", { text: ev.model })),
+          h("strong", { text: group ? t("cost.step", { n: ev.step }) : featureLabel({ name: ev.feature, description: "" }) }), h("small", { text: ev.model })),
         h("span", { class: "byom-cost-figure" }));
       if (group) group.querySelector(".byom-cost-steps").appendChild(row);
       else costRows.insertBefore(row, costRows.firstChild);
@@ -525,7 +646,8 @@
           const sel = h("select", { class: "byom-input", id: "byom-panel-model-" + cat,
             onchange: async function () { await shell.choose_model(cat, sel.value); renderChips(); } },
             c.models.map(function (m) { return h("option", { value: m.id, selected: m.id === c.chosen, text: m.name + " — " + priceText(m) }); }));
-          models.appendChild(h("label", { class: "byom-field", for: "byom-panel-model-" + cat }, h("span", { text: t("wizard.model", { category: t("category." + cat) }) }), sel));
+          models.appendChild(h("label", { class: "byom-field", for: "byom-panel-model-" + cat },
+            h("span", {}, t("wizard.model", { category: categoryName(cat) }), " ", categorySmall(cat)), sel));
         });
         body.appendChild(models);
       }
@@ -539,6 +661,7 @@
       body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-allowance" },
         h("h3", { text: t("panel.allowance") }),
         h("p", { "data-testid": "panel-spent", text: a ? t("panel.spent", { spent: money(a.spent), amount: money(a.amount), period: t("period." + a.period) }) : t("panel.no_allowance") }),
+        a ? spendParts(a, st.unreconciled.length > 0) : null,
         h("div", { class: "byom-row" }, h("span", { class: "byom-dollar" }, "$", amount), period,
           h("button", { type: "button", class: "byom-btn byom-btn-secondary", text: t("common.save"),
             onclick: async function () {
@@ -547,11 +670,11 @@
             } })),
         h("p", { class: "byom-note", text: t("panel.strict_note") }), amsg));
       if (st.unreconciled.length) {
-        body.appendChild(h("section", { class: "byom-sec byom-warn" },
+        body.appendChild(h("section", { class: "byom-sec byom-warn", id: "byom-unfinished", "data-testid": "panel-unfinished" },
           h("h3", { text: t("panel.unreconciled") }), h("p", { class: "byom-note", text: t("panel.unreconciled_note") }),
           h("ul", {}, st.unreconciled.map(function (u) {
-            return h("li", {}, u.feature + " · " + u.model + " · " + money(u.estimate) + " ",
-              h("button", { type: "button", class: "byom-btn byom-btn-quiet", text: t("panel.stop_counting"),
+            return h("li", { "data-testid": "unfinished-row" }, featureLabel({ name: u.feature, description: "" }) + " · " + u.model + " · " + money(u.estimate) + " ",
+              h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "unfinished-clear", text: t("panel.stop_counting"),
                 onclick: async function () { await shell.clear_unreconciled(u.id); render(); } }));
           }))));
       }
@@ -560,6 +683,45 @@
     panelRefresh = render;
     render();
     d.showModal();
+  }
+
+  // What the allowance figure is made of, so it adds up on screen: settled + in flight +
+  // unfinished = counted. Unfinished requests say how to clear them (the list below).
+  function spendParts(a, listed) {
+    const row = function (key, value, testid, extra) {
+      return h("li", { "data-testid": testid },
+        h("span", { text: t(key) }), h("data", { value: value.exact || "0", text: money(value) }), extra || null);
+    };
+    const unfinished = Number(a.unfinished.exact || "0") > 0;
+    return h("div", { class: "byom-parts", "data-testid": "spend-parts" },
+      h("ul", {},
+        row("spend.settled", a.settled, "spend-settled"),
+        row("spend.in_flight", a.in_flight, "spend-in-flight"),
+        row("spend.unfinished", a.unfinished, "spend-unfinished",
+          unfinished && listed ? h("a", { href: "#byom-unfinished", class: "byom-parts-link", text: t("spend.unfinished_how") }) : null),
+        h("li", { class: "byom-parts-sum", "data-testid": "spend-counted" },
+          h("span", { text: t("spend.counted") }), h("data", { value: a.spent.exact || "0", text: money(a.spent) }))),
+      h("p", { class: "byom-note", text: t("spend.history_note") }));
+  }
+
+  // Delete history only after the user confirms, in words that say the allowance stays.
+  function confirmDelete() {
+    return new Promise(function (resolve) {
+      const d = dialog("byom-confirm", "byom-confirm-title");
+      d.dataset.testid = "confirm-delete";
+      let answer = false;
+      d.addEventListener("close", function () { resolve(answer); });
+      d.appendChild(h("h2", { id: "byom-confirm-title", text: t("panel.delete_confirm_title") }));
+      d.appendChild(h("p", { text: t("panel.delete_confirm_body") }));
+      d.appendChild(h("p", { class: "byom-note", text: t("panel.delete_note") }));
+      const keep = h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "confirm-delete-no", text: t("panel.delete_keep"),
+        onclick: function () { d.close(); } });
+      d.appendChild(h("div", { class: "byom-row byom-confirm-foot" }, keep,
+        h("button", { type: "button", class: "byom-btn byom-btn-danger", "data-testid": "confirm-delete-yes", text: t("panel.delete_yes"),
+          onclick: function () { answer = true; d.close(); } })));
+      d.showModal();
+      keep.focus();
+    });
   }
 
   function historySection() {
@@ -571,15 +733,25 @@
       sec.appendChild(h("p", { class: "byom-note", text: t("panel.history_empty") }));
     } else {
       sec.appendChild(h("p", { "data-testid": "history-total", text: t("panel.total", { total: money(hist.total) }) }));
-      const table = h("table", { class: "byom-table", "data-testid": "history-table" },
-        h("thead", {}, h("tr", {}, ["hist.when", "hist.feature", "hist.model", "hist.tokens", "hist.cost", "hist.outcome"].map(function (k) { return h("th", { scope: "col", text: t(k) }); }))),
+      // Built for its widths: the cost sits beside what was done and never scrolls out of
+      // sight; long model names wrap; on a phone each row becomes a small card (kit.css).
+      const cols = ["hist.when", "hist.feature", "hist.cost", "hist.outcome", "hist.model", "hist.tokens"];
+      const table = h("table", { class: "byom-table byom-history", "data-testid": "history-table" },
+        h("thead", {}, h("tr", {}, cols.map(function (k) { return h("th", { scope: "col", class: "byom-col-" + k.slice(5), text: t(k) }); }))),
         h("tbody", {}, hist.rows.slice(0, 50).map(function (r) {
-          return h("tr", { "data-testid": "history-row", "data-run": r.run_id || null },
-            h("td", { text: new Date(r.started_at * 1000).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" }) }),
-            h("td", { text: r.feature }), h("td", { class: "byom-mono", text: r.model }),
-            h("td", { text: r.tokens[0] + " / " + r.tokens[1] }),
-            h("td", {}, h("data", { value: r.cost.exact || "", text: r.cost.exact === null ? "—" : money(r.cost) })),
-            h("td", { text: t("outcome." + r.outcome) }));
+          const cell = function (k, attrs) { return h("td", Object.assign({ class: "byom-col-" + k, "data-label": t("hist." + k) }, attrs || {})); };
+          const when = cell("when"); when.textContent = new Date(r.started_at * 1000).toLocaleString(lang, { dateStyle: "short", timeStyle: "short" });
+          const feat = cell("feature"); feat.textContent = featureLabel({ name: r.feature, description: "" });
+          const cost = cell("cost", { "data-testid": "history-cost" });
+          cost.appendChild(h("data", { value: r.cost.exact || "", text: r.cost.exact === null ? "—" : money(r.cost) }));
+          const outcome = cell("outcome"); outcome.textContent = t("outcome." + r.outcome);
+          const model = cell("model"); model.classList.add("byom-mono");
+          r.model.split("/").forEach(function (part, i) {  // a long id breaks after its slash
+            if (i) { model.appendChild(document.createTextNode("/")); model.appendChild(h("wbr")); }
+            model.appendChild(document.createTextNode(part));
+          });
+          const tokens = cell("tokens"); tokens.textContent = t("hist.tokens_value", { prompt: r.tokens[0], completion: r.tokens[1] });
+          return h("tr", { "data-testid": "history-row", "data-run": r.run_id || null }, when, feat, cost, outcome, model, tokens);
         })));
       sec.appendChild(h("div", { class: "byom-table-wrap" }, table));
     }
@@ -587,7 +759,11 @@
       h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "export-csv", text: t("panel.export_csv"), onclick: function () { download("csv"); } }),
       h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "export-json", text: t("panel.export_json"), onclick: function () { download("json"); } }),
       h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "history-delete", text: t("panel.delete"),
-        onclick: async function () { await shell.delete_history(); if (panelRefresh) panelRefresh(); } })));
+        onclick: async function () {
+          if (!(await confirmDelete())) return;
+          await shell.delete_history();
+          if (panelRefresh) panelRefresh();
+        } })));
     sec.appendChild(h("p", { class: "byom-note", text: t("panel.delete_note") }));
     return sec;
   }
@@ -637,12 +813,28 @@
     await ready;
     if (!shell) return { ok: false, code: "boot", message: t("err.boot") };
     let st = status();
-    if (!st.connected) {
-      const ok = await openWizard(feature);
+    // Nothing is sent without a key AND an allowance the user confirmed (the wizard's last
+    // step). A key remembered from before with no allowance goes through that step first.
+    if (!st.connected || !st.allowances.length) {
+      const ok = await openWizard(feature, st.connected ? 3 : 1);
       st = status();
-      if (!ok || !st.connected) return { ok: false, code: "not_connected" };
+      if (!ok || !st.connected || !st.allowances.length) return { ok: false, code: "not_connected" };
     }
     const taskId = "task-" + (++runCounter);
+    // The cost surface is in place before the page shows its answer area, so the page can
+    // bring both into view at once without the surface pushing the answer down afterwards.
+    ensureCost();
+    costEl.hidden = false;
+    if (!costSlot) document.body.classList.add("byom-cost-open");
+    if (opts.onSend) opts.onSend();
+    activeRuns += 1;
+    try {
+      return await send(taskId, feature, inputs, opts);
+    } finally {
+      activeRuns -= 1;
+    }
+  }
+  async function send(taskId, feature, inputs, opts) {
     if (opts.signal) opts.signal.addEventListener("abort", function () { shell.cancel(taskId); }, { once: true });
     const onDelta = function (text) { if (opts.onDelta) opts.onDelta(text); };
     // An agent feature's settled steps (figures and what the app says of its tool calls).
@@ -685,14 +877,48 @@
     return f ? Object.assign({ label: featureLabel(f) }, f) : null;
   }
 
-  // ---- leave guard (R4.5): the core's in-flight state, nothing else --------------------------------
-  function leaveGuard() { return !!(shell && shell.in_flight()); }
-  window.addEventListener("beforeunload", function (e) {
-    if (leaveGuard()) { e.preventDefault(); e.returnValue = ""; }
-  });
+  // ---- leave guard (R4.5) ------------------------------------------------------------------------
+  // Up from the moment a feature is sent (before the core has reserved: the Web Lock, the
+  // storage read and the estimate come first) until it has settled and been written, and
+  // whenever the core has paid work in flight. A browser shows the warning only if the user
+  // has interacted with the page (clicked, typed) since it loaded — Chromium, Firefox and
+  // Safari all require that — and never when the tab is killed or discarded; see the
+  // integration guide. The handler is registered at once, so it is in place before any run.
+  let activeRuns = 0;
+  function leaveGuard() { return activeRuns > 0 || !!(shell && shell.in_flight()); }
+  function onBeforeUnload(e) {
+    if (!leaveGuard()) return undefined;
+    e.preventDefault();
+    e.returnValue = t("leave.warning");  // older browsers need a non-empty value; none show it
+    return e.returnValue;
+  }
+  window.addEventListener("beforeunload", onBeforeUnload);
+
+  // ---- language ------------------------------------------------------------------------------------
+  function setLang(next) {
+    if (next !== "en" && next !== "nl") return;
+    lang = next;
+    try { localStorage.setItem(LANG_SLOT, next); } catch (e) { /* kept for this page only */ }
+    document.documentElement.lang = lang;
+    renderChips();
+    if (panelRefresh) panelRefresh();
+    window.dispatchEvent(new CustomEvent("byom:lang", { detail: lang }));
+  }
+
+  // ---- start-up progress: Python takes seconds to start; say which part is under way -------------
+  // The stages boot.js reports, in order ("connecting": back from a sign-in, the key is fetched).
+  const PROGRESS = ["starting", "python", "app"];
+  let progress = "starting";
+  function progressText() { return t("progress." + progress); }
+  function setProgress(stage) {
+    progress = stage;
+    renderChips();
+    document.querySelectorAll(".byom-progress-text").forEach(function (el) { el.textContent = progressText(); });
+  }
 
   window.BYOM = {
-    lang: lang,
+    get lang() { return lang; },
+    setLang: setLang,
     t: t,
     h: h,
     money: money,
@@ -729,8 +955,10 @@
       readyResolve();
     },
     _onEvent: onEvent,
+    _progress: setProgress,
     _status: status,
     _setAllowance: function (amount, period) { return shell.set_allowance(amount, period, false).then(JSON.parse); },
   };
   document.documentElement.lang = lang;
+  showResume();
 })();

@@ -52,10 +52,11 @@ from byom.core.events import (
     RunStarted,
     StepLanded,
 )
-from byom.core.ledger import Allowance
-from byom.core.money import format_money, parse_amount
+from byom.core.ledger import Allowance, Period, period_start
+from byom.core.money import format_money, from_pico, parse_amount
 from byom.core.run import RunDone, RunResult
 from byom.core.secret import Secret, clean_key
+from byom.core.store import COUNTING_STATES
 from byom.core.tools import Tool, tools_of
 from byom.core.usage import Delta, Done, ToolCall
 from byom.providers import make_adapter
@@ -222,6 +223,8 @@ class Shell:
             # check-and-reserve under the cross-tab Web Lock, on a fresh view of storage
             admission=store.exclusive,
         )
+        #: The page's storage host (IndexedDB, Web Locks), for finding closed tabs' rows.
+        self.host: Any = None
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._session_cost = Decimal(0)
         #: Runs started and not finished, by run id: paid work in flight for the leave guard.
@@ -372,7 +375,12 @@ class Shell:
                 ],
             }
         allowances = [
-            {"amount": _money(a.amount), "period": a.period, "spent": _money(app.spent(a.period))}
+            {
+                "amount": _money(a.amount),
+                "period": a.period,
+                "spent": _money(app.spent(a.period)),
+                **self._spend_parts(a.period),
+            }
             for a in app.allowances()
         ]
         unreconciled = [
@@ -398,6 +406,55 @@ class Shell:
                 "runs": len(self._runs),
             }
         )
+
+    def _spend_parts(self, period: Period) -> dict[str, Any]:
+        """What counts against the allowance of ``period``, in parts that add up to it:
+        ``settled`` (the real cost of finished requests), ``in_flight`` (the estimates of
+        requests running now, in any tab) and ``unfinished`` (the estimates of requests cut
+        off before their cost came back, which count until the user clears them)."""
+        ledger = self.app.ledger
+        start = period_start(period, ledger._clock(), ledger.tz)
+        parts = {"committed": 0, "reserved": 0, "unreconciled": 0}
+        for row in self.store.ledger_rows(self.app.app_id, COUNTING_STATES):
+            if start is not None and row.created_at < start:
+                continue
+            if period == "session" and row.session_id != ledger.session_id:
+                continue
+            parts[row.state] = parts.get(row.state, 0) + row.counted_pico
+        return {
+            "settled": _money(from_pico(parts["committed"])),
+            "in_flight": _money(from_pico(parts["reserved"])),
+            "unfinished": _money(from_pico(parts["unreconciled"])),
+        }
+
+    async def recover_orphans(self) -> int:
+        """Reservations of a tab that was closed mid-request become unfinished (unreconciled).
+
+        Every tab holds the Web Lock ``byom-tab:<its id>`` for its life and writes its id as
+        the owner of its reservations; a ``reserved`` row whose owner's lock nobody holds was
+        left by a closed tab. Its estimate keeps counting (fail closed) but it is shown as
+        unfinished, with the way to clear it, instead of "in flight" for ever."""
+        query = getattr(self.host, "held", None)
+        if query is None:
+            return 0
+        held = set(json.loads(await query()))
+        moved = 0
+        async with self.store.exclusive():
+            for row in self.store.ledger_rows(self.app.app_id, frozenset({"reserved"})):
+                if not row.owner.startswith("tab:") or row.owner == self.app.ledger.owner:
+                    continue
+                if "byom-tab:" + row.owner[4:] in held:
+                    continue
+                if self.store.transition_ledger_row(
+                    self.app.app_id,
+                    row.id,
+                    expect=frozenset({"reserved"}),
+                    state="unreconciled",
+                    counted_pico=row.estimate_pico,
+                    generation_id=row.generation_id,
+                ):
+                    moved += 1
+        return moved
 
     def _feature_info(self, name: str) -> dict[str, Any]:
         feature = self.app.features[name]
@@ -563,9 +620,11 @@ class Shell:
 
     @guarded
     async def reload(self) -> None:
-        """Re-read storage (another tab may have added history)."""
+        """Re-read storage (another tab may have added history, or closed mid-request)."""
         async with self.store.exclusive():
             pass
+        with contextlib.suppress(Exception):  # best effort: the rows still count either way
+            await self.recover_orphans()
 
     @guarded
     def history(self, limit: int = 200) -> str:
@@ -837,5 +896,11 @@ async def start(web: WebApp, host: Any, config_json: str) -> Shell:
     # Pinned: the id in byom-app.toml, or any WebApp(app_id=...) that is not the name's own id.
     pinned = config.get("app_id") == web.app_id or web.app_id != app_id_for(web.name)
     shell = Shell(web, store, vault, config["providers"], host.emit, app_id_pinned=pinned)
+    shell.host = host
+    tab = getattr(host, "tab_id", None)
+    if tab:  # this tab's reservations name it; its lock says it is still open (recover_orphans)
+        shell.app.ledger.owner = "tab:" + str(tab)
     await store.flush_exclusive()
+    with contextlib.suppress(Exception):
+        await shell.recover_orphans()
     return shell
