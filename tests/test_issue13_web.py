@@ -393,6 +393,27 @@ def test_issue13_6_history_cost_is_never_the_hidden_part(browser, web_site, sim,
 # -- 8. Dutch: feature names, categories in words, a language switch ---------------------------
 
 
+@pytest.mark.parametrize("locale", ["en-US", "nl-NL"])
+def test_issue13_7_one_money_rule_on_the_page(browser, web_site, sim, locale):
+    """The chart's figure and the history's cost of the same single request read alike (the
+    chart once said "$0.00401" beside "$0.004"), and Dutch writes them as format_money does."""
+    tab = connected_with_history(browser, web_site, locale=locale)
+    page = tab.page
+    page.click("[data-testid=open-panel]")
+    tab.poll("document.querySelectorAll('[data-testid=history-row]').length === 1")
+    cost = page.locator("[data-testid=history-row] .byom-col-cost").first
+    assert cost.is_visible()
+    chart_max = page.locator("[data-testid=history-chart] text").last
+    figure = chart_max.text_content() or ""
+    shown = cost.inner_text().strip()
+    assert figure == shown, (figure, shown)  # one request: the chart's top is its cost
+    if locale.startswith("nl"):
+        assert re.fullmatch(r"\$ \d+,\d+", shown), shown
+    else:
+        assert re.fullmatch(r"\$\d+\.\d+", shown), shown
+    tab.context.close()
+
+
 def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim):
     context = new_context(browser, locale="nl-NL", **DESKTOP)
     tab = Tab(context, web_site).open().ready()
@@ -406,8 +427,9 @@ def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim)
     tab.poll("!!document.querySelector('[data-testid=wizard]')")
     to_step_3(tab)
     prices = " ".join(tab.page.locator("[data-testid=wizard-model] option").all_inner_texts())
-    # "$0,60", never "$0,6" or "$0"
-    assert not re.search(r"\$\d+(?![\d,.])|\$\d+[,.]\d(?!\d)", prices), prices
+    # "$ 0,60" (written as byom.format_money writes Dutch), never "$ 0,6" or "$ 0"
+    assert re.search(r"\$ \d+,\d\d", prices), prices
+    assert not re.search(r"\$ ?\d+(?![\d,.])|\$ ?\d+[,.]\d(?!\d)", prices), prices
     label = tab.page.locator("label[for=byom-model]")
     assert "Alledaags model" in label.inner_text()
     assert label.locator(".byom-cat-id").inner_text() == "categorie: worker", "small print"

@@ -117,7 +117,10 @@ def test_r5_6_user_message_names_the_provider_the_error_came_from(
     assert caught.value.provider == kind
     for lang in ("en", "nl"):
         text = byom.errors.user_message(caught.value, lang)
-        assert text.startswith(name) and "4" in text
+        # the sentence opens with the provider's name ("Your Ollama server …"), capitalised
+        opening = " ".join(text.split()[:3]).lower()
+        assert text[0].isupper() and name.lower() in opening
+        assert "4" in text
         if kind != "openrouter":
             assert "OpenRouter" not in text
     # An error made by hand names no provider it cannot know.

@@ -307,7 +307,8 @@ def test_r4_1_cost_pending_then_exact_and_leave_guard(browser, web_site, sim):
     sim.config(stream_hold_after=None)
     sim.release()
     tab.poll("document.querySelector('[data-testid=cost-row]').dataset.state === 'landed'")
-    assert tab.ev("BYOM.leaveGuard()") is False
+    # The guard holds until the page has written the result (just after the cost lands).
+    tab.poll("BYOM.leaveGuard() === false")
     generations = sim.generations()
     shown = tab.page.locator("[data-testid=cost-row]").first.locator("[data-testid=cost-value]")
     assert Decimal(shown.get_attribute("value")) == Decimal(str(generations[-1]["cost"]))

@@ -195,7 +195,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
     "provider.name.gemini": "Google Gemini",
-    "provider.name.ollama": "Ollama",
+    "provider.name.ollama": "your Ollama server",
     "provider.name.compatible": "your server",
     "wizard.asked.at": "the server at {address} (standing in for {provider})",
     "wizard.asked.local": "{provider} at {address}",

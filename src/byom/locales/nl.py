@@ -197,7 +197,7 @@ MESSAGES: dict[str, str] = {
     "provider.name.openai": "OpenAI",
     "provider.name.anthropic": "Anthropic",
     "provider.name.gemini": "Google Gemini",
-    "provider.name.ollama": "Ollama",
+    "provider.name.ollama": "je Ollama-server",
     "provider.name.compatible": "je server",
     "wizard.asked.at": "de server op {address} (in plaats van {provider})",
     "wizard.asked.local": "{provider} op {address}",

@@ -39,11 +39,13 @@
   }
   function stepsText(n) { return n === 1 ? t("run.steps_one") : t("run.steps", { n: n }); }
   function money(m) {
-    // Python formats dollars (significant digits kept for tiny amounts); Dutch swaps separators.
+    // Python formats dollars (byom.format_money: two significant digits below a cent); Dutch
+    // writes them as format_money(…, "nl") does: "$ 0,42", "$ 1.234,50", "$ -0,10".
     const text = m && typeof m === "object" ? m.text : m;
     if (text === null || text === undefined) return "—";
     if (lang !== "nl") return text;
-    return text.replace(/[.,]/g, function (c) { return c === "." ? "," : "."; });
+    const swapped = text.replace(/[.,]/g, function (c) { return c === "." ? "," : "."; });
+    return swapped.replace(/^(-?)\$/, function (all, minus) { return "$ " + minus; });
   }
 
   // ---- tiny DOM helper (textContent only) ----------------------------------------------------
@@ -374,20 +376,25 @@
   }
   function priceText(m) {
     if (m.prompt_per_million === null) return t("price.unknown");
-    const f = function (x) { return money({ text: "$" + trimNum(x) }); };
+    const f = function (x) { return money({ text: "$" + priceNum(x) }); };
     return t("price.per_million", { prompt: f(m.prompt_per_million), completion: f(m.completion_per_million) });
   }
-  // A price or chart figure as dollars: two decimals at least ("0.60", not "0.6"; "0.00", not
-  // "0"), three significant digits for tiny ones ("0.000015"), never an exponent.
+  // A chart figure as dollars by byom.format_money's rule: cents from a cent up ("0.42",
+  // "0.00"), two significant digits below a cent ("0.0040", "0.000015"), never an exponent.
   function trimNum(x) {
     const n = Number(x);
     if (!(n > 0)) return "0.00";
-    if (n >= 0.01) {
-      const s = n >= 1 ? n.toFixed(2) : String(Number(n.toPrecision(3)));
-      return (s.split(".")[1] || "").length < 2 ? n.toFixed(2) : s;
-    }
-    const digits = Math.min(12, 2 - Math.floor(Math.log10(n)));
-    return n.toFixed(digits).replace(/0+$/, "");
+    if (n >= 0.01) return n.toFixed(2);
+    const digits = Math.min(14, 1 - Math.floor(Math.log10(n)));
+    return n.toFixed(digits).replace(/0+$/, "").replace(/\.$/, "");
+  }
+  // A list price per million tokens: every digit it has, at least two decimals ("0.075",
+  // "0.60", "3.00"), as format_money(…, exact=True) writes list prices.
+  function priceNum(x) {
+    const n = Number(x);
+    if (!(n > 0)) return "0.00";
+    const s = String(Number(n.toPrecision(12)));
+    return (s.split(".")[1] || "").length < 2 ? n.toFixed(2) : s;
   }
 
   // ---- OAuth PKCE: leave for the provider, come back with a code --------------------------------
