@@ -11,6 +11,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILTIN_STAMP := $(VENV)/.builtin
+PRICES_STAMP := $(VENV)/.prices
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo demo-deps test lint typecheck pytest browser builtin lock clean prices
@@ -66,8 +67,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The price database the bundled snapshots are generated from (dev-time only): installed for the
+# tests, which check each snapshot against it.
+$(PRICES_STAMP): $(STAMP) requirements/prices.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/prices.lock
+	touch $(PRICES_STAMP)
+
 # BYOM_REQUIRE_BUILTIN=1: the built-in model's tests fail, never skip, when it is missing.
-pytest: $(STAMP) $(BUILTIN_STAMP) browser
+pytest: $(STAMP) $(BUILTIN_STAMP) $(PRICES_STAMP) browser
 	BYOM_REQUIRE_BUILTIN=1 $(BIN)/pytest
 
 test: lint typecheck pytest
@@ -75,9 +83,7 @@ test: lint typecheck pytest
 # Regenerate the bundled price snapshots (src/byom/data/*-models.json) from the genai-prices
 # database (dev-time only; hash-pinned in requirements/prices.lock). AS_OF=YYYY-MM-DD dates them
 # (default: today); PROVIDERS="gemini" limits them. Review the diff before committing.
-prices: $(STAMP)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
-		-r requirements/prices.lock
+prices: $(PRICES_STAMP)
 	$(BIN)/python scripts/prices.py $(if $(AS_OF),--as-of $(AS_OF)) $(PROVIDERS)
 
 # Regenerate the hash-pinned locks (needs uv: pip install uv).
