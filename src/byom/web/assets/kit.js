@@ -45,7 +45,8 @@
     if (text === null || text === undefined) return "—";
     if (lang !== "nl") return text;
     const swapped = text.replace(/[.,]/g, function (c) { return c === "." ? "," : "."; });
-    return swapped.replace(/^(-?)\$/, function (all, minus) { return "$ " + minus; });
+    // (a no-break space after the sign: "$" never ends a line apart from its amount)
+    return swapped.replace(/^(-?)\$/, function (all, minus) { return "$\u00a0" + minus; });
   }
 
   // ---- tiny DOM helper (textContent only) ----------------------------------------------------
