@@ -8,6 +8,7 @@ of every frame of every traceback in that chain, and ``TracebackException(captur
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,10 +33,29 @@ def _text(value: object) -> str:
     return shown
 
 
+def _package_dirs() -> tuple[str, ...]:
+    """Where byom and its HTTP stack are installed: judged by their real folders, never by a
+    path fragment (a checkout cloned into a folder named ``byom`` holds the tests too)."""
+    import importlib
+
+    folders = []
+    for name in ("byom", "httpx", "httpcore", "h11", "anyio"):
+        module = importlib.import_module(name)
+        folders.append(str(Path(module.__file__ or "").resolve().parent) + "/")
+    return tuple(folder.replace("\\", "/") for folder in folders)
+
+
+_PACKAGES = _package_dirs()
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_library_file(filename: str) -> bool:
+    return str(Path(filename).resolve()).replace("\\", "/").startswith(_PACKAGES)
+
+
 def _library_frame(frame: FrameType) -> bool:
     """A frame of byom, httpx, httpcore or h11 (not the test's or the caller's own)."""
-    name = frame.f_code.co_filename.replace("\\", "/")
-    return any(part in name for part in ("/byom/", "/httpx/", "/httpcore/", "/h11/", "/anyio/"))
+    return _is_library_file(frame.f_code.co_filename)
 
 
 def exception_views(exc: BaseException) -> Iterator[tuple[str, str, bool]]:
