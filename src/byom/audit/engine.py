@@ -351,6 +351,17 @@ class _Audit:
     def masked(self, text: str) -> str:
         return mask(text, self.key, self.prompt)
 
+    def journey_failure_evidence(self, check: CheckResult, exc: JourneyFailed) -> None:
+        """A failed journey step as evidence: which step, what it looked for (masked), and the
+        screenshot taken when it failed."""
+        check.add("note", self.masked(str(exc)))
+        if exc.taken.screenshot:
+            check.add(
+                "screenshot",
+                f"when journey step {exc.taken.step.number} failed",
+                path=exc.taken.screenshot,
+            )
+
     def phase(self, name: str) -> None:
         now = time.monotonic()
         if self.step_times:
@@ -758,13 +769,7 @@ class _Audit:
                 if not await self._journey_to_key():
                     wizard.add("note", "the journey did not lead to a key input")
                     for exc in self.journey.failures[-1:]:
-                        wizard.add("note", self.masked(str(exc)))
-                        if exc.taken.screenshot:
-                            wizard.add(
-                                "screenshot",
-                                f"when journey step {exc.taken.step.number} failed",
-                                path=exc.taken.screenshot,
-                            )
+                        self.journey_failure_evidence(wizard, exc)
                     return None
                 how = "followed the journey until the app asked for a key"
             else:
@@ -1153,13 +1158,7 @@ class _Audit:
         if outcome.kind != "admitted":
             egress.add("note", f"the first feature run was not sent ({outcome.kind})")
         for exc in self.journey_failures[:1]:
-            egress.add("note", self.masked(str(exc)))
-            if exc.taken.screenshot:
-                egress.add(
-                    "screenshot",
-                    f"when journey step {exc.taken.step.number} failed",
-                    path=exc.taken.screenshot,
-                )
+            self.journey_failure_evidence(egress, exc)
         await self.shot_evidence(egress, "after-first-run", "the app after the first feature run")
 
     async def _resumed_run(self) -> Outcome:

@@ -439,33 +439,15 @@ def _response(
 
 
 def _whole(handler: SimHandler, plan: Plan) -> None:
-    from byom.sim._server import CORS_HEADERS
-
     if plan.fault == "midstream_error":
         handler._record(plan, completion_tokens=0, finish="error")
         code = plan.error_code
         handler._json(code, error_payload(code, "upstream error", {}))
         return
     parts = _call_parts(plan) if plan.calls else [{"text": plan.text}]
-    body = rules.dumpb(_response(plan, parts, plan.completion_tokens, plan.finish))
-    if plan.fault == "cut_before_usage":
-        handler._record(plan, completion_tokens=0, finish=None, cancelled=True)
-        head = [
-            "HTTP/1.1 200 OK\r\nServer: byom-sim\r\nContent-Type: application/json\r\n",
-            f"Content-Length: {len(body)}\r\n",
-        ]
-        head.extend(f"{k}: {v}\r\n" for k, v in CORS_HEADERS)
-        head.append("\r\n")
-        try:
-            handler.wfile.write("".join(head).encode("latin-1"))
-        except OSError:
-            pass
-        handler._cut_connection()
-        return
-    handler._record(plan)
-    if plan.fault == "malformed_json":
-        body = body[: len(body) // 2]
-    handler._respond(200, body)
+    handler._send_whole(
+        plan, rules.dumpb(_response(plan, parts, plan.completion_tokens, plan.finish))
+    )
 
 
 def _event(payload: object) -> bytes:

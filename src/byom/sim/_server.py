@@ -1018,15 +1018,21 @@ class SimHandler(BaseHTTPRequestHandler):
             message = "upstream error"
             self._json(code, error_payload(fmt, code, message))
             return
-        payload = _WHOLE[fmt](plan)
-        body = rules.dumpb(payload)
+        self._send_whole(plan, rules.dumpb(_WHOLE[fmt](plan)), self._id_headers(plan))
+
+    def _send_whole(
+        self, plan: Plan, body: bytes, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """Deliver a whole (non-stream) reply ``body`` as ``plan``'s fault says, and record
+        it: cut after the headers (``cut_before_usage``), half a body (``malformed_json``),
+        or whole. Every wire format's whole replies end here."""
         if plan.fault == "cut_before_usage":
             self._record(plan, completion_tokens=0, finish=None, cancelled=True)
             head = [
                 "HTTP/1.1 200 OK\r\nServer: byom-sim\r\nContent-Type: application/json\r\n",
                 f"Content-Length: {len(body)}\r\n",
             ]
-            head.extend(f"{k}: {v}\r\n" for k, v in (*CORS_HEADERS, *self._id_headers(plan)))
+            head.extend(f"{k}: {v}\r\n" for k, v in (*CORS_HEADERS, *headers))
             head.append("\r\n")
             try:
                 self.wfile.write("".join(head).encode("latin-1"))
@@ -1037,7 +1043,7 @@ class SimHandler(BaseHTTPRequestHandler):
         self._record(plan)
         if plan.fault == "malformed_json":
             body = body[: len(body) // 2]
-        self._respond(200, body, headers=self._id_headers(plan))
+        self._respond(200, body, headers=headers)
 
     # ------------------------------------------------------------------ streams
 

@@ -162,11 +162,20 @@ def check_key(
 ) -> KeyInfo:
     """Ask the provider about a key *before* it replaces anything in the app: a rejected key
     must not clear a working one that is already remembered."""
-    from byom.transport import SendFailed
-
     request = adapter.key_info_request(key)
     if request is None:
         return KeyInfo()
+    response = _send_once(adapter, request, transport_factory)
+    return adapter.parse_key_info(response.status, response.headers, response.body)
+
+
+def _send_once(
+    adapter: Adapter, request: Any, transport_factory: Callable[[str], Any] | None
+) -> Any:
+    """Send one request to ``adapter``'s origin on a transport of its own (closed after), and
+    return the response; a failure to send raises byom's own error for it."""
+    from byom.transport import SendFailed
+
     if transport_factory is not None:
         transport = transport_factory(adapter.origin)
     else:
@@ -174,12 +183,11 @@ def check_key(
 
         transport = HttpxTransport(adapter.origin, timeout=30.0)
     try:
-        response = transport.send(request)
+        return transport.send(request)
     except SendFailed as failure:
         raise failure.error from None
     finally:
         transport.close()
-    return adapter.parse_key_info(response.status, response.headers, response.body)
 
 
 def list_models(
@@ -191,23 +199,10 @@ def list_models(
     """Ask the provider for its model list (with the key, when there is one) and return how
     many models it lists. A local server answering at all is what this proves; a 401 raises
     :class:`~byom.errors.KeyRejected` as everywhere else."""
-    from byom.transport import SendFailed
-
     request = adapter.models_request(key)
     if request is None:
         return 0
-    if transport_factory is not None:
-        transport = transport_factory(adapter.origin)
-    else:
-        from byom.transport.httpx_transport import HttpxTransport
-
-        transport = HttpxTransport(adapter.origin, timeout=30.0)
-    try:
-        response = transport.send(request)
-    except SendFailed as failure:
-        raise failure.error from None
-    finally:
-        transport.close()
+    response = _send_once(adapter, request, transport_factory)
     if response.status != 200:
         raise adapter.error_for(response.status, response.headers, response.body)
     return len(list(adapter.parse_models(response.body)))
