@@ -312,7 +312,8 @@ def checked_calls(raw: Sequence[RawToolCall], *, offered: frozenset[str]) -> tup
         if call_id is None or call_id in seen:
             call_id = f"call_{index}"
         seen.add(call_id)
-        calls.append(ToolCall(call_id, name, arguments, text))
+        extra = dict(call.extra_content) if isinstance(call.extra_content, Mapping) else {}
+        calls.append(ToolCall(call_id, name, arguments, text, extra))
     return tuple(calls)
 
 
@@ -343,19 +344,26 @@ def _no_constant(name: str) -> Any:
 
 
 def assistant_message(text: str, calls: Sequence[ToolCall]) -> dict[str, Any]:
-    """The assistant turn that asked for ``calls``, to send back with the results."""
+    """The assistant turn that asked for ``calls``, to send back with the results.
+
+    A call's ``extra_content`` (Gemini's thought signature) rides on it, so the turn is whole
+    even when the app stores the conversation and sends it again in another session."""
     return {
         "role": "assistant",
         "content": text or None,
-        "tool_calls": [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments_json},
-            }
-            for call in calls
-        ],
+        "tool_calls": [_call_entry(call) for call in calls],
     }
+
+
+def _call_entry(call: ToolCall) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments_json},
+    }
+    if call.extra_content:
+        entry["extra_content"] = dict(call.extra_content)
+    return entry
 
 
 def tool_message(call: ToolCall, content: str) -> dict[str, Any]:

@@ -71,12 +71,15 @@ class RawToolCall:
     already-decoded object (Anthropic ``tool_use.input``, Ollama). ``id`` may be missing (Ollama
     sends none): byom then gives the call one. The core turns these into :class:`ToolCall` or,
     when one cannot be read, refuses the whole reply as ``bad_output`` (its cost still counts).
-    ``repr`` leaves the arguments out: they are content.
+    ``extra_content`` is what the provider needs back with this call in the next turn (Gemini's
+    ``{"google": {"thought_signature": …}}``), ``None`` when nothing. ``repr`` leaves the
+    arguments and the extra content out: they are content.
     """
 
     id: str | None
     name: str | None
     arguments: str | Mapping[str, Any] | None = field(repr=False)
+    extra_content: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +89,20 @@ class ToolCall:
     ``arguments`` is the parsed JSON object; ``arguments_json`` the same as compact JSON text
     (the raw string for providers that send one). Both are content: ``repr`` leaves them out,
     and byom never logs or stores them.
+
+    ``extra_content`` is provider data that must travel back with the call when the app sends
+    the conversation again (Gemini 3 signs its calls: ``{"google": {"thought_signature": …}}``,
+    the shape Google's OpenAI-compatible endpoint uses). :func:`byom.core.tools.assistant_message`
+    puts it on the call, so a conversation the app saves and resumes later still carries it.
+    Empty for providers that need nothing. It is opaque (encrypted model state): never shown,
+    logged or stored by byom.
     """
 
     id: str
     name: str
     arguments: Mapping[str, Any] = field(repr=False)
     arguments_json: str = field(repr=False)
+    extra_content: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +175,16 @@ class Reply:
     def wants_tools(self) -> bool:
         """True when the model asks for tool calls (``finish_reason == "tool_calls"``)."""
         return bool(self.tool_calls)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """This reply as the assistant turn to append to the conversation before the tool
+        results (the OpenAI shape every adapter takes): its text and its ``tool_calls``, each
+        with the ``extra_content`` its provider needs back (Gemini's thought signature). Saved
+        with the conversation, it can be sent again in a later session."""
+        from byom.core.tools import assistant_message  # tools imports this module
+
+        return assistant_message(self.text, self.tool_calls)
 
 
 @dataclass(frozen=True, slots=True)

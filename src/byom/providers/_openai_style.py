@@ -131,6 +131,7 @@ def tool_calls_from_message(message: Mapping[str, Any]) -> tuple[RawToolCall, ..
                 id=wire_str(get(entry, "id")) or None,
                 name=wire_str(get(entry, "function", "name")),
                 arguments=_arguments(get(entry, "function", "arguments")),
+                extra_content=_extra(get(entry, "extra_content")),
             )
             for entry in calls
         )
@@ -144,22 +145,29 @@ def tool_calls_from_message(message: Mapping[str, Any]) -> tuple[RawToolCall, ..
     return ()
 
 
+def _extra(value: Any) -> Mapping[str, Any] | None:
+    """A call's ``extra_content`` (Google's OpenAI-compatible endpoint puts Gemini's thought
+    signature there), kept to send back with the call; anything but an object is ignored."""
+    return value if isinstance(value, Mapping) else None
+
+
 class _Slot:
     """One call being assembled from stream fragments."""
 
-    __slots__ = ("id", "name", "object", "parts")
+    __slots__ = ("extra", "id", "name", "object", "parts")
 
     def __init__(self) -> None:
         self.id: str | None = None
         self.name: str | None = None
         self.parts: list[str] = []
         self.object: Mapping[str, Any] | None = None
+        self.extra: Mapping[str, Any] | None = None
 
     def call(self) -> RawToolCall:
         arguments: str | Mapping[str, Any] | None = self.object
         if self.parts:
             arguments = "".join(self.parts)
-        return RawToolCall(self.id, self.name, arguments)
+        return RawToolCall(self.id, self.name, arguments, self.extra)
 
     def __repr__(self) -> str:  # never the arguments
         return f"_Slot(id={self.id!r}, name={self.name!r})"
@@ -203,6 +211,9 @@ class ToolCallAssembler:
             if slot is None or (fragment_id and fragment_id != slot.id):
                 slot = self._new()
         self._merge(slot, fragment_id, fragment.get("function"))
+        extra = _extra(fragment.get("extra_content"))
+        if extra is not None:
+            slot.extra = extra
 
     def add_legacy(self, function_call: Any) -> None:
         """A ``delta.function_call`` fragment (the pre-tools API)."""

@@ -23,8 +23,11 @@ Wire facts (the Gemini API reference, ``v1beta``):
   (the name is looked up from the call with that id).
 * Replies carry ``functionCall`` parts without an id (or with one, when the API gives it):
   byom names them ``gemini_<responseId>_<i>``. Gemini 3 models sign a call with a
-  ``thoughtSignature`` that must come back with it; the adapter keeps the signatures of the
-  calls it read (by call id, the last 512) and puts them back on those calls.
+  ``thoughtSignature`` that must come back with it. Each call read carries its signature as
+  ``ToolCall.extra_content = {"google": {"thought_signature": …}}`` (the shape of Google's
+  OpenAI-compatible endpoint), which ``assistant_message`` sends back, so a conversation saved
+  and resumed in another session keeps its signatures; an assistant call without one gets the
+  signature this adapter remembers for its id (the last 512 read).
 * Structured output: ``response_format`` ``json_schema`` → ``generationConfig.responseMimeType
   "application/json"`` and ``responseJsonSchema``; ``json_object`` → the MIME type alone. The
   answer is the text.
@@ -369,9 +372,11 @@ class _Reply:
                 arguments = dumps(args).decode("utf-8")
             except (TypeError, ValueError):
                 arguments = None
+        extra: Mapping[str, Any] | None = None
         if isinstance(signature, str) and signature:
             self.adapter.remember_signature(call_id, signature)
-        return RawToolCall(call_id, wire_str(get(call, "name")), arguments)
+            extra = {"google": {"thought_signature": signature}}
+        return RawToolCall(call_id, wire_str(get(call, "name")), arguments, extra)
 
 
 class GeminiDecoder(DecoderState):
@@ -548,7 +553,9 @@ class GeminiAdapter:
         part: dict[str, Any] = {
             "functionCall": {"name": name, "args": tool_arguments(function.get("arguments"))}
         }
-        signature = self._signatures.get(call_id)
+        signature = get(call, "extra_content", "google", "thought_signature")
+        if not isinstance(signature, str) or not signature:
+            signature = self._signatures.get(call_id)
         if signature is not None:
             part["thoughtSignature"] = signature
         return part
