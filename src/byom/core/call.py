@@ -42,6 +42,7 @@ from byom.core.estimate import (
     CharEstimator,
     Estimate,
     Estimator,
+    MessageParts,
     StrictEstimator,
     request_input_tokens,
     validate_messages,
@@ -232,6 +233,8 @@ class CallPath:
         ):
             raise InvalidRequest("max_tokens must be a positive whole number.")
         request_params = self.request_params(params, output)
+        # A run's messages are its own and never change once sent: split each only once.
+        parts = run.parts.of(messages) if run is not None and run.parts is not None else None
         for _ in range(_PREPARE_ATTEMPTS):
             try:
                 return self._begin(
@@ -245,6 +248,7 @@ class CallPath:
                     based_on=based_on,
                     output=output,
                     run=run,
+                    parts=parts,
                 )
             except SettingsChanged:
                 if based_on is not None:
@@ -279,6 +283,7 @@ class CallPath:
         based_on: int | None,
         output: OutputSchema | None,
         run: RunLimit | None,
+        parts: Sequence[MessageParts] | None = None,
     ) -> Call:
         allowances, version = self.ledger.prepared()
         strict = any(a.strict for a in allowances)
@@ -312,14 +317,16 @@ class CallPath:
             image_tokens = 0  # a free (e.g. local) model: an image costs nothing, so it is bounded
         try:
             input_tokens = request_input_tokens(
-                estimator, checked, params, strict=strict, image_tokens=image_tokens
+                estimator, checked, params, strict=strict, image_tokens=image_tokens, parts=parts
             )
         except UnboundedInput as exc:
             if not self.ledger.current(version):  # strict only by a setting since changed
                 raise SettingsChanged() from None
             refuse(exc)
             raise
-        too_long = self._too_long(model, checked, params, input_tokens, max_tokens, strict=strict)
+        too_long = self._too_long(
+            model, checked, params, input_tokens, max_tokens, strict=strict, parts=parts
+        )
         if too_long is not None:
             refuse(too_long)
             raise too_long
@@ -381,6 +388,7 @@ class CallPath:
         max_tokens: int,
         *,
         strict: bool,
+        parts: Sequence[MessageParts] | None = None,
     ) -> ContextTooLong | None:
         """The refusal for a request that cannot fit the model's listed context window (input
         estimate + ``max_tokens``), or ``None``. Sent anyway, the provider would refuse it — or
@@ -392,7 +400,7 @@ class CallPath:
             return None  # unknown (or not a count): nothing to judge by
         if strict:
             input_tokens = request_input_tokens(
-                self.estimator, checked, params, strict=False, image_tokens=0
+                self.estimator, checked, params, strict=False, image_tokens=0, parts=parts
             )
         needed = input_tokens + max_tokens
         if needed <= context:
