@@ -17,6 +17,7 @@ Money rules enforced here:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -140,6 +141,8 @@ ABSURD_PRICE_PER_TOKEN = Decimal("0.01")
 ABSURD_REQUEST_MARGIN = Decimal(10)
 #: A provider label holding this many characters of the key or the request is an echo.
 _ECHO_RUN = 12
+#: A stretch of the characters a safe label may hold (see :func:`safe_label`), a run or longer.
+_LABEL_STRETCH = re.compile(rb"[A-Za-z0-9._:/@+=-]{%d,}" % _ECHO_RUN)
 
 
 def _mapped(error_for: Callable[..., ByomError], *args: Any) -> ByomError:
@@ -163,6 +166,24 @@ def _parsed(parse: Callable[..., Any], *args: Any) -> Any:
         return error
     except Exception:
         return BadResponse()
+
+
+def echoes(label: str, body: bytes) -> bool:
+    """Whether ``body`` holds a run of :data:`_ECHO_RUN` consecutive characters of ``label``, a
+    safe label (see :func:`~byom.core.usage.safe_label`).
+
+    Such a run is made of label characters, so it can only occur inside a stretch of them at
+    least a run long: those stretches are found in one pass and searched, instead of the whole
+    body once per run (a run's request bodies grow with its conversation)."""
+    if len(label) < _ECHO_RUN:
+        return False
+    stretches = b" ".join(_LABEL_STRETCH.findall(body))
+    if not stretches:
+        return False
+    data = label.encode()
+    return any(
+        data[start : start + _ECHO_RUN] in stretches for start in range(len(data) - _ECHO_RUN + 1)
+    )
 
 
 class CallPath:
@@ -368,9 +389,10 @@ class CallPath:
             offered=function_names(params.get("tools", ())),
         )
         try:
-            self.bus.emit(
-                Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
-            )
+            if self.bus.listening:  # nobody listens: no event to build
+                self.bus.emit(
+                    Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
+                )
         except BaseException:
             # Interrupted (Ctrl-C in a listener, a cancelled task) after the reservation and
             # before anything was sent: release it and record the cancellation, so it neither
@@ -577,20 +599,21 @@ class Call:
                 self._failed(error, unreconciled=source == "unreconciled", cost=cost, now=now)
             )
             raise error
-        self.path.bus.emit(
-            Landed(
-                self.row.id,
-                self.feature.name,
-                self.connection.provider,
-                self.model.id,
-                cost,
-                source,
-                usage,
-                finish_reason,
-                now,
-                self.row.run_id,
+        if self.path.bus.listening:  # nobody listens: no event to build
+            self.path.bus.emit(
+                Landed(
+                    self.row.id,
+                    self.feature.name,
+                    self.connection.provider,
+                    self.model.id,
+                    cost,
+                    source,
+                    usage,
+                    finish_reason,
+                    now,
+                    self.row.run_id,
+                )
             )
-        )
         return Reply(
             text=result.text,
             reasoning=result.reasoning,
@@ -714,11 +737,13 @@ class Call:
         label = safe_label(value)
         if label is None:
             return None
+        if len(label) < _ECHO_RUN:  # too short to hold a run of anything
+            return label
+        if echoes(label, self.request.body or b""):
+            return None
         key = self.connection.key  # revealed only inside the test, never kept in a local
-        body = self.request.body or b""
-        for start in range(len(label) - _ECHO_RUN + 1):  # no run in a shorter label
-            run = label[start : start + _ECHO_RUN]
-            if run.encode() in body or (key is not None and run in key.reveal()):
+        for start in range(len(label) - _ECHO_RUN + 1):
+            if key is not None and label[start : start + _ECHO_RUN] in key.reveal():
                 return None
         return label
 

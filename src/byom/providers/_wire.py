@@ -195,6 +195,8 @@ def get(obj: Any, *path: str | int) -> Any:
             if not isinstance(obj, list) or len(obj) <= step:
                 return None
             obj = obj[step]
+        elif type(obj) is dict:  # what json.loads gives: no ABC check needed
+            obj = obj.get(step)
         else:
             if not isinstance(obj, Mapping):
                 return None
