@@ -257,7 +257,9 @@ def test_r3_5_a_change_in_another_process_is_seen_by_the_next_admission(make_app
     assert chat_count(sim) == sent + 1
 
 
-def test_r3_7_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(make_app, sim) -> None:
+def test_r3_7_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(
+    make_app, sim
+) -> None:
     """In strict mode an input byom cannot bound is refused; once another process set a
     non-strict allowance, the same input is estimated and sent (the cache is not trusted)."""
     from decimal import Decimal

@@ -506,9 +506,7 @@ def test_r5_2_wizard_steps_back_height_and_simulated_key(browser, web_site, sim)
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_r4_1_result_card_only_once_sent_and_brought_into_view(
-    browser, web_site, sim, device
-):
+def test_r4_1_result_card_only_once_sent_and_brought_into_view(browser, web_site, sim, device):
     context = new_context(browser, **(DESKTOP if device == "desktop" else PHONE))
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
