@@ -1,9 +1,7 @@
 """R4.3 / R2.5: a provider label holding a 12-character run of the request is never stored.
 
-The search for such a run looks only inside the stretches of label characters of the request
-body (a run can occur nowhere else), found in one pass, instead of searching the whole body once
-per run — a run's bodies grow with its conversation. It must answer exactly what the plain search
-answers, for any label and any body.
+``echoes`` (the request half of the check; the key half stays in ``Call._label``) must answer
+exactly what the definition answers, for any label and any body.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ def plain_search(label: str, body: bytes) -> bool:
 
 
 @pytest.mark.parametrize("seed", range(300))
-def test_r4_3_stretch_search_answers_as_the_plain_search(seed: int) -> None:
+def test_r4_3_echo_search_answers_as_the_definition(seed: int) -> None:
     rng = random.Random(seed)
     label = "g" + "".join(rng.choice(LABEL_CHARS) for _ in range(rng.randint(0, 40)))
     assert safe_label(label) == label
