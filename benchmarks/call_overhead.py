@@ -148,6 +148,11 @@ def store_work(base: str, calls: int = 50) -> tuple[float, float]:
             app.chat("summarize", MESSAGES, max_tokens=100)
         conn.set_trace_callback(None)
         app.close()
+    return count_store_work(seen, calls)
+
+
+def count_store_work(seen: list[str], calls: int) -> tuple[float, float]:
+    """Statements and transactions per call in a trace of ``calls`` calls."""
     # A trigger's statements are reported with the text of the statement that fired them.
     statements = [s for i, s in enumerate(seen) if i == 0 or s != seen[i - 1]]
     # Explicit transactions, plus each statement outside one (it is a transaction of its own).

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from call_overhead import KEY, start_sim
+from call_overhead import KEY, count_store_work, start_sim
 
 import byom
 
@@ -64,6 +64,16 @@ def hand_loop(client: httpx.Client, url: str) -> int:
     return STEPS
 
 
+def store_work(app: byom.App, loop: Any, runs: int = 3) -> tuple[float, float]:
+    """SQLite statements and transactions per step of a run (see ``call_overhead.store_work``)."""
+    seen: list[str] = []
+    conn = app.store._conn()  # type: ignore[attr-defined]  # this thread's connection
+    conn.set_trace_callback(seen.append)
+    steps = sum(loop() for _ in range(runs))
+    conn.set_trace_callback(None)
+    return count_store_work(seen, steps)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
@@ -98,6 +108,7 @@ def main() -> None:
             for _ in range(3):  # warm both connection pools and caches
                 assert hand_loop(client, url) == STEPS
                 assert byom_loop() == STEPS
+            statements, transactions = store_work(app, byom_loop)
             for _ in range(args.runs):
                 t = time.perf_counter()
                 hand_loop(client, url)
@@ -109,6 +120,10 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+    print(
+        f"store work per step   {statements:.1f} SQLite statements   "
+        f"{transactions:.1f} transactions (check-and-reserve, settle-and-record)"
+    )
     hand = statistics.median(hand_times)
     mine = statistics.median(byom_times)
     print(

@@ -3,7 +3,7 @@
 Every step is its own ledger row and history record, plus a ``run_id``. The run ceiling reads
 ``Store.counted_for_run`` inside check-and-reserve, so every store must give exactly what summing
 the run's ledger rows gives, in every state; history totals by run leave calls outside a run out;
-exports carry the run id; a SQLite file written by schema 1 or 2 keeps its rows and sums.
+exports carry the run id; a SQLite file written by schema 1, 2 or 3 keeps its rows and sums.
 """
 
 from __future__ import annotations
@@ -368,12 +368,24 @@ CREATE TABLE ledger_sums (
 """
 
 
+_SCHEMA_3_ADDS = """
+ALTER TABLE ledger ADD COLUMN run_id TEXT;
+ALTER TABLE history ADD COLUMN run_id TEXT;
+CREATE INDEX ledger_by_run ON ledger (app_id, run_id, counted_pico) WHERE run_id IS NOT NULL;
+CREATE INDEX history_by_run ON history (app_id, run_id) WHERE run_id IS NOT NULL;
+"""
+
+
 def _old_file(path: Path, version: int) -> tuple[list[LedgerRow], list[CallRecord]]:
-    """A file as schema-``version`` code made and filled it (its DDL, its columns, and for
-    schema 2 the running sums kept by its triggers)."""
+    """A file as schema-``version`` code made and filled it (its DDL, its columns, and from
+    schema 2 on the running sums kept by its triggers)."""
     conn = sqlite3.connect(path)
-    conn.executescript(_SCHEMA_1 + (_SCHEMA_2_ADDS if version == 2 else ""))
-    if version == 2:
+    conn.executescript(
+        _SCHEMA_1
+        + (_SCHEMA_2_ADDS if version >= 2 else "")
+        + (_SCHEMA_3_ADDS if version >= 3 else "")
+    )
+    if version >= 2:
         for trigger in sqlite_store._TRIGGERS:  # unchanged since schema 2
             conn.execute(trigger)
     rng = random.Random(version)
@@ -397,10 +409,10 @@ def _old_file(path: Path, version: int) -> tuple[list[LedgerRow], list[CallRecor
     ]
     with conn:
         for r in rows:
-            conn.execute(
-                "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                dataclasses.astuple(r)[:-1],
-            )
+            values = dataclasses.astuple(r)
+            if version < 3:
+                values = values[:-1]
+            conn.execute(f"INSERT INTO ledger VALUES ({','.join('?' * len(values))})", values)
         for h in records:
             values = (
                 h.id,
@@ -422,8 +434,10 @@ def _old_file(path: Path, version: int) -> tuple[list[LedgerRow], list[CallRecor
                 h.generation_id,
                 h.finish_reason,
             )
-            if version == 2:
+            if version >= 2:
                 values += (sqlite_store.cost_pico(h.cost),)
+            if version >= 3:
+                values += (h.run_id,)
             conn.execute(f"INSERT INTO history VALUES ({','.join('?' * len(values))})", values)
         conn.execute("INSERT INTO settings VALUES ('a', 'allowance:total', '{}')")
         conn.execute(f"PRAGMA user_version = {version}")
@@ -431,14 +445,16 @@ def _old_file(path: Path, version: int) -> tuple[list[LedgerRow], list[CallRecor
     return rows, records
 
 
-@pytest.mark.parametrize("version", [2, 1])
+@pytest.mark.parametrize("version", [3, 2, 1])
 def test_r4_4_migration_keeps_rows_and_sums_and_adds_run_ids(tmp_path: Path, version: int) -> None:
     rows, records = _old_file(tmp_path / FILENAME, version)
     store = SQLiteStore(tmp_path)  # the migration runs here
     conn = sqlite3.connect(tmp_path / FILENAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     for table in ("ledger", "history"):
         assert "run_id" in {c[1] for c in conn.execute(f"PRAGMA table_info({table})")}
+    history_columns = {c[1] for c in conn.execute("PRAGMA table_info(history)")}
+    assert {"web_search_requests", "unpriced_tool_requests"} <= history_columns  # schema 4
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"ledger_by_run", "history_by_run"} <= indexes
     conn.close()
@@ -472,6 +488,17 @@ def test_r4_4_migration_keeps_rows_and_sums_and_adds_run_ids(tmp_path: Path, ver
     store.add_record(_record(900, "run-1", Decimal("0.000042")))
     assert store.counted_for_run("a", "run-1") == 42
     assert store.history_totals("a", "run", None) == {"run-1": Decimal("0.000042")}
+    # ... and keeps the server-side tool uses of a call (schema 4); old rows read as none.
+    searched = dataclasses.replace(
+        _record(901, None, Decimal("0.02")),
+        usage=Usage(10, 5, web_search_requests=2, unpriced_tool_requests=1),
+    )
+    store.add_record(searched)
+    assert store.get_record("a", "h901") == searched
+    assert all(
+        r.usage.web_search_requests == r.usage.unpriced_tool_requests == 0
+        for r in store.records("b")
+    )
     store.close()
     reopened = SQLiteStore(tmp_path)  # a second open migrates nothing again
     assert reopened.counted_for_run("a", "run-1") == 42

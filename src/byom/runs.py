@@ -101,10 +101,23 @@ class _Run:
             )
         )
 
-    def step_landed(self, reply: Reply) -> tuple[list[ToolCall], StepLanded]:
+    def step_landed(self, reply: Reply) -> list[ToolCall]:
+        """Record a landed step; tell the listeners, if any (see :meth:`landed_event`)."""
+        calls = self.state.landed(reply)
+        if self.app.events.listening:  # else nobody needs the run's count read from the ledger
+            self.app.events.emit(self._landed_event(reply, calls))
+        return calls
+
+    def landed_event(self, reply: Reply) -> tuple[list[ToolCall], StepLanded]:
+        """Record a landed step and return its event too (a streamed run yields it)."""
+        calls = self.state.landed(reply)
+        event = self._landed_event(reply, calls)
+        self.app.events.emit(event)
+        return calls, event
+
+    def _landed_event(self, reply: Reply, calls: Sequence[ToolCall]) -> StepLanded:
         state = self.state
-        calls = state.landed(reply)
-        event = StepLanded(
+        return StepLanded(
             state.run_id,
             state.steps,
             reply.call_id,
@@ -113,8 +126,6 @@ class _Run:
             state.max_cost,
             tuple(call.name for call in calls),
         )
-        self.app.events.emit(event)
-        return calls, event
 
     def refused(self, error: ByomError) -> None:
         if isinstance(error, _SETUP_ERRORS) and self.state.steps == 0:
@@ -207,7 +218,7 @@ def run(app: App, feature: str, messages: Sequence[Mapping[str, Any]], **options
             except ByomError as error:
                 current.refused(error)
                 break
-            calls, _ = current.step_landed(reply)
+            calls = current.step_landed(reply)
             current.record([current.run_tool(call) for call in calls])
     except BaseException:  # KeyboardInterrupt: the step in flight settled as cancelled
         current.finished("cancelled")
@@ -229,7 +240,7 @@ async def arun(
             except ByomError as error:
                 current.refused(error)
                 break
-            calls, _ = current.step_landed(reply)
+            calls = current.step_landed(reply)
             results = await asyncio.gather(*(current.arun_tool(call) for call in calls))
             current.record(results)
     except BaseException:  # task cancelled: the step in flight settled as cancelled
@@ -262,7 +273,7 @@ def run_stream(
                 current.refused(error)
                 break
             assert reply is not None
-            calls, landed = current.step_landed(reply)
+            calls, landed = current.landed_event(reply)
             yield from calls
             yield landed
             current.record([current.run_tool(call) for call in calls])
@@ -296,7 +307,7 @@ async def arun_stream(
                 current.refused(error)
                 break
             assert reply is not None
-            calls, landed = current.step_landed(reply)
+            calls, landed = current.landed_event(reply)
             for call in calls:
                 yield call
             yield landed

@@ -42,6 +42,7 @@ from byom.core.estimate import (
     CharEstimator,
     Estimate,
     Estimator,
+    MessageParts,
     StrictEstimator,
     request_input_tokens,
     validate_messages,
@@ -164,6 +165,15 @@ def _parsed(parse: Callable[..., Any], *args: Any) -> Any:
         return BadResponse()
 
 
+def echoes(label: str, body: bytes) -> bool:
+    """Whether ``body`` holds a run of :data:`_ECHO_RUN` consecutive characters of ``label``, a
+    safe label (see :func:`~byom.core.usage.safe_label`): one search of the body per run."""
+    data = label.encode()
+    return any(
+        data[start : start + _ECHO_RUN] in body for start in range(len(data) - _ECHO_RUN + 1)
+    )
+
+
 class CallPath:
     """Admits calls for one app and settles them. Thread-safe; shared by sync and async shells."""
 
@@ -232,6 +242,8 @@ class CallPath:
         ):
             raise InvalidRequest("max_tokens must be a positive whole number.")
         request_params = self.request_params(params, output)
+        # A run's messages are its own and never change once sent: split each only once.
+        parts = run.parts.of(messages) if run is not None and run.parts is not None else None
         for _ in range(_PREPARE_ATTEMPTS):
             try:
                 return self._begin(
@@ -245,6 +257,7 @@ class CallPath:
                     based_on=based_on,
                     output=output,
                     run=run,
+                    parts=parts,
                 )
             except SettingsChanged:
                 if based_on is not None:
@@ -279,6 +292,7 @@ class CallPath:
         based_on: int | None,
         output: OutputSchema | None,
         run: RunLimit | None,
+        parts: Sequence[MessageParts] | None = None,
     ) -> Call:
         allowances, version = self.ledger.prepared()
         strict = any(a.strict for a in allowances)
@@ -312,14 +326,16 @@ class CallPath:
             image_tokens = 0  # a free (e.g. local) model: an image costs nothing, so it is bounded
         try:
             input_tokens = request_input_tokens(
-                estimator, checked, params, strict=strict, image_tokens=image_tokens
+                estimator, checked, params, strict=strict, image_tokens=image_tokens, parts=parts
             )
         except UnboundedInput as exc:
             if not self.ledger.current(version):  # strict only by a setting since changed
                 raise SettingsChanged() from None
             refuse(exc)
             raise
-        too_long = self._too_long(model, checked, params, input_tokens, max_tokens, strict=strict)
+        too_long = self._too_long(
+            model, checked, params, input_tokens, max_tokens, strict=strict, parts=parts
+        )
         if too_long is not None:
             refuse(too_long)
             raise too_long
@@ -361,9 +377,10 @@ class CallPath:
             offered=function_names(params.get("tools", ())),
         )
         try:
-            self.bus.emit(
-                Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
-            )
+            if self.bus.listening:  # nobody listens: no event to build
+                self.bus.emit(
+                    Pending(call_id, feature.name, connection.provider, model.id, started, run_id)
+                )
         except BaseException:
             # Interrupted (Ctrl-C in a listener, a cancelled task) after the reservation and
             # before anything was sent: release it and record the cancellation, so it neither
@@ -381,6 +398,7 @@ class CallPath:
         max_tokens: int,
         *,
         strict: bool,
+        parts: Sequence[MessageParts] | None = None,
     ) -> ContextTooLong | None:
         """The refusal for a request that cannot fit the model's listed context window (input
         estimate + ``max_tokens``), or ``None``. Sent anyway, the provider would refuse it — or
@@ -392,7 +410,7 @@ class CallPath:
             return None  # unknown (or not a count): nothing to judge by
         if strict:
             input_tokens = request_input_tokens(
-                self.estimator, checked, params, strict=False, image_tokens=0
+                self.estimator, checked, params, strict=False, image_tokens=0, parts=parts
             )
         needed = input_tokens + max_tokens
         if needed <= context:
@@ -569,20 +587,21 @@ class Call:
                 self._failed(error, unreconciled=source == "unreconciled", cost=cost, now=now)
             )
             raise error
-        self.path.bus.emit(
-            Landed(
-                self.row.id,
-                self.feature.name,
-                self.connection.provider,
-                self.model.id,
-                cost,
-                source,
-                usage,
-                finish_reason,
-                now,
-                self.row.run_id,
+        if self.path.bus.listening:  # nobody listens: no event to build
+            self.path.bus.emit(
+                Landed(
+                    self.row.id,
+                    self.feature.name,
+                    self.connection.provider,
+                    self.model.id,
+                    cost,
+                    source,
+                    usage,
+                    finish_reason,
+                    now,
+                    self.row.run_id,
+                )
             )
-        )
         return Reply(
             text=result.text,
             reasoning=result.reasoning,
@@ -706,11 +725,13 @@ class Call:
         label = safe_label(value)
         if label is None:
             return None
+        if len(label) < _ECHO_RUN:  # too short to hold a run of anything
+            return label
+        if echoes(label, self.request.body or b""):
+            return None
         key = self.connection.key  # revealed only inside the test, never kept in a local
-        body = self.request.body or b""
-        for start in range(len(label) - _ECHO_RUN + 1):  # no run in a shorter label
-            run = label[start : start + _ECHO_RUN]
-            if run.encode() in body or (key is not None and run in key.reveal()):
+        for start in range(len(label) - _ECHO_RUN + 1):
+            if key is not None and label[start : start + _ECHO_RUN] in key.reveal():
                 return None
         return label
 

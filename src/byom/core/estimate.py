@@ -275,6 +275,35 @@ class MessageParts:
         return "".join(self.texts)
 
 
+class PartsCache:
+    """The :class:`MessageParts` of messages that are not changed once sent, by identity.
+
+    A run sends its whole conversation again at every step, a message or two longer each time;
+    splitting every message again (its structure as compact JSON) made each step's estimate grow
+    with the conversation. Only for messages whose owner guarantees they stay as they are (a
+    run's own deep copies and the turns byom appends): a message is known by the object itself,
+    kept alive here so that its ``id`` is never reused by another one. Not thread-safe: one
+    run's loop uses it.
+    """
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Message, MessageParts]] = {}
+
+    def of(self, messages: Sequence[Message]) -> tuple[MessageParts, ...]:
+        """The parts of each message, split only the first time a message is seen."""
+        known = self._known
+        out: list[MessageParts] = []
+        for message in messages:
+            hit = known.get(id(message))
+            if hit is None or hit[0] is not message:
+                hit = (message, MessageParts.of(message))
+                known[id(message)] = hit
+            out.append(hit[1])
+        return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class RequestParts:
     """A whole request split by how it is counted: its messages, the compact JSON of its
@@ -288,9 +317,18 @@ class RequestParts:
 
     @classmethod
     def of(
-        cls, messages: Sequence[Message], params: Mapping[str, Any] | None = None
+        cls,
+        messages: Sequence[Message],
+        params: Mapping[str, Any] | None = None,
+        *,
+        parts: Sequence[MessageParts] | None = None,
     ) -> RequestParts:
-        parts = tuple(MessageParts.of(m) for m in messages)
+        """Split a request. ``parts``: the messages' parts when already known (in order, one
+        per message, as :class:`PartsCache` gives them), so they are not split again."""
+        if parts is None or len(parts) != len(messages):
+            parts = tuple(MessageParts.of(m) for m in messages)
+        else:
+            parts = tuple(parts)
         params = params or {}
         tools = params.get("tools")
         provider_tools = 0
@@ -347,17 +385,24 @@ def request_input_tokens(
     *,
     strict: bool = False,
     image_tokens: int | None = None,
+    parts: Sequence[MessageParts] | None = None,
 ) -> int:
     """Input tokens of a whole request — messages, ``params`` and media (R8.5).
 
     ``strict`` selects the strict rules for what the estimator does not count itself (bytes,
     images bounded by ``image_tokens`` or refused). Raises :class:`UnboundedInput` in strict mode
     for input it cannot bound. See the module docstring for how a custom estimator is used.
+    ``parts``: the messages' :class:`MessageParts`, when already known (a run's earlier steps);
+    the figure is the same as without them.
     """
     whole = getattr(estimator, "request_tokens", None)
     if callable(whole):
+        counted = getattr(estimator, "parts_tokens", None)
+        if parts is not None and callable(counted):
+            request = RequestParts.of(messages, params, parts=parts)
+            return int(counted(request, strict=strict, image_tokens=image_tokens))
         return int(whole(messages, params or {}, strict=strict, image_tokens=image_tokens))
-    request = RequestParts.of(messages, params)
+    request = RequestParts.of(messages, params, parts=parts)
     count = utf8_len if strict else char_tokens
     return (
         estimator.input_tokens(request.text_messages())
@@ -369,13 +414,11 @@ def request_input_tokens(
 def _whole_request(
     count: Callable[[str], int],
     message_overhead: int,
-    messages: Sequence[Message],
-    params: Mapping[str, Any] | None,
+    request: RequestParts,
     *,
     strict: bool,
     image_tokens: int | None,
 ) -> int:
-    request = RequestParts.of(messages, params)
     total = REQUEST_OVERHEAD
     for message in request.messages:
         total += count(message.text) + message_overhead
@@ -412,13 +455,16 @@ class CharEstimator:
         strict: bool = False,
         image_tokens: int | None = None,
     ) -> int:
+        return self.parts_tokens(
+            RequestParts.of(messages, params), strict=strict, image_tokens=image_tokens
+        )
+
+    def parts_tokens(
+        self, request: RequestParts, *, strict: bool = False, image_tokens: int | None = None
+    ) -> int:
+        """:meth:`request_tokens` of a request already split into its parts."""
         return _whole_request(
-            self._count,
-            self.message_overhead,
-            messages,
-            params,
-            strict=strict,
-            image_tokens=image_tokens,
+            self._count, self.message_overhead, request, strict=strict, image_tokens=image_tokens
         )
 
 
@@ -444,13 +490,16 @@ class StrictEstimator:
         strict: bool = True,
         image_tokens: int | None = None,
     ) -> int:
+        return self.parts_tokens(
+            RequestParts.of(messages, params), strict=strict, image_tokens=image_tokens
+        )
+
+    def parts_tokens(
+        self, request: RequestParts, *, strict: bool = True, image_tokens: int | None = None
+    ) -> int:
+        """:meth:`request_tokens` of a request already split into its parts."""
         return _whole_request(
-            utf8_len,
-            self.message_overhead,
-            messages,
-            params,
-            strict=strict,
-            image_tokens=image_tokens,
+            utf8_len, self.message_overhead, request, strict=strict, image_tokens=image_tokens
         )
 
 

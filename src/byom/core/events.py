@@ -132,7 +132,15 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone listens: a caller may skip building an event nobody receives (and
+        any store read only that event needs)."""
+        return bool(self._listeners)
+
     def emit(self, event: Event) -> None:
+        if not self._listeners:  # nobody listens: nothing to copy or call
+            return
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:

@@ -14,12 +14,13 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal, cast, get_args
 
 from byom.core.errors import BudgetExceeded, InvalidAmount, InvalidRequest, RunCeilingReached
+from byom.core.estimate import PartsCache
 from byom.core.money import from_pico, parse_amount, plain, to_pico
 from byom.core.store import (
     COUNTING_STATES,
@@ -161,10 +162,16 @@ def _search(first: date, now: float, tz: tzinfo | None) -> float:
 
 @dataclass(frozen=True, slots=True)
 class RunLimit:
-    """A run's id and its cost ceiling in picodollars (``App.run(max_cost=...)``)."""
+    """A run's id and its cost ceiling in picodollars (``App.run(max_cost=...)``).
+
+    ``parts``: the run's :class:`~byom.core.estimate.PartsCache`, when the run owns its
+    conversation (deep copies nobody else can change), so each step splits only its new
+    messages for the estimate; ``None``: every step splits them all.
+    """
 
     run_id: str
     ceiling_pico: int
+    parts: PartsCache | None = field(default=None, compare=False, repr=False)
 
     def spent(self, store: Store, app_id: str) -> Decimal:
         """What the run's steps count so far (committed, in flight and unreconciled)."""

@@ -18,6 +18,7 @@ they travel only to the provider and back, never into history, events or logs.
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from byom.core.errors import (
     InvalidRequest,
     RunCeilingReached,
 )
+from byom.core.estimate import PartsCache
 from byom.core.ledger import RunLimit
 from byom.core.money import parse_amount, to_pico
 from byom.core.output import fits
@@ -123,9 +125,16 @@ class RunState:
         self.tools: dict[str, Tool] = {tool.name: tool for tool in tools_of(list(tools))}
         self.max_steps = max_steps
         self.max_cost = ceiling
-        self.limit = RunLimit(self.run_id, to_pico(ceiling))
         self.on_tool_error = on_tool_error
-        self.messages: list[Mapping[str, Any]] = [dict(m) for m in messages]
+        # The run's own deep copies: nothing the app holds (nor a tool it runs) can change a
+        # message once sent, so the estimate's split of each message is kept across steps.
+        try:
+            self.messages: list[Mapping[str, Any]] = [copy.deepcopy(dict(m)) for m in messages]
+            parts: PartsCache | None = PartsCache()
+        except Exception:  # not copyable: shallow copies, split again at every step
+            self.messages = [dict(m) for m in messages]
+            parts = None
+        self.limit = RunLimit(self.run_id, to_pico(ceiling), parts)
         self.replies: list[Reply] = []
         self.calls_run: list[ToolCall] = []
         self.cost = Decimal(0)

@@ -6,6 +6,7 @@ requests may go to, and transports enforce that (R2.4).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -32,8 +33,16 @@ def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL, lower-cased, default ports dropped.
 
     Raises :class:`InvalidRequest` for anything but http(s) URLs with a host, or URLs carrying
-    credentials.
+    credentials. Remembered per URL (every call checks its URL against the origin lock, twice,
+    and an app sends to the same few URLs); a refusal is not remembered.
     """
+    if not isinstance(url, str):
+        raise InvalidRequest("A provider URL must be an http(s) URL with a host.")
+    return _origin_of(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:

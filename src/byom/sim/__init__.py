@@ -196,7 +196,9 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     catalog and answered like its own models),
     ``tool_steps`` (1), ``tool_name`` (null), ``parallel_tool_calls`` (1),
     ``tool_argument_bytes`` (null), ``malformed_tool_arguments`` (false),
-    ``stream_cut_in_tool_arguments`` (false), ``malformed_output`` (false) — see Tools above.
+    ``stream_cut_in_tool_arguments`` (false), ``malformed_output`` (false) — see Tools above,
+    ``web_search_requests`` (0; N → Anthropic replies report ``usage.server_tool_use:
+    {"web_search_requests": N}``, in a stream in ``message_delta``; no search is run).
 
 What was charged
     ``Simulator.mark()`` returns the latest request serial; ``generations(since=mark)`` lists

@@ -214,6 +214,8 @@ class Plan:
     serial: int = 0
     #: The tool calls of a tool-call turn (then ``text`` is ""); empty for a text answer.
     calls: tuple[tools.PlannedCall, ...] = ()
+    #: Server-side web searches the reply reports (Anthropic ``usage.server_tool_use``).
+    web_searches: int = 0
 
     def cost(self, completion_tokens: int | None = None) -> Decimal | None:
         if self.chat.fmt != OPENROUTER:
@@ -971,6 +973,7 @@ class SimHandler(BaseHTTPRequestHandler):
             error_code=code,
             serial=serial,
             calls=calls,
+            web_searches=config.web_search_requests if chat.fmt == ANTHROPIC else 0,
         )
 
     def _record(
@@ -1343,7 +1346,7 @@ class SimHandler(BaseHTTPRequestHandler):
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": FINISH_ANTHROPIC[plan.finish], "stop_sequence": None},
-                    "usage": {"output_tokens": plan.completion_tokens},
+                    "usage": _anthropic_delta_usage(plan),
                 },
             )
             event("message_stop", {"type": "message_stop"})
@@ -1532,13 +1535,27 @@ def _openai_usage(plan: Plan) -> dict[str, object]:
     }
 
 
-def _anthropic_usage(input_tokens: int, output_tokens: int) -> dict[str, object]:
-    return {
+def _anthropic_usage(
+    input_tokens: int, output_tokens: int, web_searches: int = 0
+) -> dict[str, object]:
+    usage: dict[str, object] = {
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 0,
     }
+    if web_searches:
+        usage["server_tool_use"] = {"web_search_requests": web_searches}
+    return usage
+
+
+def _anthropic_delta_usage(plan: Plan) -> dict[str, object]:
+    """The usage of a stream's ``message_delta``: output tokens, and the server-side tool use
+    (cumulative, as Anthropic sends it there) when the reply made web searches."""
+    usage: dict[str, object] = {"output_tokens": plan.completion_tokens}
+    if plan.web_searches:
+        usage["server_tool_use"] = {"web_search_requests": plan.web_searches}
+    return usage
 
 
 def _ollama_durations(plan: Plan) -> dict[str, object]:
@@ -1644,7 +1661,7 @@ def _anthropic_whole(plan: Plan) -> dict[str, object]:
         "content": content,
         "stop_reason": FINISH_ANTHROPIC[plan.finish],
         "stop_sequence": None,
-        "usage": _anthropic_usage(plan.prompt_tokens, plan.completion_tokens),
+        "usage": _anthropic_usage(plan.prompt_tokens, plan.completion_tokens, plan.web_searches),
     }
 
 

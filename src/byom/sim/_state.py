@@ -141,6 +141,7 @@ class SimConfig:
     malformed_tool_arguments: bool = False
     stream_cut_in_tool_arguments: bool = False
     malformed_output: bool = False
+    web_search_requests: int = 0
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
         """A copy with ``changes`` applied; unknown names or bad values raise ``SimError``."""
@@ -170,7 +171,7 @@ class SimConfig:
                 values[name] = frozenset(models)
             elif name in _FLAGS:
                 values[name] = _flag(value, name)
-            elif name == "tool_steps":
+            elif name in ("tool_steps", "web_search_requests"):
                 values[name] = _count(value, name)
             elif name == "parallel_tool_calls":
                 values[name] = _count(value, name, 1)
@@ -228,6 +229,7 @@ class SimConfig:
             "malformed_tool_arguments": self.malformed_tool_arguments,
             "stream_cut_in_tool_arguments": self.stream_cut_in_tool_arguments,
             "malformed_output": self.malformed_output,
+            "web_search_requests": self.web_search_requests,
         }
 
 

@@ -224,6 +224,13 @@ def register(subparsers: Any) -> None:
     faults.add_argument(
         "--tool-argument-bytes", type=int, default=None, metavar="N", help="pad tool arguments"
     )
+    faults.add_argument(
+        "--web-search-requests",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Anthropic replies report N server-side web searches in their usage",
+    )
     for flag, text in (
         ("--malformed-tool-arguments", "tool arguments that are not JSON"),
         ("--stream-cut-in-tool-arguments", "streams stop halfway through tool arguments"),
@@ -276,6 +283,7 @@ _CONFIG_ARGS = (
     "malformed_tool_arguments",
     "stream_cut_in_tool_arguments",
     "malformed_output",
+    "web_search_requests",
 )
 
 

@@ -52,8 +52,9 @@ WAL_SIZE_LIMIT = 24 * 2**20
 #: 1: ledger, history, settings. 2: running ledger sums and a settings version (kept by
 #: triggers), so that admission costs the same with a million rows as with none (issue 16).
 #: 3: ``run_id`` on ledger and history rows (issue 14), each with a partial index, so a run's
-#: ceiling and its totals are indexed reads.
-SCHEMA_VERSION = 3
+#: ceiling and its totals are indexed reads. 4: ``web_search_requests`` and
+#: ``unpriced_tool_requests`` on history rows (the server-side tool uses a call was billed for).
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -93,7 +94,9 @@ CREATE TABLE IF NOT EXISTS history (
     generation_id TEXT,
     finish_reason TEXT,
     cost_pico INTEGER,
-    run_id TEXT
+    run_id TEXT,
+    web_search_requests INTEGER NOT NULL DEFAULT 0,
+    unpriced_tool_requests INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS history_by_time ON history (app_id, started_at);
 CREATE TABLE IF NOT EXISTS settings (
@@ -254,11 +257,12 @@ def _rebuild_sums(conn: sqlite3.Connection) -> None:
 _HISTORY_COLUMNS = (
     "id, app_id, feature, provider, model, outcome, started_at, ended_at, prompt_tokens, "
     "completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost, cost_source, "
-    "error_code, generation_id, finish_reason, run_id"
+    "error_code, generation_id, finish_reason, run_id, web_search_requests, "
+    "unpriced_tool_requests"
 )
 _INSERT_RECORD = (
     f"INSERT INTO history ({_HISTORY_COLUMNS}, cost_pico) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(
         f"{c.strip()} = excluded.{c.strip()}"
         for c in (_HISTORY_COLUMNS + ", cost_pico").split(",")[1:]
@@ -268,8 +272,13 @@ _LEDGER_COLUMNS = (
     "id, app_id, session_id, owner, created_at, state, estimate_pico, counted_pico, feature, "
     "model, provider, generation_id, run_id"
 )
-#: Columns added after schema 1/2 files were written: made by the migration, then indexed.
-_ADDED_COLUMNS = (("ledger", "run_id", "TEXT"), ("history", "run_id", "TEXT"))
+#: Columns added after schema 1/2/3 files were written: made by the migration.
+_ADDED_COLUMNS = (
+    ("ledger", "run_id", "TEXT"),
+    ("history", "run_id", "TEXT"),
+    ("history", "web_search_requests", "INTEGER NOT NULL DEFAULT 0"),
+    ("history", "unpriced_tool_requests", "INTEGER NOT NULL DEFAULT 0"),
+)
 #: A run's rows, for the run ceiling (``counted_pico`` included: the sum reads the index only)
 #: and for totals by run. Partial: rows outside a run cost these indexes nothing.
 _RUN_INDEXES = (
@@ -376,7 +385,7 @@ class SQLiteStore:
             conn.execute(
                 "UPDATE history SET cost_pico = byom_cost_pico(cost) WHERE cost IS NOT NULL"
             )
-        for table, column, kind in _ADDED_COLUMNS:  # schema 1 and 2: no run ids yet
+        for table, column, kind in _ADDED_COLUMNS:  # schema 1–3: some of them missing
             present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
             if column not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -692,6 +701,8 @@ class SQLiteStore:
                 record.generation_id,
                 record.finish_reason,
                 record.run_id,
+                record.usage.web_search_requests,
+                record.usage.unpriced_tool_requests,
                 cost_pico(record.cost),
             ),
         )
@@ -898,6 +909,8 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
         gen,
         finish,
         run_id,
+        searches,
+        unpriced,
     ) = row
     return CallRecord(
         id=rid,
@@ -908,7 +921,7 @@ def _record(row: tuple[Any, ...]) -> CallRecord:
         outcome=cast(Outcome, outcome),
         started_at=started,
         ended_at=ended,
-        usage=Usage(pt, ct, cached, cw, rt),
+        usage=Usage(pt, ct, cached, cw, rt, searches, unpriced),
         cost=None if cost is None else Decimal(cost),
         cost_source=cast(CostSource | None, source),
         error_code=code,

@@ -85,6 +85,22 @@ def row_from_json(text: str) -> LedgerRow:
     return LedgerRow(**data)
 
 
+def _usage_list(usage: Usage) -> list[int]:
+    """A record's usage as a list in :class:`Usage` field order. The server-side tool counts
+    are written only when a call used one, so a row without them is written as before and a
+    tab still running an older byom (which reads five counts) can read it."""
+    counts = [
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_tokens,
+        usage.cache_write_tokens,
+        usage.reasoning_tokens,
+    ]
+    if usage.web_search_requests or usage.unpriced_tool_requests:
+        counts += [usage.web_search_requests, usage.unpriced_tool_requests]
+    return counts
+
+
 def record_to_json(record: CallRecord) -> str:
     usage = record.usage
     return json.dumps(
@@ -98,13 +114,7 @@ def record_to_json(record: CallRecord) -> str:
                 "outcome": record.outcome,
                 "started_at": record.started_at,
                 "ended_at": record.ended_at,
-                "usage": [
-                    usage.prompt_tokens,
-                    usage.completion_tokens,
-                    usage.cached_tokens,
-                    usage.cache_write_tokens,
-                    usage.reasoning_tokens,
-                ],
+                "usage": _usage_list(usage),
                 "cost": _dec(record.cost),
                 "cost_source": record.cost_source,
                 "error_code": record.error_code,

@@ -92,7 +92,7 @@ def _sinces(seed: int) -> list[float | None]:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_running_sums_equal_the_ledger_sum(kind: str, tmp_path: Path) -> None:
+def test_r3_3_running_sums_equal_the_ledger_sum(kind: str, tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path) if kind == "sqlite" else MemoryStore()
     rows = _fill(store, 16)
     for since in _sinces(17):
@@ -104,7 +104,7 @@ def test_running_sums_equal_the_ledger_sum(kind: str, tmp_path: Path) -> None:
         store.close()
 
 
-def test_direct_sql_keeps_the_sums(tmp_path: Path) -> None:
+def test_r3_3_direct_sql_keeps_the_sums(tmp_path: Path) -> None:
     """Triggers keep the sums whoever writes the ledger (a repair script, an older byom)."""
     store = SQLiteStore(tmp_path)
     rows = _fill(store, 3)
@@ -136,7 +136,7 @@ def _downgrade_to_schema_1(path: Path) -> None:
     conn.close()
 
 
-def test_migration_from_schema_1_rebuilds_the_sums(tmp_path: Path) -> None:
+def test_r3_3_migration_from_schema_1_rebuilds_the_sums(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path)
     store.close()
     _downgrade_to_schema_1(tmp_path / FILENAME)
@@ -178,7 +178,7 @@ def test_migration_from_schema_1_rebuilds_the_sums(tmp_path: Path) -> None:
     store.close()
 
 
-def test_settings_version_changes_with_every_setting_in_any_connection(tmp_path: Path) -> None:
+def test_r3_5_settings_version_changes_with_every_setting_in_any_connection(tmp_path: Path) -> None:
     one, other = SQLiteStore(tmp_path), SQLiteStore(tmp_path)
     seen = {one.settings_version()}
     other.set_setting("a", "k", "1")
@@ -197,7 +197,7 @@ def test_settings_version_changes_with_every_setting_in_any_connection(tmp_path:
     other.close()
 
 
-def test_memory_store_settings_version() -> None:
+def test_r3_5_memory_store_settings_version() -> None:
     store = MemoryStore()
     first = store.settings_version()
     store.set_setting("a", "k", "1")
@@ -232,7 +232,7 @@ def _other_process(data_dir: Path, action: str, value: str) -> None:
     )
 
 
-def test_a_change_in_another_process_is_seen_by_the_next_admission(make_app, sim) -> None:
+def test_r3_5_a_change_in_another_process_is_seen_by_the_next_admission(make_app, sim) -> None:
     from decimal import Decimal
 
     from byom.core.errors import BudgetExceeded
@@ -257,7 +257,9 @@ def test_a_change_in_another_process_is_seen_by_the_next_admission(make_app, sim
     assert chat_count(sim) == sent + 1
 
 
-def test_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(make_app, sim) -> None:
+def test_r3_7_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(
+    make_app, sim
+) -> None:
     """In strict mode an input byom cannot bound is refused; once another process set a
     non-strict allowance, the same input is estimated and sent (the cache is not trusted)."""
     from decimal import Decimal
@@ -281,7 +283,7 @@ def test_a_strict_allowance_lifted_elsewhere_does_not_refuse_from_memory(make_ap
     assert chat_count(sim) == sent + 1
 
 
-def test_a_guarded_call_takes_two_transactions(make_app) -> None:
+def test_r3_3_a_guarded_call_takes_two_transactions(make_app) -> None:
     """Check-and-reserve, then settle-and-record: nothing else reaches the store."""
     from decimal import Decimal
 
@@ -372,7 +374,7 @@ def process_zone(request: pytest.FixtureRequest) -> Iterator[str]:
     time.tzset()
 
 
-def test_history_totals_equal_summing_the_rows(tmp_path: Path, process_zone: str) -> None:
+def test_r4_4_history_totals_equal_summing_the_rows(tmp_path: Path, process_zone: str) -> None:
     store = SQLiteStore(tmp_path)
     records = _records(21)
     for record in records:
@@ -394,7 +396,7 @@ def test_history_totals_equal_summing_the_rows(tmp_path: Path, process_zone: str
     store.close()
 
 
-def test_migration_fills_the_history_sums(tmp_path: Path) -> None:
+def test_r4_4_migration_fills_the_history_sums(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path)
     store.close()
     _downgrade_to_schema_1(tmp_path / FILENAME)
@@ -431,7 +433,7 @@ def test_migration_fills_the_history_sums(tmp_path: Path) -> None:
     store.close()
 
 
-def test_export_streams_the_same_text(make_app) -> None:
+def test_r4_4_export_streams_the_same_text(make_app) -> None:
     import csv
     import io
     import json

@@ -10,7 +10,7 @@ import sys
 from byom.cli import _COMMAND_MODULES, _COMMANDS, build_parser
 
 
-def test_the_command_table_matches_what_the_modules_register() -> None:
+def test_r6_the_command_table_matches_what_the_modules_register() -> None:
     registered = []
     for module_name in _COMMAND_MODULES:
         parser = argparse.ArgumentParser()
@@ -20,7 +20,7 @@ def test_the_command_table_matches_what_the_modules_register() -> None:
     assert registered == list(_COMMANDS)
 
 
-def test_help_is_the_same_as_the_full_parsers_and_imports_no_command() -> None:
+def test_r6_help_is_the_same_as_the_full_parsers_and_imports_no_command() -> None:
     probe = (
         "import sys, contextlib, io\n"
         "from byom.cli import main\n"
@@ -43,6 +43,6 @@ def test_help_is_the_same_as_the_full_parsers_and_imports_no_command() -> None:
     assert shown == build_parser().format_help()
 
 
-def test_a_command_still_parses_with_only_its_module() -> None:
+def test_r6_a_command_still_parses_with_only_its_module() -> None:
     args = build_parser(only="byom.sim.cli").parse_args(["sim", "--port", "0"])
     assert args.command == "sim" and callable(args.func)

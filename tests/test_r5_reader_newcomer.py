@@ -67,7 +67,7 @@ def chip_text(tab: Tab) -> str:
 
 
 @pytest.mark.parametrize("step", [1, 2, 3])
-def test_issue13_1_cancel_at_any_step_leaves_nothing_connected(browser, web_site, sim, step):
+def test_r5_3_cancel_at_any_step_leaves_nothing_connected(browser, web_site, sim, step):
     context = new_context(browser, **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -96,7 +96,7 @@ def test_issue13_1_cancel_at_any_step_leaves_nothing_connected(browser, web_site
     context.close()
 
 
-def test_issue13_1_a_key_without_a_confirmed_allowance_goes_through_the_last_step(
+def test_r5_3_a_key_without_a_confirmed_allowance_goes_through_the_last_step(
     browser, web_site, sim
 ):
     """A key remembered on the device but no allowance in storage (left by an older version,
@@ -156,7 +156,7 @@ IN_DIALOG_VIEW = """(selector) => {
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, sim, device):
+def test_r2_1_key_shape_is_checked_before_any_request(browser, web_site, sim, device):
     context = new_context(browser, **(DESKTOP if device == "desktop" else PHONE))
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -186,7 +186,7 @@ def test_issue13_2_key_shape_is_checked_before_any_request(browser, web_site, si
     context.close()
 
 
-def test_issue13_2_key_shape_words_in_dutch(browser, web_site, sim):
+def test_r2_1_key_shape_words_in_dutch(browser, web_site, sim):
     context = new_context(browser, locale="nl-NL", **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -220,7 +220,7 @@ def parts(tab: Tab) -> dict[str, Decimal]:
     return out
 
 
-def test_issue13_3_spend_parts_add_up_after_a_tab_closed_mid_request(browser, web_site, sim):
+def test_r3_4_spend_parts_add_up_after_a_tab_closed_mid_request(browser, web_site, sim):
     context = new_context(browser, **DESKTOP)
     first = Tab(context, web_site).open().ready()
     first.open_sample(0)
@@ -277,7 +277,7 @@ def connected_with_history(browser: Any, web_site: Any, locale: str = "en-US", *
     return tab
 
 
-def test_issue13_4_delete_history_asks_first_and_says_the_allowance_stays(browser, web_site, sim):
+def test_r4_4_delete_history_asks_first_and_says_the_allowance_stays(browser, web_site, sim):
     tab = connected_with_history(browser, web_site)
     page = tab.page
     page.click("[data-testid=open-panel]")
@@ -303,7 +303,7 @@ def test_issue13_4_delete_history_asks_first_and_says_the_allowance_stays(browse
 # -- 5. The leave warning is dependable --------------------------------------------------------
 
 
-def test_issue13_5_leave_warning_from_the_click_until_the_request_settles(browser, web_site, sim):
+def test_r4_5_leave_warning_from_the_click_until_the_request_settles(browser, web_site, sim):
     """The warning holds from the moment the feature is sent — also while it waits for the
     cross-tab lock before its reservation, when the core has nothing in flight yet (one cause
     of "2 of 5 tries") — until it has settled. The user clicked, so the browser may show it."""
@@ -369,7 +369,7 @@ COST_SHOWN = """() => {
 
 @pytest.mark.parametrize("locale", ["en-US", "nl-NL"])
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_issue13_6_history_cost_is_never_the_hidden_part(browser, web_site, sim, locale, device):
+def test_r4_4_history_cost_is_never_the_hidden_part(browser, web_site, sim, locale, device):
     tab = connected_with_history(
         browser, web_site, locale, **(DESKTOP if device == "desktop" else PHONE)
     )
@@ -394,7 +394,7 @@ def test_issue13_6_history_cost_is_never_the_hidden_part(browser, web_site, sim,
 
 
 @pytest.mark.parametrize("locale", ["en-US", "nl-NL"])
-def test_issue13_7_one_money_rule_on_the_page(browser, web_site, sim, locale):
+def test_r4_1_one_money_rule_on_the_page(browser, web_site, sim, locale):
     """The chart's figure and the history's cost of the same single request read alike (the
     chart once said "$0.00401" beside "$0.004"), and Dutch writes them as format_money does."""
     tab = connected_with_history(browser, web_site, locale=locale)
@@ -414,7 +414,7 @@ def test_issue13_7_one_money_rule_on_the_page(browser, web_site, sim, locale):
     tab.context.close()
 
 
-def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim):
+def test_r5_6_feature_names_and_categories_in_dutch(browser, web_site, sim):
     context = new_context(browser, locale="nl-NL", **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -449,7 +449,7 @@ def test_issue13_8_feature_names_and_categories_in_dutch(browser, web_site, sim)
     context.close()
 
 
-def test_issue13_8_language_switch_in_the_page(browser, web_site, sim):
+def test_r5_6_language_switch_in_the_page(browser, web_site, sim):
     context = new_context(browser, locale="en-US", **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     switch = tab.page.locator("[data-testid=lang-switch]")
@@ -473,7 +473,7 @@ def test_issue13_8_language_switch_in_the_page(browser, web_site, sim):
 # -- 9. The wizard: step numbers, Back, one height, simulated key feedback ---------------------
 
 
-def test_issue13_9_wizard_steps_back_height_and_simulated_key(browser, web_site, sim):
+def test_r5_2_wizard_steps_back_height_and_simulated_key(browser, web_site, sim):
     context = new_context(browser, **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -506,9 +506,7 @@ def test_issue13_9_wizard_steps_back_height_and_simulated_key(browser, web_site,
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_issue13_10_11_result_card_only_once_sent_and_brought_into_view(
-    browser, web_site, sim, device
-):
+def test_r4_1_result_card_only_once_sent_and_brought_into_view(browser, web_site, sim, device):
     context = new_context(browser, **(DESKTOP if device == "desktop" else PHONE))
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -552,7 +550,7 @@ def test_issue13_10_11_result_card_only_once_sent_and_brought_into_view(
 # -- 12. The simulated sign-in keeps the user oriented -----------------------------------------
 
 
-def test_issue13_12_sign_in_redirect_keeps_the_user_oriented(browser, web_site, sim):
+def test_r5_4_sign_in_redirect_keeps_the_user_oriented(browser, web_site, sim):
     context = new_context(browser, **DESKTOP)
     tab = Tab(context, web_site).open().ready()
     tab.open_sample(0)
@@ -588,7 +586,7 @@ def test_issue13_12_sign_in_redirect_keeps_the_user_oriented(browser, web_site, 
 # -- 13. Smaller things ------------------------------------------------------------------------
 
 
-def test_issue13_13_header_steady_search_buttons_explain_hint(browser, web_site, sim):
+def test_r5_1_header_steady_search_buttons_explain_hint(browser, web_site, sim):
     context = new_context(browser, **DESKTOP)
     tab = Tab(context, web_site).open()
     page = tab.page
@@ -617,7 +615,7 @@ def test_issue13_13_header_steady_search_buttons_explain_hint(browser, web_site,
     context.close()
 
 
-def test_issue13_13_phone_search_has_previous_and_next(browser, web_site, sim):
+def test_r5_1_phone_search_has_previous_and_next(browser, web_site, sim):
     context = new_context(browser, **PHONE)
     tab = Tab(context, web_site).open()
     tab.open_sample(0)
@@ -645,7 +643,7 @@ SCROLL_AT_REST = """() => new Promise(done => { const y = scrollY;
     requestAnimationFrame(() => done(scrollY === y)))); })"""
 
 
-def test_issue13_13_bookmark_after_outline_jump_names_that_section(browser, web_site, sim):
+def test_r5_1_bookmark_after_outline_jump_names_that_section(browser, web_site, sim):
     context = new_context(browser, **DESKTOP)
     tab = Tab(context, web_site).open()
     tab.open_sample(1)  # the lighthouse log: its last entry cannot scroll to the top

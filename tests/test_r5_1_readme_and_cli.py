@@ -63,7 +63,7 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([a-z][\w.-]*):", text, flags=re.MULTILINE))
 
 
-def test_issue13_14_the_readmes_have_commands_to_check() -> None:
+def test_r5_1_the_readmes_have_commands_to_check() -> None:
     assert len(ALL) >= 15
     assert {readme.parent.name for readme, _ in ALL} >= {"notes", "terminal_reader"}
 
@@ -71,7 +71,7 @@ def test_issue13_14_the_readmes_have_commands_to_check() -> None:
 @pytest.mark.parametrize(
     ("readme", "command"), ALL, ids=[f"{r.parent.name}:{c[:40]}" for r, c in ALL]
 )
-def test_issue13_14_every_readme_command_names_what_exists_after_setup(
+def test_r5_1_every_readme_command_names_what_exists_after_setup(
     readme: Path, command: str
 ) -> None:
     words = words_of(command)
@@ -104,7 +104,7 @@ SAFE = [
 @pytest.mark.parametrize(
     ("readme", "command"), SAFE, ids=[f"{r.parent.name}:{c[:40]}" for r, c in SAFE]
 )
-def test_issue13_14_the_safe_readme_commands_run_as_written(
+def test_r5_1_the_safe_readme_commands_run_as_written(
     readme: Path, command: str, tmp_path: Path
 ) -> None:
     words = words_of(command)
@@ -122,7 +122,7 @@ def test_issue13_14_the_safe_readme_commands_run_as_written(
     assert "Traceback" not in done.stderr
 
 
-def test_issue13_14_the_notes_example_runs_its_free_commands_from_the_readme(
+def test_r5_1_the_notes_example_runs_its_free_commands_from_the_readme(
     tmp_path: Path,
 ) -> None:
     assert any("notes.py add" in c for _, c in SAFE) and any("notes.py list" in c for _, c in SAFE)
@@ -139,13 +139,13 @@ def byom(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_issue13_15_bare_byom_prints_help_and_exits_0() -> None:
+def test_r5_1_bare_byom_prints_help_and_exits_0() -> None:
     done = byom()
     assert done.returncode == 0
     assert "usage: byom" in done.stdout and "integration" in done.stdout
 
 
-def test_issue13_15_help_lists_every_command_in_one_column() -> None:
+def test_r5_1_help_lists_every_command_in_one_column() -> None:
     from byom.cli import _COMMANDS
 
     text = byom("--help").stdout
@@ -161,7 +161,7 @@ def test_issue13_15_help_lists_every_command_in_one_column() -> None:
 DEMO = (sys.executable, "-m", "byom", "demo", "--no-browser", "--port", "0")
 
 
-def test_issue13_16_demo_prints_its_address_once() -> None:
+def test_r5_1_demo_prints_its_address_once() -> None:
     done = subprocess.run(
         [*DEMO, "--exit-after", "0.5"],
         stdout=subprocess.PIPE,

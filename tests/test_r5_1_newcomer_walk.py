@@ -85,7 +85,7 @@ class Walk:
 
 @pytest.mark.parametrize("locale", ["en-US", "nl-NL"])
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-def test_issue13_newcomer_walk(browser, web_site, sim, locale, device):
+def test_r5_1_newcomer_walk(browser, web_site, sim, locale, device):
     lang = locale[:2]
     words = WORDS[lang]
     context = new_context(browser, locale=locale, **DEVICES[device])
