@@ -359,10 +359,10 @@
         if (option.simulator || kinds().length < 2) return null;
         const k = option.provider;
         return h("section", { class: "byom-sec byom-guide", "data-testid": "wizard-option-guide", "data-provider": k },
-          h("h3", { text: t("wizard.guide_title", { provider: t("prov." + k + ".name") }) }),
+          h("h3", { text: t(option.keyless || option.loopback ? "wizard.guide_title_server" : "wizard.guide_title", { provider: t("prov." + k + ".name") }) }),
           h("p", { text: t("prov." + k + ".key") }), h("p", {}, guideLink(k, "key")),
           h("p", { text: t("prov." + k + ".limit") }), h("p", {}, guideLink(k, "limit")),
-          option.simulated ? h("p", { class: "byom-note", "data-testid": "wizard-simulated-note", text: t("wizard.simulated_note", { provider: t("prov." + k + ".name") }) }) : null);
+          option.simulated ? h("p", { class: "byom-note", "data-testid": "wizard-simulated-note", text: t("wizard.simulated_note") }) : null);
       }
       function messageLine() {
         return h("p", { class: "byom-msg", role: "status", "aria-live": "polite", "data-testid": "wizard-message" });

@@ -243,11 +243,12 @@ class Shell:
         if not self.app.connected:
             return None
         origin = self.app.adapter.origin
+        kind = self.app.provider
         for option in self.providers.values():
-            if origin_of(option["base_url"]) == origin:
+            if option["provider"] == kind and origin_of(option["base_url"]) == origin:
                 return option
         for option in self.providers.values():  # a loopback server at the address the user gave
-            if option.get("loopback") and option["provider"] == self.app.provider:
+            if option.get("loopback") and option["provider"] == kind:
                 return option
         return None
 
