@@ -8,11 +8,13 @@ origin is not in ``OLLAMA_ORIGINS``; Anthropic refuses a page that does not send
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +242,80 @@ def test_r5_2_sim_anthropic_refuses_a_page_without_its_browser_header(
     status, headers = _send(url, opted_in)
     assert status == 200 and headers["access-control-allow-origin"] == "*"
     assert _send(url, base)[0] == 200  # not from a page: no Origin, no opt-in needed
+
+
+# ---------------------------------------------------------------- the page's Python shell
+
+
+def _shell(options: list[dict[str, object]]) -> Any:
+    """A browser shell (its Python layer) over fake storage; no request can leave it: its
+    transports are replaced by one that fails the test if called."""
+    from byom.web.app import WebApp
+    from byom.web.browser.shell import Shell
+    from byom.web.browser.store import BrowserStore
+    from byom.web.browser.vault import BrowserVault
+    from test_r3_4_clear_unreconciled import _FakeHost
+    from test_web_build import FakeStorage
+
+    async def make() -> Shell:
+        store = BrowserStore(_FakeHost({}, asyncio.Lock()), "reader")
+        await store.load()
+        shell = Shell(
+            WebApp("Reader", app_id="reader"),
+            store,
+            BrowserVault(FakeStorage(), "reader"),
+            options,
+            lambda _: None,
+        )
+
+        def no_network(origin: str) -> Any:
+            raise AssertionError(f"a request to {origin} was about to be made")
+
+        shell._transport_for = no_network  # type: ignore[method-assign]
+        return shell
+
+    return make
+
+
+def test_r5_2_shell_refuses_a_compatible_server_off_this_machine() -> None:
+    option = dict(PROVIDER_OPTIONS["compatible"])
+
+    async def scenario() -> list[dict[str, Any]]:
+        shell = await _shell([option])()
+        answers = []
+        for address in ("http://192.168.1.20:8000/v1", "https://llm.example.com/v1"):
+            answers.append(json.loads(await shell.connect("compatible", "", address)))
+        assert not shell.app.connected
+        return answers
+
+    for answer in asyncio.run(scenario()):
+        assert answer == {"ok": False, "code": "not_loopback"}
+
+
+def test_r5_2_shell_answers_the_key_shape_by_the_one_rule() -> None:
+    options = [dict(PROVIDER_OPTIONS[k]) for k in EVERY]
+
+    async def scenario() -> dict[str, Any]:
+        shell = await _shell(options)()
+        return {
+            "anthropic<-openai": json.loads(shell.key_shape("anthropic", "sk-proj-abc123")),
+            "gemini ok": json.loads(shell.key_shape("gemini", "AIzaSyAbc123")),
+            "openai empty": json.loads(shell.key_shape("openai", "  ")),
+            "compatible empty": json.loads(shell.key_shape("compatible", "")),
+            "openrouter prefix": json.loads(shell.key_shape("openrouter", "abc123")),
+            "unknown option": json.loads(shell.key_shape("nope", "abc")),
+        }
+
+    got = asyncio.run(scenario())
+    assert got["anthropic<-openai"] == {
+        "problem": "wrong_provider",
+        "provider": "anthropic",
+        "other": "openai",
+        "prefix": "sk-ant-",
+    }
+    assert got["gemini ok"] is None
+    assert got["openai empty"]["problem"] == "empty"
+    assert got["compatible empty"] is None  # its key is optional
+    assert got["openrouter prefix"]["problem"] == "wrong_prefix"
+    assert got["unknown option"]["ok"] is False
+    assert "abc" not in json.dumps(got)  # never the key back

@@ -72,7 +72,10 @@ LINKS = {
         "https://aistudio.google.com/apikey",
         "https://console.cloud.google.com/billing/budgets",
     ),
-    "ollama": ("https://ollama.com/download", "https://github.com/ollama/ollama/blob/main/docs/faq.md"),
+    "ollama": (
+        "https://ollama.com/download",
+        "https://github.com/ollama/ollama/blob/main/docs/faq.md",
+    ),
 }
 #: Words of each provider's own guide, per language (what the user reads for that provider).
 GUIDE_WORDS = {
@@ -126,9 +129,7 @@ def choose(tab: Tab, kind: str) -> None:
     tab.page.click("[data-testid=wizard-next]")
     tab.poll("document.querySelector('[data-testid=wizard]')?.dataset.screen === '2'")
     tab.page.click(f"[data-testid=wizard-provider] [data-option={kind}]")
-    tab.poll(
-        "(k) => document.querySelector('.byom-option-body')?.dataset.kind === k", arg=kind
-    )
+    tab.poll("(k) => document.querySelector('.byom-option-body')?.dataset.kind === k", arg=kind)
 
 
 def guide_of(tab: Tab, kind: str, lang: str) -> None:
@@ -254,9 +255,10 @@ def test_r5_2_ollama_path_shows_the_ollama_origins_instruction(
     page_origin = _origin(every_site.url)
     sim.config(ollama_origins=["https://another-page.example"])  # not this page
     context = new_context(browser, locale=locale, viewport={"width": 1280, "height": 1000})
+    platform = PLATFORMS[system]
     context.add_init_script(
         "Object.defineProperty(Navigator.prototype, 'userAgentData', {get: () => undefined});"
-        f"Object.defineProperty(Navigator.prototype, 'platform', {{get: () => '{PLATFORMS[system]}'}});"
+        f"Object.defineProperty(Navigator.prototype, 'platform', {{get: () => '{platform}'}});"
     )
     tab = Tab(context, every_site)
     open_wizard(tab)

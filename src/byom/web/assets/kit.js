@@ -849,7 +849,7 @@
         const option = config.providers.find(function (o) { return o.id === st.option; });
         const where = st.key_where.indexOf("browser") >= 0 ? t("panel.key_browser") : t("panel.key_memory");
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-connection" },
-          h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : option.label) : "?" }) })),
+          h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : t("prov." + option.provider + ".name")) : "?" }) })),
           h("p", { class: "byom-note", "data-testid": "panel-key-where", text: where }),
           h("div", { class: "byom-row" },
             h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-clear", text: t("panel.clear"),
