@@ -90,7 +90,12 @@ def test_r5_2_connect_src_is_exactly_the_declared_providers(every_build: Path) -
 
 def test_r5_2_one_declared_provider_gives_only_its_origins(tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    build_site(app_with(tmp_path, ["gemini", "ollama"]), out)
+    result = build_site(app_with(tmp_path, ["gemini", "ollama"]), out)
+    assert result.connect_src == [  # what `byom web build` prints
+        "https://generativelanguage.googleapis.com",
+        "http://localhost:11434",
+        "http://127.0.0.1:11434",
+    ]
     for _where, text in _policies(out):
         assert parse_policy(text)["connect-src"] == [
             "'self'",

@@ -150,6 +150,8 @@ class AppSpec:
 class BuildResult:
     out: Path
     files: dict[str, str] = field(default_factory=dict)  # site path -> sha256
+    #: The origins the page may connect to besides itself (its ``connect-src``).
+    connect_src: list[str] = field(default_factory=list)
 
     @property
     def digest(self) -> str:
@@ -353,7 +355,7 @@ def build_site(
     site["index.html"] = html.replace(MARKER, head, 1).encode("utf-8")
     site["_headers"] = format_headers(site_rules(origins)).encode()
 
-    result = BuildResult(out)
+    result = BuildResult(out, connect_src=list(dict.fromkeys(origins)))
     for rel in sorted(site):
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,7 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(
         f"built {len(result.files)} files into {result.out} (digest {result.digest[:16]})\n"
+        f"the page may connect to: {' '.join(result.connect_src)}\n"
     )
     return 0
 
