@@ -185,6 +185,14 @@ def test_r5_2_step1_names_every_declared_provider(browser, every_site, sim, loca
     radios = tab.page.locator("[data-testid=wizard-provider] input[type=radio]")
     assert [radios.nth(i).get_attribute("value") for i in range(radios.count())] == EVERY
     assert all(radios.nth(i).is_visible() for i in range(6))
+    # The choice is usable by keyboard: picking a provider redraws its part and keeps the focus
+    # on the choice, so the arrow keys go on through the providers.
+    tab.page.click("[data-testid=wizard-provider] [data-option=openai]")
+    tab.poll("document.querySelector('.byom-option-body')?.dataset.kind === 'openai'")
+    tab.page.keyboard.press("ArrowRight")
+    tab.poll("document.querySelector('.byom-option-body')?.dataset.kind === 'anthropic'")
+    focused = tab.ev("() => [document.activeElement.name, document.activeElement.value]")
+    assert focused == ["byom-provider", "anthropic"]
     assert tab.csp_violations() == []
     context.close()
 

@@ -317,12 +317,15 @@
           h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: function () { screen2(); } })]));
       }
 
-      function screen2(notice) {
+      // ``fromChoice``: redrawn because the user picked another provider — the focus stays on
+      // the choice, so arrow keys keep moving through the providers.
+      function screen2(notice, fromChoice) {
         clear(d);
         d.dataset.screen = "2";
         d.appendChild(header(1));
         const options = config.providers;
-        optionId = optionId || options[0].id;
+        const st = status();
+        optionId = optionId || (st && st.option) || options[0].id;
         const option = options.find(function (o) { return o.id === optionId; }) || options[0];
         const body = h("div", { class: "byom-wizard-body" });
         if (options.length > 1) body.appendChild(providerChoice(options));
@@ -331,7 +334,8 @@
         d.appendChild(body);
         d.appendChild(footer([backButton(screen1), cancelButton()]));
         if (notice) showError(part.msg, notice);
-        if (part.focus) part.focus.focus();
+        const picked = fromChoice ? body.querySelector("input[name=byom-provider]:checked") : null;
+        if (picked) picked.focus(); else if (part.focus) part.focus.focus();
       }
       function optionName(o) {
         return o.simulator ? t("wizard.sim_label") : t("prov." + o.provider + ".name");
@@ -341,7 +345,7 @@
           h("legend", { text: t("wizard.provider") }),
           options.map(function (o) {
             const r = h("input", { type: "radio", name: "byom-provider", value: o.id, checked: o.id === optionId,
-              onchange: function () { optionId = o.id; screen2(); } });
+              onchange: function () { optionId = o.id; screen2(null, true); } });
             return h("label", { class: "byom-option" + (o.simulator ? " byom-option-sim" : ""), "data-option": o.id }, r,
               h("span", {}, h("strong", { text: optionName(o) }),
                 o.simulated ? h("small", { class: "byom-badge", text: t("wizard.simulated") }) : null,
