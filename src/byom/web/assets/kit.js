@@ -341,7 +341,8 @@
         return o.simulator ? t("wizard.sim_label") : t("prov." + o.provider + ".name");
       }
       function providerChoice(options) {
-        return h("fieldset", { class: "byom-options", "data-testid": "wizard-provider" },
+        // side by side once there are more than a few (a page may offer six providers)
+        return h("fieldset", { class: "byom-options" + (options.length > 3 ? " byom-options-grid" : ""), "data-testid": "wizard-provider" },
           h("legend", { text: t("wizard.provider") }),
           options.map(function (o) {
             const r = h("input", { type: "radio", name: "byom-provider", value: o.id, checked: o.id === optionId,
