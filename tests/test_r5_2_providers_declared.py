@@ -324,3 +324,16 @@ def test_r5_2_shell_answers_the_key_shape_by_the_one_rule() -> None:
     assert got["openrouter prefix"]["problem"] == "wrong_prefix"
     assert got["unknown option"]["ok"] is False
     assert "abc" not in json.dumps(got)  # never the key back
+
+
+def test_r5_2_sim_cli_takes_ollama_origins() -> None:
+    import argparse
+
+    from byom.sim import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["sim", "--ollama-origin", "https://a.example", "--ollama-origin", "https://b.example"]
+    )
+    assert cli.config_of(args) == {"ollama_origins": ["https://a.example", "https://b.example"]}
