@@ -236,6 +236,16 @@ def test_r5_2_key_provider_path(browser, every_site, sim, kind, locale, shots):
     tab.start_run("summarize", {"title": "T", "text": "word " * 80, "lang": lang})
     res = tab.result()
     assert res["ok"], res
+    sim_requests = [r for r in tab.requests if r.url.startswith(sim.base_url)]
+    assert sim_requests and not any(KEYS[kind] in r.url for r in sim_requests), "key in a URL"
+    if kind == "anthropic":  # Anthropic's opt-in for calls from a page, on every request
+        assert all(
+            r.headers.get("anthropic-dangerous-direct-browser-access") == "true"
+            for r in sim_requests
+            if r.method != "OPTIONS"
+        )
+    if kind == "gemini":  # the key in its header, never in the query
+        assert any(r.headers.get("x-goog-api-key") == KEYS[kind] for r in sim_requests)
     assert tab.csp_violations() == []
     assert not [e for e in tab.errors], tab.errors
     context.close()
