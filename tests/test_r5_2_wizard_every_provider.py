@@ -156,12 +156,14 @@ def message(tab: Tab) -> dict[str, Any]:
     return {"code": code, "text": msg.inner_text()}
 
 
-def shot(tab: Tab, out: Path, lang: str, name: str, *, top: bool = False) -> None:
+def shot(
+    tab: Tab, out: Path, lang: str, name: str, *, top: bool = False, device: str = "desktop"
+) -> None:
     """A picture of the page; ``top``: the wizard's body scrolled to its start first."""
     if top:
         tab.ev("() => { document.querySelector('.byom-wizard-body').scrollTop = 0; }")
     tab.page.wait_for_timeout(150)  # let the last layout settle (the picture only)
-    tab.page.screenshot(path=str(out / f"{lang}-desktop-{name}.png"))
+    tab.page.screenshot(path=str(out / f"{lang}-{device}-{name}.png"))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -299,6 +301,17 @@ def test_r5_2_ollama_path_shows_the_ollama_origins_instruction(
     assert command in steps.inner_text()
     assert page_origin in help_box.inner_text()
     shot(tab, shots, lang, f"26-wizard-2-ollama-origins-{system}")
+    if system == "linux":  # the commands on a phone's width: they wrap, nothing is cut off
+        tab.page.set_viewport_size({"width": 390, "height": 844})
+        help_box.scroll_into_view_if_needed()
+        assert help_box.is_visible()
+        width = tab.ev(
+            "() => { const b = document.querySelector('[data-testid=wizard-ollama-origins]');"
+            " return [b.scrollWidth, b.clientWidth]; }"
+        )
+        assert width[0] <= width[1], "the instruction is wider than the phone"
+        shot(tab, shots, lang, "26-wizard-2-ollama-origins-linux", device="phone")
+        tab.page.set_viewport_size({"width": 1280, "height": 1000})
     # The user allows the page and restarts Ollama; the same button checks again.
     sim.config(ollama_origins=[page_origin])
     tab.page.click("[data-testid=wizard-validate]")
