@@ -337,3 +337,43 @@ def test_r5_2_sim_cli_takes_ollama_origins() -> None:
         ["sim", "--ollama-origin", "https://a.example", "--ollama-origin", "https://b.example"]
     )
     assert cli.config_of(args) == {"ollama_origins": ["https://a.example", "https://b.example"]}
+
+
+def test_r5_2_cli_test_build_serves_every_provider_from_the_simulator(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "dist"
+    app = str(app_with(tmp_path, EVERY))
+    sim_url = "http://127.0.0.1:9999"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "byom",
+            "web",
+            "build",
+            app,
+            "-o",
+            str(out),
+            "--sim-providers",
+            sim_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "the page may connect to: http://127.0.0.1:9999\n" in done.stdout
+    config = json.loads((out / "byom" / "config.json").read_text())
+    assert all(o["simulated"] for o in config["providers"])
+    assert {o["base_url"] for o in config["providers"]} == {
+        "http://127.0.0.1:9999/api/v1",
+        "http://127.0.0.1:9999/v1",
+        "http://127.0.0.1:9999",
+    }
+    # Such a build is not a real site: the audit says its connect-src is not the providers'.
+    finding = declared_origins_finding(_policies(out), config)
+    assert finding is not None and not finding.ok
+    assert "not declared: http://127.0.0.1:9999" in finding.reason
+    assert "missing: " in finding.reason and "https://api.openai.com" in finding.reason
