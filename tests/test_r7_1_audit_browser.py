@@ -227,3 +227,38 @@ def test_r7_1_reference_app_passes_every_check(audit_browser: AuditBrowser, tmp_
     assert report.error is None, report.error
     assert set(_statuses(report).values()) == {PASS}, _explain(report)
     assert report.exit_code == EXIT_PASSED
+    csp = next(c for c in report.checks if c.spec.id == "csp")
+    assert any(
+        "connect-src = declared providers: ok" in e.summary and "(openrouter)" in e.summary
+        for e in csp.evidence
+    ), [e.summary for e in csp.evidence]
+
+
+def test_r7_1_audit_fails_a_connect_src_origin_the_app_did_not_declare(
+    audit_browser: AuditBrowser, tmp_path: Path
+) -> None:
+    """Issue 12: the page's connect-src must name exactly the providers in byom-app.toml. The
+    reference build with one origin slipped into its policy (meta and headers) fails the CSP
+    check, naming the origin."""
+    from byom.web.build import build_site
+
+    dist = tmp_path / "dist"
+    build_site(READER, dist)
+    for name in ("index.html", "_headers"):
+        path = dist / name
+        text = path.read_text(encoding="utf-8")
+        assert "connect-src 'self' https://openrouter.ai" in text
+        path.write_text(
+            text.replace(
+                "connect-src 'self' https://openrouter.ai",
+                "connect-src 'self' https://openrouter.ai https://collect.example",
+            ),
+            encoding="utf-8",
+        )
+    config = load_config(READER / "byom-audit.toml")
+    report = run_audit(str(dist), config=config, browser=audit_browser)
+    assert report.error is None, report.error
+    csp = next(c for c in report.checks if c.spec.id == "csp")
+    assert csp.status == FAIL, _explain(report)
+    assert "connect-src = declared providers" in csp.summary
+    assert "not declared: https://collect.example" in csp.summary

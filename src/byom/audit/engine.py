@@ -52,6 +52,7 @@ from byom.audit.config import AuditConfig, ConfigError, find_config, load_config
 from byom.audit.csp import evaluate as evaluate_csp
 from byom.audit.csp import split_header
 from byom.audit.csp_evidence import describe as describe_csp
+from byom.audit.declared import declared_origins_finding
 from byom.audit.driver import Driver
 from byom.audit.journey import Journey, JourneyFailed
 from byom.audit.max_tokens import judge_all, unknown_models
@@ -718,6 +719,9 @@ class _Audit:
         verdict = evaluate_csp(
             policies, page_origin=self.site_origin, provider_origins=self.providers
         )
+        declared = declared_origins_finding(policies, await self._byom_config())
+        if declared is not None:
+            verdict.findings.append(declared)
         source = describe_csp(policies)
         for line in source.lines():
             result.add("note", line)
@@ -740,6 +744,16 @@ class _Audit:
                 else ""
             )
             result.set(FAIL, f"{', '.join(failed)}: {'; '.join(reasons)}{where}")
+
+    async def _byom_config(self) -> dict[str, Any] | None:
+        """A byom-built page's ``byom/config.json`` (what its app declared), or ``None``."""
+        assert self.page is not None
+        try:
+            text = await self.page.evaluate(js.BYOM_CONFIG)
+            data = json.loads(text) if isinstance(text, str) else None
+        except Exception:  # the page went away, or its config is not JSON: not a byom page
+            return None
+        return data if isinstance(data, dict) else None
 
     # ------------------------------------------------------------------ reaching the key input
 

@@ -458,5 +458,16 @@ async (arg) => {
   .filter(m => m.httpEquiv.toLowerCase() === 'content-security-policy')
   .map(m => m.content)
 
+//@ BYOM_CONFIG
+// A byom-built page names its config (byom/config.json) on its kit script; its text, or null.
+async () => {
+  const s = document.querySelector('script[data-config]');
+  if (!s) return null;
+  try {
+    const r = await fetch(new URL(s.dataset.config, document.baseURI), {cache: 'no-cache', credentials: 'omit'});
+    return r.ok ? await r.text() : null;
+  } catch (e) { return null; }
+}
+
 //@ READY
 (sel) => { try { return !!document.querySelector(sel); } catch (e) { return false; } }

@@ -198,7 +198,16 @@ Control endpoints (no auth, JSON; ``Simulator`` methods mirror them)
     ``tool_argument_bytes`` (null), ``malformed_tool_arguments`` (false),
     ``stream_cut_in_tool_arguments`` (false), ``malformed_output`` (false) — see Tools above,
     ``web_search_requests`` (0; N → Anthropic replies report ``usage.server_tool_use:
-    {"web_search_requests": N}``, in a stream in ``message_delta``; no search is run).
+    {"web_search_requests": N}``, in a stream in ``message_delta``; no search is run);
+    ``ollama_origins`` (null; a list → Ollama's paths answer a request whose ``Origin`` is not
+    listed with a 403 and no CORS headers, as a real Ollama does for origins outside
+    ``OLLAMA_ORIGINS``).
+
+Pages (CORS)
+    Every answer carries ``Access-Control-Allow-Origin: *`` and preflights are answered, as the
+    cloud providers do — except Anthropic: a request with ``anthropic-version`` and an
+    ``Origin`` (a page's call) but without ``anthropic-dangerous-direct-browser-access: true``
+    gets a 401 without CORS headers, as api.anthropic.com answers it.
 
 What was charged
     ``Simulator.mark()`` returns the latest request serial; ``generations(since=mark)`` lists

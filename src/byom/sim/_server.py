@@ -321,7 +321,33 @@ class SimHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         self._read_body()
         self.server.state.count(f"OPTIONS {path}")
+        if self._origin_refused(path):
+            self._respond(403, b"", content_type=None, cors=False)
+            return
         self._respond(204, b"", content_type=None, headers=PREFLIGHT_HEADERS, cors=False)
+
+    def _origin_refused(self, path: str) -> bool:
+        """A page's request the real provider would refuse by its origin: Ollama answers only
+        the origins in ``OLLAMA_ORIGINS`` (403, no CORS headers — the page's fetch fails)."""
+        allowed = self.server.state.config.ollama_origins
+        origin = self.headers.get("Origin")
+        return (
+            allowed is not None
+            and origin is not None
+            and _format_for(path.rstrip("/") or "/") == OLLAMA
+            and origin not in allowed
+        )
+
+    def _browser_access_refused(self) -> bool:
+        """Anthropic answers a call made from a web page (it carries ``Origin``) only when it
+        opts in with ``anthropic-dangerous-direct-browser-access: true``; otherwise a 401 without
+        ``Access-Control-Allow-Origin``, so the page's fetch fails. Source: ``curl -H "Origin:
+        …"`` against api.anthropic.com, recorded in open-pencil/open-pencil issue #436."""
+        return (
+            self.headers.get("anthropic-version") is not None
+            and self.headers.get("Origin") is not None
+            and self.headers.get("anthropic-dangerous-direct-browser-access", "").lower() != "true"
+        )
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -448,6 +474,17 @@ class SimHandler(BaseHTTPRequestHandler):
             body = self._read_body()
             if control:
                 self._control(method, path, body, parse_qs(split.query))
+                return
+            if self._origin_refused(path):
+                self._respond(403, b"", content_type=None, cors=False)
+                return
+            if self._browser_access_refused():
+                message = (
+                    "CORS requests must set 'anthropic-dangerous-direct-browser-access' header"
+                )
+                error = {"type": "authentication_error", "message": message}
+                payload = {"type": "error", "error": error}
+                self._respond(401, rules.dumpb(payload), cors=False)
                 return
             query = parse_qs(split.query)
             route = _ROUTES.get((method, path))

@@ -142,6 +142,10 @@ class SimConfig:
     stream_cut_in_tool_arguments: bool = False
     malformed_output: bool = False
     web_search_requests: int = 0
+    #: The page origins the simulated Ollama answers, as a real Ollama answers only the origins
+    #: in ``OLLAMA_ORIGINS`` (a page from any other origin gets a 403 without CORS headers, so
+    #: its ``fetch`` fails). ``None``: every origin.
+    ollama_origins: tuple[str, ...] | None = None
 
     def updated(self, changes: Mapping[str, object]) -> SimConfig:
         """A copy with ``changes`` applied; unknown names or bad values raise ``SimError``."""
@@ -186,6 +190,14 @@ class SimConfig:
                 values[name] = value
             elif name == "key_limit":
                 values[name] = None if value is None else _decimal(value, name)
+            elif name == "ollama_origins":
+                if value is not None and (
+                    isinstance(value, str)
+                    or not isinstance(value, list | tuple)
+                    or not all(isinstance(o, str) for o in value)
+                ):
+                    raise SimError(f"{name}: expected a list of origins or null")
+                values[name] = None if value is None else tuple(value)
             elif name == "extra_models":
                 if not isinstance(value, list | tuple):
                     raise SimError(f"{name}: expected a list")
@@ -230,6 +242,7 @@ class SimConfig:
             "stream_cut_in_tool_arguments": self.stream_cut_in_tool_arguments,
             "malformed_output": self.malformed_output,
             "web_search_requests": self.web_search_requests,
+            "ollama_origins": None if self.ollama_origins is None else list(self.ollama_origins),
         }
 
 

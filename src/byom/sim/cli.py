@@ -185,6 +185,15 @@ def register(subparsers: Any) -> None:
         help="answer 502 (model down) for this model (repeatable)",
     )
     faults.add_argument(
+        "--ollama-origin",
+        dest="ollama_origins",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="the simulated Ollama answers only pages from this origin, as a real Ollama "
+        "answers only those in OLLAMA_ORIGINS (repeatable; default: every origin)",
+    )
+    faults.add_argument(
         "--reject-stream-options",
         action="store_true",
         default=None,
@@ -284,6 +293,7 @@ _CONFIG_ARGS = (
     "stream_cut_in_tool_arguments",
     "malformed_output",
     "web_search_requests",
+    "ollama_origins",
 )
 
 

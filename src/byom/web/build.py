@@ -7,7 +7,10 @@ An app directory holds ``byom-app.toml``::
     module = "reader_app"           # the Python module that defines ``app = WebApp(...)``
     python = ["reader_app.py"]      # files or folders copied into Python's path
     static = "static"               # copied to the site root; must contain index.html
-    providers = ["openrouter"]      # the only provider origins the page may connect to
+    providers = ["openrouter"]      # the providers the wizard offers; their origins, and no
+                                    # others, go into connect-src (see byom.web.providers)
+    compatible_url = "http://localhost:8000/v1"   # optional: where the wizard first looks for
+                                    # an OpenAI-compatible server (loopback only)
 
 The site gets: the app's static files; ``index.html`` with the CSP ``<meta>`` and the byom
 scripts inserted at its ``<!-- byom:head -->`` marker (every script and stylesheet with a
@@ -38,6 +41,12 @@ from pathlib import Path
 
 from byom.web import pyodide_dist, snapshot
 from byom.web.headers import csp, format_headers, site_rules
+from byom.web.providers import (
+    DEFAULT_COMPATIBLE_URL,
+    PROVIDER_OPTIONS,
+    expected_connect_src,
+    is_loopback_url,
+)
 
 ASSETS = Path(__file__).with_name("assets")
 BYOM_ROOT = Path(__file__).resolve().parents[1]  # .../byom
@@ -60,14 +69,14 @@ KIT_FILES = ("i18n.js", "kit.js", "boot.js", "kit.css")
 MARKER = "<!-- byom:head -->"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-PROVIDER_OPTIONS = {
-    "openrouter": {
-        "id": "openrouter",
-        "provider": "openrouter",
-        "label": "OpenRouter",
-        "base_url": "https://openrouter.ai/api/v1",
-        "pkce": True,
-    },
+#: The simulator's path for each provider kind (as ``Simulator.base_url_for``), for test builds.
+_SIM_SUFFIX = {
+    "openrouter": "/api/v1",
+    "openai": "/v1",
+    "anthropic": "",
+    "gemini": "",
+    "ollama": "",
+    "compatible": "/v1",
 }
 
 _FORBIDDEN = (
@@ -92,6 +101,7 @@ class AppSpec:
     python: list[str]
     static: str
     providers: list[str]
+    compatible_url: str = DEFAULT_COMPATIBLE_URL
 
     @classmethod
     def load(cls, root: Path) -> AppSpec:
@@ -108,6 +118,7 @@ class AppSpec:
                 python=[str(p) for p in data.get("python", [])],
                 static=str(data.get("static", "static")),
                 providers=[str(p) for p in data.get("providers", ["openrouter"])],
+                compatible_url=str(data.get("compatible_url", DEFAULT_COMPATIBLE_URL)),
             )
         except KeyError as exc:
             raise BuildError(f"byom-app.toml needs {exc.args[0]!r}") from None
@@ -115,11 +126,21 @@ class AppSpec:
             raise BuildError("app_id must be lowercase letters, digits, '.', '_' or '-'")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", spec.module):
             raise BuildError("module must be a Python module name")
+        if not isinstance(data.get("providers", []), list) or not spec.providers:
+            raise BuildError('providers must be a non-empty list, e.g. providers = ["openai"]')
         for provider in spec.providers:
             if provider not in PROVIDER_OPTIONS:
                 raise BuildError(
                     f"unknown provider {provider!r}; known: {sorted(PROVIDER_OPTIONS)}"
                 )
+        if len(set(spec.providers)) != len(spec.providers):
+            raise BuildError("providers lists a provider twice")
+        if not is_loopback_url(spec.compatible_url):
+            raise BuildError(
+                "compatible_url must be on this machine (http://localhost:PORT/... or "
+                "http://127.0.0.1:PORT/...): a page can only be allowed to reach loopback "
+                "without opening connect-src to every server"
+            )
         if not (root / spec.static / "index.html").is_file():
             raise BuildError(f"{spec.static}/index.html is missing")
         return spec
@@ -129,6 +150,8 @@ class AppSpec:
 class BuildResult:
     out: Path
     files: dict[str, str] = field(default_factory=dict)  # site path -> sha256
+    #: The origins the page may connect to besides itself (its ``connect-src``).
+    connect_src: list[str] = field(default_factory=list)
 
     @property
     def digest(self) -> str:
@@ -226,13 +249,19 @@ def build_site(
     out: Path | str,
     *,
     demo_sim: str | None = None,
+    sim_providers: str | None = None,
     quiet: bool = True,
     snapshot_cache: Path | None = None,
 ) -> BuildResult:
     """Build ``app_dir`` into ``out`` (replaced). ``demo_sim`` is the simulator's base URL
     (``http://127.0.0.1:PORT``) for demo builds: it is offered in the wizard, clearly labelled,
     and its origin is added to ``connect-src`` — in demo builds only. ``snapshot_cache``: where
-    made Python snapshots are kept (default: the byom cache folder)."""
+    made Python snapshots are kept (default: the byom cache folder).
+
+    ``sim_providers`` (tests only, never a real site): the simulator's base URL; every declared
+    provider is then served by the simulator at that URL (each option marked ``simulated``),
+    and ``connect-src`` names the simulator instead of the providers — so each provider's wizard
+    path can be walked offline."""
     from byom import __version__
     from byom.providers.base import origin_of
 
@@ -270,10 +299,17 @@ def build_site(
             f'data-snapshot="{snapshot_name}" data-snapshot-integrity="{_sri(memory)}" '
         )
 
-    options = [dict(PROVIDER_OPTIONS[p]) for p in spec.providers]
+    options = [_option(p, spec) for p in spec.providers]
+    origins = expected_connect_src(spec.providers)
+    if sim_providers is not None:
+        sim_root = sim_providers.rstrip("/")
+        origins = [origin_of(sim_root)]  # validates
+        for option in options:
+            option["base_url"] = sim_root + _SIM_SUFFIX[str(option["provider"])]
+            option["simulated"] = True
     if demo_sim is not None:
         sim_base = demo_sim.rstrip("/")
-        origin_of(sim_base)  # validates
+        origins.insert(0, origin_of(sim_base))  # validates
         options.insert(
             0,
             {
@@ -285,11 +321,12 @@ def build_site(
                 "simulator": True,
             },
         )
-    origins = [origin_of(o["base_url"]) for o in options]
     config = {
         "app_id": spec.app_id,
         "name": spec.name,
         "providers": options,
+        # what byom-app.toml declares: the audit checks connect-src against these names
+        "declared_providers": list(spec.providers),
         "demo": demo_sim is not None,
         "byom_version": __version__,
         "pyodide_version": pyodide_dist.VERSION,
@@ -318,13 +355,21 @@ def build_site(
     site["index.html"] = html.replace(MARKER, head, 1).encode("utf-8")
     site["_headers"] = format_headers(site_rules(origins)).encode()
 
-    result = BuildResult(out)
+    result = BuildResult(out, connect_src=list(dict.fromkeys(origins)))
     for rel in sorted(site):
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(site[rel])
         result.files[rel] = hashlib.sha256(site[rel]).hexdigest()
     return result
+
+
+def _option(name: str, spec: AppSpec) -> dict[str, object]:
+    """The wizard's option for provider ``name`` (a copy the build may change)."""
+    option = json.loads(json.dumps(PROVIDER_OPTIONS[name]))
+    if name == "compatible":
+        option["base_url"] = spec.compatible_url
+    return dict(option)
 
 
 def _prepare_out(out: Path, app_root: Path) -> None:

@@ -45,6 +45,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="demo build: offer the simulator at URL (e.g. http://127.0.0.1:8766) in the wizard",
     )
+    build.add_argument(
+        "--sim-providers",
+        metavar="URL",
+        default=None,
+        help="test build, never to deploy: every declared provider is served by the simulator "
+        "at URL, so each provider's wizard path can be tried offline",
+    )
     build.set_defaults(func=run_build)
     web.set_defaults(func=lambda args: (web.print_help(sys.stderr), 2)[1])
 
@@ -75,12 +82,19 @@ def run_build(args: argparse.Namespace) -> int:
     from byom.web.pyodide_dist import PyodideUnavailable
 
     try:
-        result = build_site(args.app_dir, args.out, demo_sim=args.demo_sim, quiet=False)
+        result = build_site(
+            args.app_dir,
+            args.out,
+            demo_sim=args.demo_sim,
+            sim_providers=getattr(args, "sim_providers", None),
+            quiet=False,
+        )
     except (BuildError, PyodideUnavailable) as exc:
         sys.stderr.write(f"byom web build: {exc}\n")
         return 1
     sys.stdout.write(
         f"built {len(result.files)} files into {result.out} (digest {result.digest[:16]})\n"
+        f"the page may connect to: {' '.join(result.connect_src)}\n"
     )
     return 0
 

@@ -95,7 +95,7 @@
   const FAILED = '{"ok":false,"code":"byom_error"}';
   function guard(py) {
     const safe = {};
-    ["status", "connect", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
+    ["status", "key_shape", "connect", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
       "set_allowance", "clear_unreconciled", "reload", "history", "export", "delete_history", "run", "cancel", "in_flight"]
       .forEach(function (name) {
         safe[name] = function () {
@@ -145,26 +145,84 @@
     return d;
   }
 
+  // ---- the providers a page can offer -------------------------------------------------------------
+  // Names for the user, and where each provider's keys and spend limits are managed. The words
+  // are in i18n.js ("prov.<kind>.*"); the links are the providers' own pages.
+  const PROVIDER_NAMES = {
+    openrouter: "OpenRouter", openai: "OpenAI", anthropic: "Anthropic", gemini: "Google Gemini",
+    ollama: "Ollama", compatible: "OpenAI-compatible server",
+  };
+  const PROVIDER_LINKS = {
+    openrouter: { key: "https://openrouter.ai/keys", limit: "https://openrouter.ai/settings/keys" },
+    openai: { key: "https://platform.openai.com/api-keys", limit: "https://platform.openai.com/settings/organization/limits" },
+    anthropic: { key: "https://console.anthropic.com/settings/keys", limit: "https://console.anthropic.com/settings/limits" },
+    gemini: { key: "https://aistudio.google.com/apikey", limit: "https://console.cloud.google.com/billing/budgets" },
+    ollama: { key: "https://ollama.com/download", limit: "https://github.com/ollama/ollama/blob/main/docs/faq.md" },
+    compatible: {},
+  };
+  function providerName(kind) { return PROVIDER_NAMES[kind] || kind; }
+
   // ---- the key's shape, checked before anything is sent ------------------------------------------
-  // What a provider's keys start with, and the prefixes that give away another provider's key
-  // (most specific first). Only a hint for the user: the provider's own check decides.
-  const KEY_PREFIX = { openrouter: "sk-or-", anthropic: "sk-ant-", openai: "sk-" };
-  const KEY_OWNERS = [["sk-or-", "openrouter"], ["sk-ant-", "anthropic"], ["sk-proj-", "openai"], ["sk-", "openai"]];
-  const PROVIDER_NAMES = { openrouter: "OpenRouter", anthropic: "Anthropic", openai: "OpenAI" };
-  // A problem with the key's shape for provider ``kind`` (a message key and its words), or null.
-  function keyShapeProblem(kind, key) {
-    const k = String(key || "").trim();
-    const provider = PROVIDER_NAMES[kind] || kind;
-    const prefix = KEY_PREFIX[kind];
-    if (!k) return { code: "key_empty", vars: {} };
-    if (/\s/.test(k)) return { code: "key_space", vars: { provider: provider } };
-    if (!prefix) return null;  // Ollama, a server of your own: any shape may be right
-    const owner = KEY_OWNERS.find(function (p) { return k.indexOf(p[0]) === 0; });
-    if (owner && owner[1] !== kind) {
-      return { code: "key_other_provider", vars: { other: PROVIDER_NAMES[owner[1]], provider: provider, prefix: prefix } };
-    }
-    if (k.indexOf(prefix) !== 0) return { code: "key_prefix", vars: { provider: provider, prefix: prefix } };
-    return null;
+  // The rule is byom.core.keyshape's (one rule, in Python): the shell answers with what is wrong,
+  // and this words it. Only a hint for the user: the provider's own check decides.
+  const SHAPE_CODES = { empty: "key_empty", space: "key_space", wrong_provider: "key_other_provider", wrong_prefix: "key_prefix" };
+  function keyShapeProblem(optionId, key) {
+    let verdict;
+    try { verdict = JSON.parse(shell.key_shape(optionId, String(key || ""))); } catch (e) { verdict = null; }
+    if (!verdict || !SHAPE_CODES[verdict.problem]) return null;
+    return { code: SHAPE_CODES[verdict.problem], vars: { provider: providerName(verdict.provider), other: providerName(verdict.other), prefix: verdict.prefix || "" } };
+  }
+
+  // ---- addresses on this machine (a compatible server; mirrors byom.web.browser.loopback) -------
+  function isLoopbackUrl(url) {
+    let u;
+    try { u = new URL(String(url || "").trim()); } catch (e) { return false; }
+    if ((u.protocol !== "http:" && u.protocol !== "https:") || u.username || u.password) return false;
+    return u.hostname === "localhost" || u.hostname === "127.0.0.1";
+  }
+
+  // ---- Ollama must allow this page: OLLAMA_ORIGINS, for the user's system ------------------------
+  function userOs() {
+    const uad = navigator.userAgentData;
+    const p = String((uad && uad.platform) || navigator.platform || navigator.userAgent || "").toLowerCase();
+    if (p.indexOf("mac") >= 0) return "macos";
+    if (p.indexOf("win") >= 0) return "windows";
+    return "linux";
+  }
+  const OLLAMA_STEPS = {
+    macos: function (o) {
+      return [["ollama.mac.1", "launchctl setenv OLLAMA_ORIGINS \"" + o + "\""], ["ollama.mac.2", null]];
+    },
+    linux: function (o) {
+      return [["ollama.linux.1", "sudo systemctl edit ollama.service"],
+        ["ollama.linux.2", "[Service]\nEnvironment=\"OLLAMA_ORIGINS=" + o + "\""],
+        ["ollama.linux.3", "sudo systemctl daemon-reload\nsudo systemctl restart ollama"]];
+    },
+    windows: function (o) {
+      return [["ollama.win.1", null], ["ollama.win.2", "setx OLLAMA_ORIGINS \"" + o + "\""], ["ollama.win.3", null]];
+    },
+  };
+  function ollamaSteps(os, origin) {
+    return h("ol", { class: "byom-howto", "data-testid": "ollama-steps-" + os }, OLLAMA_STEPS[os](origin).map(function (step) {
+      return h("li", {}, h("span", { text: t(step[0]) }),
+        step[1] ? h("pre", { class: "byom-code" }, h("code", { text: step[1] })) : null);
+    }));
+  }
+  // What to do when this page cannot reach Ollama: it is not running, or it does not allow this
+  // page's origin (a browser cannot tell the two apart: both are a failed fetch).
+  function ollamaHelp(baseUrl) {
+    const os = userOs();
+    const origin = location.origin;
+    const others = ["macos", "linux", "windows"].filter(function (x) { return x !== os; });
+    return h("section", { class: "byom-sec byom-warn", "data-testid": "wizard-ollama-origins", "data-os": os },
+      h("h3", { text: t("ollama.title") }),
+      h("p", { text: t("ollama.body", { url: baseUrl }) }),
+      h("p", {}, h("strong", { text: t("ollama.os." + os) }), " ", t("ollama.allow", { origin: origin })),
+      ollamaSteps(os, origin),
+      h("p", { class: "byom-note", text: t("ollama.already_set") }),
+      h("details", {}, h("summary", { text: t("ollama.other_os") }), others.map(function (x) {
+        return h("div", {}, h("p", {}, h("strong", { text: t("ollama.os." + x) })), ollamaSteps(x, origin));
+      })));
   }
 
   // ---- the wizard (R5.2 order, then R5.3) ----------------------------------------------------------
@@ -220,42 +278,128 @@
           h("p", { text: body }), extra || null);
       }
 
+      // The provider kinds this page offers, in its order (the demo simulator stands in for
+      // OpenRouter, so it adds none).
+      function kinds() {
+        const seen = [];
+        config.providers.forEach(function (o) { if (seen.indexOf(o.provider) < 0) seen.push(o.provider); });
+        return seen;
+      }
+      // A provider's page for keys ("key") or for spend limits ("limit"), or its words alone
+      // where it has none (a server of your own).
+      function guideLink(kind, which) {
+        const href = (PROVIDER_LINKS[kind] || {})[which];
+        const label = t("prov." + kind + "." + which + "_link");
+        return href ? extLink(href, label) : h("span", { text: label });
+      }
+      function perProvider(which) {
+        return h("ul", { class: "byom-provider-links" }, kinds().map(function (k) {
+          return h("li", {}, h("strong", { text: t("prov." + k + ".name") + ": " }), guideLink(k, which));
+        }));
+      }
+
       function screen1() {
         clear(d);
         d.dataset.screen = "1";
         d.appendChild(header(0));
+        // One provider: its own words and links. Several: each one's links here, and its own
+        // words beside its key box in the next step.
+        const ks = kinds();
+        const one = ks.length === 1 ? ks[0] : null;
         d.appendChild(h("div", { class: "byom-wizard-body" },
           section("wizard-what", t("wizard.what.title"), t("wizard.what.body")),
-          section("wizard-key-what", t("wizard.key.title"), t("wizard.key.body"),
-            h("p", {}, extLink("https://openrouter.ai/keys", t("wizard.key.link")))),
-          section("wizard-limit", t("wizard.limit.title"), t("wizard.limit.body"),
-            h("p", {}, extLink("https://openrouter.ai/settings/keys", t("wizard.limit.link")))),
+          section("wizard-key-what", t("wizard.key.title"), one ? t("prov." + one + ".key") : t("wizard.key.body_many"),
+            one ? h("p", {}, guideLink(one, "key")) : perProvider("key")),
+          section("wizard-limit", t("wizard.limit.title"), one ? t("prov." + one + ".limit") : t("wizard.limit.body_many"),
+            one ? h("p", {}, guideLink(one, "limit")) : perProvider("limit")),
           section("wizard-threat", t("wizard.threat.title"), t("wizard.threat.body"))));
         d.appendChild(footer([cancelButton(),
           h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: function () { screen2(); } })]));
       }
 
-      function screen2(notice) {
+      // ``fromChoice``: redrawn because the user picked another provider — the focus stays on
+      // the choice, so arrow keys keep moving through the providers.
+      function screen2(notice, fromChoice) {
         clear(d);
         d.dataset.screen = "2";
         d.appendChild(header(1));
         const options = config.providers;
-        optionId = optionId || options[0].id;
-        const msg = h("p", { class: "byom-msg", role: "status", "aria-live": "polite", "data-testid": "wizard-message" });
-        const input = h("input", { type: "password", id: "byom-key", class: "byom-input", autocomplete: "off", spellcheck: "false",
-          placeholder: t("wizard.key_placeholder"), "data-testid": "wizard-key-input" });
-        const check = h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-validate", text: t("wizard.validate") });
+        const st = status();
+        optionId = optionId || (st && st.option) || options[0].id;
+        const option = options.find(function (o) { return o.id === optionId; }) || options[0];
         const body = h("div", { class: "byom-wizard-body" });
-        const radios = options.length > 1 ? h("fieldset", { class: "byom-options", "data-testid": "wizard-provider" },
+        if (options.length > 1) body.appendChild(providerChoice(options));
+        const part = optionBody(option);
+        body.appendChild(part.el);
+        d.appendChild(body);
+        d.appendChild(footer([backButton(screen1), cancelButton()]));
+        if (notice) showError(part.msg, notice);
+        const picked = fromChoice ? body.querySelector("input[name=byom-provider]:checked") : null;
+        if (picked) picked.focus(); else if (part.focus) part.focus.focus();
+      }
+      function optionName(o) {
+        return o.simulator ? t("wizard.sim_label") : t("prov." + o.provider + ".name");
+      }
+      function providerChoice(options) {
+        // side by side once there are more than a few (a page may offer six providers)
+        return h("fieldset", { class: "byom-options" + (options.length > 3 ? " byom-options-grid" : ""), "data-testid": "wizard-provider" },
           h("legend", { text: t("wizard.provider") }),
           options.map(function (o) {
             const r = h("input", { type: "radio", name: "byom-provider", value: o.id, checked: o.id === optionId,
-              onchange: function () { optionId = o.id; screen2(); } });
-            return h("label", { class: "byom-option" + (o.simulator ? " byom-option-sim" : "") }, r,
-              h("span", {}, h("strong", { text: o.simulator ? t("wizard.sim_label") : o.label }),
+              onchange: function () { optionId = o.id; screen2(null, true); } });
+            return h("label", { class: "byom-option" + (o.simulator ? " byom-option-sim" : ""), "data-option": o.id }, r,
+              h("span", {}, h("strong", { text: optionName(o) }),
+                o.simulated ? h("small", { class: "byom-badge", text: t("wizard.simulated") }) : null,
                 o.simulator ? h("small", { text: t("wizard.sim_note") }) : null));
-          })) : null;
-        const option = options.find(function (o) { return o.id === optionId; });
+          }));
+      }
+      // The part of step 2 for one option: its guide (when the page offers several providers),
+      // then what connecting it takes — a key, a server address, or only a check.
+      function optionBody(option) {
+        if (option.keyless) return keylessBody(option);
+        if (option.loopback) return loopbackBody(option);
+        return keyBody(option);
+      }
+      function optionGuide(option) {
+        if (option.simulator || kinds().length < 2) return null;
+        const k = option.provider;
+        return h("section", { class: "byom-sec byom-guide", "data-testid": "wizard-option-guide", "data-provider": k },
+          h("h3", { text: t(option.keyless || option.loopback ? "wizard.guide_title_server" : "wizard.guide_title", { provider: t("prov." + k + ".name") }) }),
+          h("p", { text: t("prov." + k + ".key") }), h("p", {}, guideLink(k, "key")),
+          h("p", { text: t("prov." + k + ".limit") }), h("p", {}, guideLink(k, "limit")),
+          option.simulated ? h("p", { class: "byom-note", "data-testid": "wizard-simulated-note", text: t("wizard.simulated_note") }) : null);
+      }
+      function messageLine() {
+        return h("p", { class: "byom-msg", role: "status", "aria-live": "polite", "data-testid": "wizard-message" });
+      }
+      function checking(msg, text) {
+        msg.className = "byom-msg";
+        delete msg.dataset.code;
+        msg.textContent = text;
+      }
+      function connected(res, keyless) {
+        connectedHere = true;
+        keyInfo = res.key;
+        keyInfo.keyless = !!keyless;
+        screen3();
+      }
+      function keyInput(placeholder) {
+        return h("input", { type: "password", id: "byom-key", class: "byom-input", autocomplete: "off", spellcheck: "false",
+          placeholder: placeholder, "data-testid": "wizard-key-input" });
+      }
+      function checkButton(label) {
+        return h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-validate", text: label });
+      }
+      function onSubmit(input, check, go) {
+        check.addEventListener("click", go);
+        input.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
+      }
+
+      // A provider that takes a key: OpenRouter (with its sign-in), OpenAI, Anthropic, Gemini.
+      function keyBody(option) {
+        const msg = messageLine();
+        const input = keyInput(t("prov." + option.provider + ".placeholder"));
+        const check = checkButton(t("wizard.validate"));
         const pkce = option.pkce ? h("div", { class: "byom-pkce" },
           h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "wizard-pkce", text: t(option.simulator ? "wizard.pkce_sim" : "wizard.pkce"),
             onclick: function () { startPkce(option.id, option.simulator); } }),
@@ -268,37 +412,105 @@
             msg.textContent = t("wizard.sim_key_filled");
             check.focus();
           } }) : null;
-        if (radios) body.appendChild(radios);
-        body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
-          pkce,
-          h("label", { for: "byom-key", class: "byom-label", text: pkce ? t("wizard.or_paste") : t("wizard.key_label") }),
-          h("div", { class: "byom-row" }, input, check), simKey, msg));
-        d.appendChild(body);
-        d.appendChild(footer([backButton(screen1), cancelButton()]));
-        if (notice) showError(msg, notice);
+        const el = h("div", { class: "byom-option-body", "data-kind": option.provider }, optionGuide(option),
+          h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
+            pkce,
+            h("label", { for: "byom-key", class: "byom-label", text: pkce ? t("wizard.or_paste") : t("wizard.key_label_for", { provider: optionName(option) }) }),
+            h("div", { class: "byom-row" }, input, check), simKey, msg));
         async function validate() {
           const key = input.value;
-          const problem = keyShapeProblem(option.provider, key);
+          const problem = keyShapeProblem(option.id, key);
           if (problem) {
             showError(msg, { code: problem.code }, t("err." + problem.code, problem.vars));
             input.focus();
             return;
           }
           check.disabled = true;
-          msg.className = "byom-msg";
-          delete msg.dataset.code;
-          msg.textContent = t("wizard.checking");
-          const res = JSON.parse(await shell.connect(optionId, key));
+          checking(msg, t("wizard.checking"));
+          const res = JSON.parse(await shell.connect(option.id, key, ""));
           input.value = "";
           check.disabled = false;
-          if (!res.ok) { showError(msg, res); return; }
-          connectedHere = true;
-          keyInfo = res.key;
-          screen3();
+          if (!res.ok) { showError(msg, res, unreachableText(option, res)); return; }
+          connected(res, false);
         }
-        check.addEventListener("click", validate);
-        input.addEventListener("keydown", function (e) { if (e.key === "Enter") validate(); });
-        input.focus();
+        onSubmit(input, check, validate);
+        return { el: el, msg: msg, focus: input };
+      }
+
+      // Ollama on this machine: no key; the check is whether it answers this page.
+      function keylessBody(option) {
+        const msg = messageLine();
+        const help = h("div", { "data-testid": "wizard-help" });
+        const check = checkButton(t("wizard.check_server"));
+        const el = h("div", { class: "byom-option-body", "data-kind": option.provider }, optionGuide(option),
+          h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
+            h("p", { text: t("prov." + option.provider + ".connect_note", { url: option.base_url }) }),
+            h("div", { class: "byom-row" }, check), msg),
+          help);
+        check.addEventListener("click", async function () {
+          check.disabled = true;
+          clear(help);
+          checking(msg, t("wizard.checking_server"));
+          const res = JSON.parse(await shell.connect(option.id, "", ""));
+          check.disabled = false;
+          if (res.ok) { connected(res, true); return; }
+          showError(msg, res, unreachableText(option, res));
+          if (unreachable(res) && option.provider === "ollama") {
+            check.textContent = t("wizard.check_again");
+            help.appendChild(ollamaHelp(option.base_url));
+          }
+        });
+        return { el: el, msg: msg, focus: check };
+      }
+
+      // An OpenAI-compatible server on this machine: its address (loopback only) and, if it
+      // wants one, a key.
+      function loopbackBody(option) {
+        const msg = messageLine();
+        const url = h("input", { type: "url", id: "byom-url", class: "byom-input", autocomplete: "off", spellcheck: "false",
+          value: option.base_url, "data-testid": "wizard-url-input" });
+        const input = keyInput(t("wizard.key_optional_placeholder"));
+        const check = checkButton(t("wizard.check_server"));
+        const el = h("div", { class: "byom-option-body", "data-kind": option.provider }, optionGuide(option),
+          h("section", { class: "byom-sec", "data-testid": "wizard-key-section" },
+            h("label", { for: "byom-url", class: "byom-label", text: t("wizard.url_label") }),
+            url,
+            h("p", { class: "byom-note", "data-testid": "wizard-loopback-note", text: t("wizard.loopback_note") }),
+            h("label", { for: "byom-key", class: "byom-label", text: t("wizard.key_optional_label") }),
+            h("div", { class: "byom-row" }, input, check), msg));
+        async function validate() {
+          const address = url.value.trim();
+          if (!isLoopbackUrl(address)) {
+            showError(msg, { code: "not_loopback" }, t("err.not_loopback"));
+            url.focus();
+            return;
+          }
+          const key = input.value;
+          const problem = key.trim() ? keyShapeProblem(option.id, key) : null;
+          if (problem) {
+            showError(msg, { code: problem.code }, t("err." + problem.code, problem.vars));
+            input.focus();
+            return;
+          }
+          check.disabled = true;
+          checking(msg, t("wizard.checking_server"));
+          const res = JSON.parse(await shell.connect(option.id, key, address));
+          input.value = "";
+          check.disabled = false;
+          if (!res.ok) { showError(msg, res, unreachableText(option, res, address)); return; }
+          connected(res, !key.trim());
+        }
+        onSubmit(input, check, validate);
+        onSubmit(url, check, validate);
+        return { el: el, msg: msg, focus: url };
+      }
+      // A request that got no answer at all (not running, refused by CORS, timed out).
+      function unreachable(res) { return res.code === "provider_unavailable" || res.code === "timeout"; }
+      function unreachableText(option, res, address) {
+        if (res.code === "not_loopback") return t("err.not_loopback");
+        if (!unreachable(res) || res.status) return undefined;
+        const own = option.provider === "ollama" || option.provider === "compatible";
+        return t(own ? "err.unreachable." + option.provider : "err.unreachable", { url: address || option.base_url, provider: optionName(option) });
       }
 
       function screen3() {
@@ -309,11 +521,12 @@
         const body = h("div", { class: "byom-wizard-body" });
         if (keyInfo) {
           const info = keyInfo;
-          const limitText = info.limit && info.limit.text
-            ? t("wizard.key_limit", { limit: money(info.limit), remaining: money(info.limit_remaining), usage: money(info.usage) })
-            : t("wizard.key_nolimit");
+          const limitText = info.keyless ? t("wizard.server_note")
+            : (info.limit && info.limit.text
+              ? t("wizard.key_limit", { limit: money(info.limit), remaining: money(info.limit_remaining), usage: money(info.usage) })
+              : t("wizard.key_nolimit"));
           body.appendChild(h("section", { class: "byom-sec byom-ok", "data-testid": "wizard-key-result" },
-            h("p", {}, h("strong", { text: t("wizard.key_ok") }), " ", limitText)));
+            h("p", {}, h("strong", { text: t(info.keyless ? "wizard.server_ok" : "wizard.key_ok") }), " ", limitText)));
         }
         const remember = h("input", { type: "checkbox", id: "byom-remember", "data-testid": "wizard-remember" });
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "wizard-remember-section" },
@@ -641,7 +854,7 @@
         const option = config.providers.find(function (o) { return o.id === st.option; });
         const where = st.key_where.indexOf("browser") >= 0 ? t("panel.key_browser") : t("panel.key_memory");
         body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-connection" },
-          h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : option.label) : "?" }) })),
+          h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : t("prov." + option.provider + ".name")) : "?" }) })),
           h("p", { class: "byom-note", "data-testid": "panel-key-where", text: where }),
           h("div", { class: "byom-row" },
             h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-clear", text: t("panel.clear"),

@@ -243,8 +243,12 @@ class Shell:
         if not self.app.connected:
             return None
         origin = self.app.adapter.origin
+        kind = self.app.provider
         for option in self.providers.values():
-            if origin_of(option["base_url"]) == origin:
+            if option["provider"] == kind and origin_of(option["base_url"]) == origin:
+                return option
+        for option in self.providers.values():  # a loopback server at the address the user gave
+            if option.get("loopback") and option["provider"] == kind:
                 return option
         return None
 
@@ -481,24 +485,75 @@ class Shell:
         return make_adapter(option["provider"], option["base_url"])
 
     @guarded
-    async def connect(self, option_id: str, key: str) -> str:
-        """Connect with a pasted key (held in memory) and validate it with the provider."""
+    def key_shape(self, option_id: str, key: str) -> str:
+        """What is wrong with ``key``'s shape for the option's provider (``null`` when nothing
+        is): the one rule, :func:`byom.core.keyshape.check_key_shape`, for the page to word
+        before anything is sent. The answer never holds the key."""
+        from byom.core.keyshape import check_key_shape
+
+        option = self.providers.get(option_id)
+        if option is None:
+            return json.dumps({"ok": False, "code": "invalid_request"})
+        shape = check_key_shape(option["provider"], key)
+        del key
+        if shape is None:
+            return json.dumps(None)
+        return json.dumps(
+            {
+                "problem": shape.problem,
+                "provider": shape.provider,
+                "other": shape.other,
+                "prefix": shape.prefix,
+            }
+        )
+
+    @guarded
+    async def connect(self, option_id: str, key: str, base_url: str = "") -> str:
+        """Connect with a pasted key (held in memory) and validate it with the provider.
+
+        A provider that takes no key (Ollama) ignores ``key``; one whose key is optional (a
+        compatible server) connects without one when ``key`` is empty. ``base_url`` is the
+        address the user gave for a loopback-only option (a compatible server on this machine);
+        anything but ``localhost`` / ``127.0.0.1`` is refused (``not_loopback``) before a
+        request is made — the page's ``connect-src`` would block it anyway.
+        """
+        from byom.web.browser.loopback import is_loopback_url
+
         try:
             option = self.providers.get(option_id)
             if option is None:
                 raise InvalidRequest("Unknown provider option.")
-            secret = clean_key(key)  # copy-paste leftovers go; the rest must fit a header
+            if option.get("loopback"):
+                address = base_url.strip() or option["base_url"]
+                if not is_loopback_url(address):
+                    return json.dumps({"ok": False, "code": "not_loopback"})
+                option = {**option, "base_url": address}
+            secret: Secret | None
+            if option.get("keyless") or (option.get("key_optional") and not key.strip()):
+                secret = None
+            else:
+                secret = clean_key(key)  # copy-paste leftovers go; the rest must fit a header
             del key
         except (ValueError, TypeError, ByomError) as exc:
             return json.dumps(_error(exc if isinstance(exc, ByomError) else NotConnected()))
         return await self._connect_secret(option, secret)
 
-    async def _connect_secret(self, option: dict[str, Any], secret: Secret) -> str:
+    async def _connect_secret(self, option: dict[str, Any], secret: Secret | None) -> str:
         self.app.forget_key()
         try:
-            self.app.connect(option["provider"], secret, base_url=option["base_url"])
+            self.app.connect(
+                option["provider"],
+                secret,
+                base_url=option["base_url"],
+                **dict(option.get("options") or {}),
+            )
             info = await self._validate()
-            await self._refresh_models()
+            if self.app.adapter.key_info_request(secret) is None:
+                # Nothing to check a key with (Ollama, a keyless server): the model list is the
+                # check that the server answers this page at all (Ollama's OLLAMA_ORIGINS).
+                await self.app.arefresh_models()
+            else:
+                await self._refresh_models()
         except ByomError as exc:
             self.app.forget_key()  # a key that could not be checked is not kept
             await self._persist()
