@@ -67,9 +67,6 @@
     return import(url);
   }
 
-  function hex(buffer) {
-    return Array.from(new Uint8Array(buffer)).map(function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-  }
   function b64(buffer) {
     let s = "";
     new Uint8Array(buffer).forEach(function (b) { s += String.fromCharCode(b); });
@@ -154,7 +151,10 @@
     const downloaded = performance.now();
     emit({ phase: "starting" });
     const threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
-    const gpu = !!navigator.gpu;
+    let gpu = false; // WebGPU when the browser has a usable adapter (not merely the API)
+    if (navigator.gpu) {
+      try { gpu = !!(await navigator.gpu.requestAdapter()); } catch (e) { gpu = false; }
+    }
     const runtime = new mod.Wllama({ default: abs(config.wllama.wasm) }, { logger: quietLogger, suppressNativeLog: true, allowOffline: true });
     runtime.setCompat(null);
     const params = { n_ctx: config.model.context_length, n_threads: threads, n_gpu_layers: gpu ? 999 : 0, n_parallel: 1 };
@@ -237,7 +237,8 @@
     }
     const outer = init.signal;
     if (outer && outer.aborted) throw new DOMException("aborted", "AbortError");
-    const runtime = await load();
+    await load();
+    const runtime = wllama;
     const model = String(body.model || config.model.id);
     const abort = new AbortController();
     if (outer) outer.addEventListener("abort", function () { abort.abort(); }, { once: true });
