@@ -945,16 +945,7 @@
       st = status();
       if (!ok || !st.connected || (!st.allowances.length && !onDevice())) return { ok: false, code: "not_connected" };
     }
-    if (onDevice()) {  // a connection restored from an earlier visit: start the runtime now
-      const progress = builtinProgress();
-      if (opts.onBuiltinProgress) opts.onBuiltinProgress(progress.el);
-      try {
-        const runtime = await loadBuiltin(progress);
-        if (opts.onBuiltinProgress) runtime.onProgress(progress.update);
-      } catch (e) {
-        return { ok: false, code: "builtin_unavailable" };
-      }
-    }
+
     const taskId = "task-" + (++runCounter);
     // The cost surface is in place before the page shows its answer area, so the page can
     // bring both into view at once without the surface pushing the answer down afterwards.
@@ -963,9 +954,24 @@
     if (!costSlot) document.body.classList.add("byom-cost-open");
     if (opts.onSend) opts.onSend();
     activeRuns += 1;
+    let unsubscribe = null;
     try {
+      if (onDevice()) {
+        // The built-in model: start its runtime (a connection restored from an earlier visit
+        // has not loaded it yet) and show the page its progress — the download or the load from
+        // this device, then how much of the prompt it has read before the first word.
+        const progress = builtinProgress();
+        if (opts.onBuiltinProgress) opts.onBuiltinProgress(progress.el);
+        try {
+          const runtime = await loadBuiltin(progress);
+          unsubscribe = runtime.onProgress(progress.update);
+        } catch (e) {
+          return { ok: false, code: "builtin_unavailable", message: t("err.builtin_unavailable") };
+        }
+      }
       return await send(taskId, feature, inputs, opts);
     } finally {
+      if (unsubscribe) unsubscribe();
       activeRuns -= 1;
     }
   }
