@@ -22,8 +22,8 @@ import pytest
 
 from byom.builtin.models import BUILTIN_SHA256, builtin_model_path
 from byom.web import wllama_dist
-from byom.web.build import AppSpec, build_site
 from byom.web.browser.shell import bound_for_builtin
+from byom.web.build import AppSpec, build_site
 from byom.web.headers import csp, headers_for, parse_headers, site_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,4 +161,4 @@ def test_r9_2_builtin_input_is_bounded_and_the_bound_is_reported():
     assert read == {"kept": 600, "of": 2000}
     assert bounded[1]["content"] == "x" * 600
     assert bounded[0]["content"] == "s" * 5000  # the instructions stay whole
-    assert bound_for_builtin(messages[:1] + [{"role": "user", "content": "short"}])[1] is None
+    assert bound_for_builtin([*messages[:1], {"role": "user", "content": "short"}])[1] is None

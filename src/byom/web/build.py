@@ -327,9 +327,10 @@ def build_site(
     html = site["index.html"].decode("utf-8")
     check_html(html, "index.html")
     html = _with_integrity(html, site)
+    policy = csp(origins, header=False, worker_blob=spec.builtin)
     head = "\n".join(
         [
-            f'<meta http-equiv="Content-Security-Policy" content="{csp(origins, header=False, worker_blob=spec.builtin)}">',
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
             '<meta name="referrer" content="no-referrer">',
             f'<link rel="stylesheet" href="byom/kit.css" integrity="{_sri(site["byom/kit.css"])}">',
             f'<script src="byom/i18n.js" defer integrity="{_sri(site["byom/i18n.js"])}"></script>',

@@ -115,9 +115,7 @@ def site_rules(connect_origins: Sequence[str], *, builtin: bool = False) -> list
     ]
     if builtin:
         security.append(("Cross-Origin-Embedder-Policy", "require-corp"))
-    security.append(
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-    )
+    security.append(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"))
     rules = [
         Rule("/*", tuple(security)),
         # Caching by path. The path sets are disjoint on purpose: hosts that meet one header in

@@ -23,6 +23,7 @@
   let config = null; // config.builtin from byom/config.json
   let wllama = null; // the loaded runtime
   let loading = null; // the promise of the load in progress
+  let last = null; // the figures of the latest request (see respond)
   const listeners = new Set();
   const state = { phase: "idle", loaded: 0, total: 0, fromCache: false, threads: 0, gpu: false, error: null, timings: {} };
 
@@ -142,7 +143,7 @@
     return Promise.race([promise, limit]).finally(function () { clearTimeout(timer); });
   }
 
-  async function doLoad() {
+  async function doLoad(wanted) {
     if (!supported()) throw plainError("This browser cannot run the built-in model.", "unsupported");
     const started = performance.now();
     emit({ phase: "runtime", error: null });
@@ -150,7 +151,8 @@
     const blob = await modelBlob();
     const downloaded = performance.now();
     emit({ phase: "starting" });
-    const threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
+    let threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
+    if (Number.isInteger(wanted) && wanted >= 1) threads = Math.min(wanted, threads); // benchmarks
     let gpu = false; // WebGPU when the browser has a usable adapter (not merely the API)
     if (navigator.gpu) {
       try { gpu = !!(await navigator.gpu.requestAdapter()); } catch (e) { gpu = false; }
@@ -177,7 +179,7 @@
     if (options && typeof options.onProgress === "function") listeners.add(options.onProgress);
     if (wllama) return Promise.resolve(Object.assign({}, state));
     if (!loading) {
-      loading = doLoad().then(function () { return Object.assign({}, state); }, function (error) {
+      loading = doLoad(options && options.threads).then(function () { return Object.assign({}, state); }, function (error) {
         loading = null;
         emit({ phase: "failed", error: error.byomCode || "load" });
         throw error;
@@ -189,7 +191,7 @@
   // ---- the responder for http://builtin.invalid/v1 ----------------------------------------------
 
   const encoder = new TextEncoder();
-  const SAMPLING = ["temperature", "top_p", "top_k", "min_p", "seed", "stop", "repeat_penalty", "presence_penalty", "frequency_penalty"];
+  const SAMPLING = ["temperature", "top_p", "top_k", "min_p", "seed", "stop", "repeat_penalty", "presence_penalty", "frequency_penalty", "ignore_eos"];
 
   function jsonResponse(status, body) {
     return new Response(JSON.stringify(body), { status: status, headers: { "content-type": "application/json" } });
@@ -210,6 +212,7 @@
   }
 
   function promptProgress(chunk) {
+    if (chunk && chunk.timings && last) last.timings = chunk.timings; // the runtime's own figures
     const p = chunk && chunk.prompt_progress;
     if (!p) return false;
     listeners.forEach(function (fn) {
@@ -237,11 +240,18 @@
     }
     const outer = init.signal;
     if (outer && outer.aborted) throw new DOMException("aborted", "AbortError");
+    // What became of this request, for the page's tests and the benchmark (figures only):
+    // tokens the runtime still produced after the abort, and when it let go of the request.
+    const record = { aborted: false, afterAbort: 0, chunks: 0, finished: false };
+    last = record;
     await load();
     const runtime = wllama;
     const model = String(body.model || config.model.id);
     const abort = new AbortController();
     if (outer) outer.addEventListener("abort", function () { abort.abort(); }, { once: true });
+    abort.signal.addEventListener("abort", function () { record.aborted = true; }, { once: true });
+    const count = function () { record.chunks += 1; if (record.aborted) record.afterAbort += 1; };
+    const settle = function () { record.finished = true; };
     const params = { messages: body.messages, max_tokens: body.max_tokens, stream: true,
       stream_options: { include_usage: true }, return_progress: true, abortSignal: abort.signal };
     SAMPLING.forEach(function (k) { if (body[k] !== undefined) params[k] = body[k]; });
@@ -250,6 +260,7 @@
       let text = "", finish = null, usage = null, id = null;
       params.onData = function (chunk) {
         if (promptProgress(chunk)) return;
+        count();
         id = chunk.id || id;
         (chunk.choices || []).forEach(function (c) {
           if (c.delta && c.delta.content) text += c.delta.content;
@@ -257,7 +268,11 @@
         });
         if (chunk.usage) usage = clean(chunk, model).usage;
       };
-      await runtime.createChatCompletion(params);
+      try {
+        await runtime.createChatCompletion(params);
+      } finally {
+        settle();
+      }
       return jsonResponse(200, { id: id, object: "chat.completion", model: model,
         choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finish }], usage: usage });
     }
@@ -272,14 +287,18 @@
     }, { once: true });
     params.onData = function (chunk) {
       if (promptProgress(chunk)) return;
+      count();
+      if (record.aborted) return;
       controller.enqueue(encoder.encode("data: " + JSON.stringify(clean(chunk, model)) + "\n\n"));
     };
     runtime.createChatCompletion(params).then(function () {
+      settle();
       try {
         controller.enqueue(encoder.encode("data: [DONE]\n\n"));
         controller.close();
       } catch (e) { /* cancelled meanwhile */ }
     }, function () {
+      settle();
       if (abort.signal.aborted) return; // the reader went away: nothing to say
       try {
         controller.enqueue(encoder.encode("data: " + JSON.stringify(errorBody("The built-in model failed while answering.", 500)) + "\n\n"));
@@ -297,6 +316,7 @@
     state: function () { return Object.assign({}, state); },
     onProgress: function (fn) { listeners.add(fn); return function () { listeners.delete(fn); }; },
     fetch: respond,
+    lastRequest: function () { return last ? Object.assign({}, last) : null; },
     // Forget the copy kept on this device (the next use downloads the model again).
     forget: async function () {
       const dir = await opfsDir();

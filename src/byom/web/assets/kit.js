@@ -1098,6 +1098,7 @@
     _onEvent: onEvent,
     _progress: setProgress,
     _status: status,
+    get _config() { return config; },
     _setAllowance: function (amount, period) { return shell.set_allowance(amount, period, false).then(JSON.parse); },
   };
   document.documentElement.lang = lang;
