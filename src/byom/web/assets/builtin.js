@@ -11,7 +11,8 @@
 //   it runs under our own timeout, which ends in a plain error.
 // - Compat mode is off (setCompat(null)): it would fetch a CDN build the CSP blocks. Browsers
 //   without WebAssembly Memory64 (Safari today) are told the model cannot run here.
-// - Threads: 2 when the page is cross-origin isolated (COOP/COEP), else 1. WebGPU when present.
+// - Threads: 2 when the page is cross-origin isolated (COOP/COEP) and the device has 4 or more
+//   logical cores, else 1. WebGPU layers when the browser has a usable WebGPU adapter.
 //
 // First-party; no inline script, no eval; nothing of the text is logged.
 "use strict";
@@ -151,8 +152,13 @@
     const blob = await modelBlob();
     const downloaded = performance.now();
     emit({ phase: "starting" });
-    let threads = self.crossOriginIsolated ? Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1)) : 1;
-    if (Number.isInteger(wanted) && wanted >= 1) threads = Math.min(wanted, threads); // benchmarks
+    // Threads need cross-origin isolation (SharedArrayBuffer). Two when the device has cores to
+    // spare (4 or more logical ones); on a 2-core machine two threads compete with the page and
+    // the browser, and measured far slower than one when anything else runs (shared/spec).
+    const cores = navigator.hardwareConcurrency || 1;
+    const isolated = !!self.crossOriginIsolated;
+    let threads = isolated && cores >= 4 ? 2 : 1;
+    if (isolated && Number.isInteger(wanted) && wanted >= 1) threads = Math.min(wanted, cores); // benchmarks
     let gpu = false; // WebGPU when the browser has a usable adapter (not merely the API)
     if (navigator.gpu) {
       try { gpu = !!(await navigator.gpu.requestAdapter()); } catch (e) { gpu = false; }
