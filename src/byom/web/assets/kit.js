@@ -201,7 +201,10 @@
     const label = h("p", { class: "byom-note", role: "status", "aria-live": "polite", "data-testid": "builtin-status" });
     const el = h("div", { class: "byom-builtin-progress", hidden: true }, bar, label);
     function update(st) {
-      el.hidden = false;
+      if (el.hidden) {  // first shown: bring it into view (a phone's dialog scrolls)
+        el.hidden = false;
+        if (el.isConnected) el.scrollIntoView({ block: "nearest" });
+      }
       el.dataset.phase = st.phase;
       if (st.phase === "download" && !st.fromCache) {
         bar.value = st.total ? Math.floor(100 * st.loaded / st.total) : 0;
