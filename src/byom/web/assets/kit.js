@@ -200,11 +200,16 @@
     const bar = h("progress", { class: "byom-builtin-bar", max: "100", value: "0", "data-testid": "builtin-progress" });
     const label = h("p", { class: "byom-note", role: "status", "aria-live": "polite", "data-testid": "builtin-status" });
     const el = h("div", { class: "byom-builtin-progress", hidden: true }, bar, label);
+    let shown = false;
     function update(st) {
-      if (el.hidden) {  // first shown: bring it into view (a phone's dialog scrolls)
-        el.hidden = false;
-        if (el.isConnected) el.scrollIntoView({ block: "nearest" });
+      el.hidden = false;
+      fill(st);
+      if (!shown && el.isConnected) {  // first shown: bring it into view (a phone's dialog scrolls)
+        shown = true;
+        el.scrollIntoView({ block: "nearest" });
       }
+    }
+    function fill(st) {
       el.dataset.phase = st.phase;
       if (st.phase === "download" && !st.fromCache) {
         bar.value = st.total ? Math.floor(100 * st.loaded / st.total) : 0;
