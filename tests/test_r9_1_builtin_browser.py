@@ -238,6 +238,12 @@ def test_r9_1_a_cancelled_generation_stops(browser, builtin_site):
         },
     )
     assert json.loads(nxt["text"])["usage"]["completion_tokens"] == 2
+    # the connection panel says the built-in model is active and offers to switch
+    tab.ev("() => { BYOM.openPanel(); }")
+    tab.poll("!!document.querySelector('[data-testid=panel-connection]')")
+    panel = tab.page.locator("[data-testid=panel-connection]")
+    assert panel.is_visible() and panel.get_attribute("data-active") == "builtin"
+    assert tab.visible("[data-testid=panel-switch]")
     context.close()
 
 
@@ -254,6 +260,13 @@ def test_r9_2_provider_call_works_under_coop_coep(browser, builtin_site, sim):
     assert tab.shell_status()["option"] == "sim"
     assert _runtime_requests(tab) == []  # the built-in model was never loaded
     assert tab.csp_violations() == []
+    # the panel lets the user switch to the built-in model at any time
+    tab.ev("() => { BYOM.openPanel(); }")
+    tab.poll("!!document.querySelector('[data-testid=panel-use-builtin]')")
+    assert tab.visible("[data-testid=panel-use-builtin]")
+    tab.page.click("[data-testid=panel-use-builtin]")
+    tab.poll("!!document.querySelector('[data-testid=wizard-builtin-section]')")
+    assert tab.visible("[data-testid=wizard-builtin-start]")
     context.close()
 
 
