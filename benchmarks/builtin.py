@@ -14,7 +14,8 @@ and prompt through the page's own runtime (``byom/builtin.js``: wllama in WebAss
 2 threads. It reports the download size, the cold load (an empty browser profile: download,
 check, OPFS write, start) and the warm load (a second page: from OPFS), prompt and output tok/s
 from the runtime's own timings, the time to the first streamed token as the page sees it, and
-Chromium's peak memory (PSS of all its processes). Ratios browser/native come from one run.
+Chromium's peak memory (PSS of all its processes, the Reader's Python included). Ratios
+browser/native come from one run.
 
 * load: a fresh engine reading the file (``cold`` = first in this process; ``warm`` = again,
   the file now in the page cache), seconds;
