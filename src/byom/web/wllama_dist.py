@@ -30,7 +30,10 @@ from byom.web.pyodide_dist import cache_root
 PACKAGE = "@wllama/wllama"
 VERSION = "3.13.0"
 #: ``dist.integrity`` of ``@wllama/wllama@3.13.0`` on registry.npmjs.org (SHA-512, base64).
-TARBALL_SHA512 = "sha512-ZvoRdQAn+E+18EvQ9qS036gudiI9rbZRBJgG/qNICPPwrA0Y6SMMdbziz/j7K/0WxcbJlhaRraVIYsnEy732NA=="
+TARBALL_SHA512 = (
+    "sha512-ZvoRdQAn+E+18EvQ9qS036gudiI9rbZRBJgG/"
+    "qNICPPwrA0Y6SMMdbziz/j7K/0WxcbJlhaRraVIYsnEy732NA=="
+)
 #: The files a site needs (the tarball also carries sources, typings and the CommonJS build).
 FILE_SHA256: dict[str, str] = {
     "esm/index.js": "fffd95c16ca191f31f4303664a05189c43d0cb20c52b67276c04e8857b138b64",
