@@ -162,3 +162,18 @@ def test_r9_2_builtin_input_is_bounded_and_the_bound_is_reported():
     assert bounded[1]["content"] == "x" * 600
     assert bounded[0]["content"] == "s" * 5000  # the instructions stay whole
     assert bound_for_builtin([*messages[:1], {"role": "user", "content": "short"}])[1] is None
+
+
+def test_r9_2_a_feature_may_set_how_much_the_builtin_model_reads():
+    from byom.core.errors import InvalidRequest
+    from byom.web import WebApp
+
+    app = WebApp("Probe")
+
+    @app.feature("gist", "worker", "The gist", builtin_input=300)
+    def gist(inputs):
+        return [{"role": "user", "content": inputs["text"]}]
+
+    assert app.get("gist").builtin_input == 300
+    with pytest.raises(InvalidRequest):
+        app.feature("bad", builtin_input=0)

@@ -919,7 +919,8 @@ class Shell:
             return json.dumps(_error(InvalidRequest()))
         read: dict[str, int] | None = None
         if app.connected and app.provider == "builtin":  # small and slow: bound what it gets
-            messages, read = bound_for_builtin(list(messages))
+            limit = self.web.get(feature).builtin_input or BUILTIN_INPUT_CHARS
+            messages, read = bound_for_builtin(list(messages), limit)
             max_tokens = min(max_tokens, BUILTIN_MAX_TOKENS)
         error: ByomError | None = None
         reply = None
