@@ -321,3 +321,37 @@ def test_r9_2_builtin_screens(browser, builtin_site, locale, device, tmp_path):
     page.screenshot(path=str(out / f"{lang}-{device}-builtin-03-summary.png"))
     assert tab.csp_violations() == []
     context.close()
+
+
+def test_r9_1_a_runtime_that_never_starts_ends_in_a_plain_error(browser, builtin_site):
+    """A refused wasm compile leaves wllama's loadModel() hanging for good (shared/spec): our
+    own timeout around it ends the wait with a plain error, and the page stays usable."""
+    context = new_context(browser)
+    tab = Tab(context, builtin_site).open().ready()
+    # the runtime's WebAssembly replaced by bytes that do not compile
+    tab.page.route(
+        "**/builtin/wllama-*/wllama.wasm",
+        lambda route: route.fulfill(
+            status=200, body=b"\x00asm\x01\x00\x00\x00garbage", content_type="application/wasm"
+        ),
+    )
+    outcome = tab.ev(
+        """async () => {
+          const cfg = BYOM._config.builtin;
+          await new Promise((resolve) => {
+            const s = document.createElement('script');
+            s.src = cfg.script; s.integrity = cfg.script_integrity; s.onload = resolve;
+            document.head.appendChild(s);
+          });
+          byomBuiltin.configure(cfg);
+          try { await byomBuiltin.load({timeoutMs: 20000}); return 'loaded'; }
+          catch (e) { return e.byomCode + ': ' + e.message; }
+        }"""
+    )
+    assert outcome in (
+        "timeout: The built-in model did not start in this browser.",
+        "load: The built-in model did not start in this browser.",
+    ), outcome
+    assert tab.ev("byomBuiltin.state().phase") == "failed"
+    assert tab.ev("byomBuiltin.loaded()") is False
+    context.close()

@@ -144,7 +144,7 @@
     return Promise.race([promise, limit]).finally(function () { clearTimeout(timer); });
   }
 
-  async function doLoad(wanted) {
+  async function doLoad(wanted, timeoutMs) {
     if (!supported()) throw plainError("This browser cannot run the built-in model.", "unsupported");
     const started = performance.now();
     emit({ phase: "runtime", error: null });
@@ -167,7 +167,7 @@
     runtime.setCompat(null);
     const params = { n_ctx: config.model.context_length, n_threads: threads, n_gpu_layers: gpu ? 999 : 0, n_parallel: 1 };
     try {
-      await withTimeout(runtime.loadModel([blob], params), LOAD_TIMEOUT_MS,
+      await withTimeout(runtime.loadModel([blob], params), timeoutMs || LOAD_TIMEOUT_MS,
         "The built-in model did not start in this browser.");
     } catch (error) {
       try { runtime.exit(); } catch (e) { /* it may never have started */ }
@@ -180,12 +180,13 @@
     return runtime;
   }
 
-  // Load the model (once); resolve when it is ready. `onProgress(state)` sees every phase.
+  // Load the model (once); resolve when it is ready. `onProgress(state)` sees every phase;
+  // `threads` and `timeoutMs` override the defaults (benchmarks, tests).
   function load(options) {
     if (options && typeof options.onProgress === "function") listeners.add(options.onProgress);
     if (wllama) return Promise.resolve(Object.assign({}, state));
     if (!loading) {
-      loading = doLoad(options && options.threads).then(function () { return Object.assign({}, state); }, function (error) {
+      loading = doLoad(options && options.threads, options && options.timeoutMs).then(function () { return Object.assign({}, state); }, function (error) {
         loading = null;
         emit({ phase: "failed", error: error.byomCode || "load" });
         throw error;
