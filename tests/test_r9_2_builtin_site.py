@@ -177,3 +177,14 @@ def test_r9_2_a_feature_may_set_how_much_the_builtin_model_reads():
     assert app.get("gist").builtin_input == 300
     with pytest.raises(InvalidRequest):
         app.feature("bad", builtin_input=0)
+
+
+def test_r9_2_integration_init_justifies_worker_blob_for_builtin_sites():
+    from byom.integration import build_description, render_document
+
+    base = {"name": "Probe", "features": [{"name": "gist", "category": "worker"}]}
+    plain = render_document(build_description(base))
+    built = render_document(build_description(base, builtin=True))
+    assert "worker-src blob:" not in plain
+    assert "worker-src blob:" in built and "Cross-Origin-Embedder-Policy" in built
+    assert "worker-src blob:" in render_document(build_description({**base, "builtin": True}))
