@@ -238,6 +238,15 @@ def test_r9_1_a_cancelled_generation_stops(browser, builtin_site):
         },
     )
     assert json.loads(nxt["text"])["usage"]["completion_tokens"] == 2
+    # a feature beyond the small model (a frontier one, an agent with tools) is refused
+    # before anything runs, in words that offer to connect a provider
+    before = tab.ev("JSON.stringify(byomBuiltin.lastRequest())")
+    for feature in ("critique", "research"):
+        tab.start_run(feature, {"title": "Library", "text": NOTE, "question": "Why?"}, feature)
+        refused = tab.result(feature)
+        assert refused["ok"] is False and refused["code"] == "builtin_too_small", refused
+        assert "provider" in refused["message"]
+    assert tab.ev("JSON.stringify(byomBuiltin.lastRequest())") == before  # nothing reached it
     # the connection panel says the built-in model is active and offers to switch
     tab.ev("() => { BYOM.openPanel(); }")
     tab.poll("!!document.querySelector('[data-testid=panel-connection]')")

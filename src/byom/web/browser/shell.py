@@ -747,6 +747,8 @@ class Shell:
         ``task_id`` is the page's handle for :meth:`cancel`. An agent feature runs its whole
         loop: ``on_step`` gets each settled step as JSON, and ``options_json`` may lower its
         ceiling or step limit (``{"max_cost": "0.01", "max_steps": 3}``)."""
+        if self._beyond_builtin(feature):
+            return json.dumps({"ok": False, "code": "builtin_too_small", "status": None})
         view: _RunView | None = None
         if self.web.is_agent(feature):
             view = _RunView(feature)
@@ -764,6 +766,21 @@ class Shell:
             return json.dumps(out)
         finally:
             self._tasks.pop(task_id, None)
+
+    def _beyond_builtin(self, feature: str) -> bool:
+        """Whether the built-in model is connected and cannot run ``feature``: an agent
+        feature (it cannot call tools) or a category it does not serve (e.g. ``frontier``).
+        The page then says so and offers to connect a provider, before anything runs."""
+        app = self.app
+        if not app.connected or app.provider != "builtin":
+            return False
+        try:
+            if self.web.is_agent(feature):
+                return True
+            category = app.features[feature].category
+            return not list(app.models(category))
+        except (KeyError, ByomError):
+            return False
 
     def cancel(self, task_id: str) -> None:
         task = self._tasks.get(task_id)
