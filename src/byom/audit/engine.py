@@ -730,7 +730,10 @@ class _Audit:
             result.add("note", f"{finding.requirement}: {mark} — {finding.reason}")
         for concession in verdict.concessions:
             result.add("note", f"concession: {concession}")
-        if verdict.ok:
+        unjustified = self._unjustified_worker_blob(verdict.concessions)
+        if unjustified is not None:
+            result.add("note", unjustified)
+        if verdict.ok and unjustified is None:
             summary = "strict policy"
             if verdict.concessions:
                 summary += f"; concessions: {'; '.join(verdict.concessions)}"
@@ -738,6 +741,9 @@ class _Audit:
         else:
             failed = [f.requirement for f in verdict.findings if not f.ok]
             reasons = [f.reason for f in verdict.findings if not f.ok]
+            if unjustified is not None:
+                failed.append("worker-src blob: justified")
+                reasons.append(unjustified)
             where = (
                 "; the policy is only a <meta> (frame-ancestors cannot work there)"
                 if source.delivered_by == "meta"
@@ -754,6 +760,23 @@ class _Audit:
         except Exception:  # the page went away, or its config is not JSON: not a byom page
             return None
         return data if isinstance(data, dict) else None
+
+    def _unjustified_worker_blob(self, concessions: list[str]) -> str | None:
+        """``worker-src blob:`` (the built-in model's WebAssembly runtime starts its workers
+        from blob URLs) is advisory when the integration document justifies it — names
+        ``worker-src blob:`` — and a failure otherwise. ``None``: nothing to object to."""
+        if not any(c.endswith("worker-src blob:") for c in concessions):
+            return None
+        try:
+            text = self._find_doc()[0]
+        except Exception:
+            text = None
+        if text is not None and "worker-src blob:" in text:
+            return None
+        return (
+            "worker-src blob: is not justified in the integration document (BYOM-INTEGRATION.md "
+            "must name it and say why, e.g. the built-in model's runtime)"
+        )
 
     # ------------------------------------------------------------------ reaching the key input
 

@@ -50,6 +50,13 @@ def register(subparsers: Any) -> None:
     init.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
     )
+    init.add_argument(
+        "--builtin",
+        action="store_true",
+        default=None,
+        help="the site is built with the built-in model (builtin = true): add why its policy "
+        "has worker-src blob:",
+    )
     init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     init.set_defaults(func=run_init)
 
@@ -92,6 +99,7 @@ def run_init(args: argparse.Namespace) -> int:
             one_line=args.one_line,
             features=features,
             pinned_version=args.pinned_version,
+            builtin=args.builtin,
         )
     except (OSError, ValueError) as exc:
         print(f"byom integration init: {exc}", file=sys.stderr)

@@ -53,6 +53,7 @@ def build_description(
     one_line: str | None = None,
     features: Sequence[DeclaredFeature] = (),
     pinned_version: str | None = None,
+    builtin: bool | None = None,
 ) -> AppDescription:
     """Combine a description file's data with command-line values (which take precedence;
     command-line features are added after the file's). Raises ``ValueError`` with a plain
@@ -86,4 +87,5 @@ def build_description(
     kwargs: dict[str, Any] = {}
     if version:
         kwargs["pinned_version"] = str(version)
+    kwargs["builtin"] = bool(builtin if builtin is not None else data.get("builtin", False))
     return AppDescription(app_name.strip(), tuple(declared), str(line or ""), **kwargs)

@@ -202,6 +202,9 @@ class AppDescription:
     features: tuple[DeclaredFeature, ...]
     one_line: str = ""
     pinned_version: str = field(default_factory=lambda: known_constitution_tags()[-1])
+    #: The site is built with the built-in model (``builtin = true``): the document then
+    #: carries the justification of its one CSP concession, ``worker-src blob:``.
+    builtin: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -213,6 +216,23 @@ class AppDescription:
                 f"pinned version {self.pinned_version!r} is not a tag like "
                 f"{known_constitution_tags()[-1]}"
             )
+
+
+#: Why a site built with the built-in model needs ``worker-src blob:`` (and cross-origin
+#: isolation): written into the integration document of such sites; ``byom audit`` treats the
+#: concession as advisory only when the document names it.
+BUILTIN_JUSTIFICATION = (
+    "The site is built with `builtin = true`: a small model runs in the page with wllama "
+    "(llama.cpp compiled to WebAssembly, MIT), self-hosted and hash-pinned, loaded only when "
+    "the user picks the built-in model. The policy adds one concession, `worker-src blob:`: "
+    "wllama starts every worker it uses (its main worker, its thread workers and its "
+    "file-system writers) from a blob URL built from its own verified code, and no option of "
+    "it avoids that. The headers add `Cross-Origin-Embedder-Policy: require-corp` (with "
+    "`Cross-Origin-Opener-Policy: same-origin`) so the page is cross-origin isolated and the "
+    "runtime can use threads; provider requests are CORS requests and still work. Requests to "
+    "the built-in model go to the reserved address `http://builtin.invalid`, answered in the "
+    "page: nothing is sent over the network, and no key exists for it."
+)
 
 
 def _todo(text: str) -> str:
@@ -293,6 +313,7 @@ def render_document(app: AppDescription, today: _dt.date | None = None) -> str:
                 ("Direct calls to the provider", "confirm no developer server is in the path."),
             )
         ),
+        *([f"- **The built-in model.** {BUILTIN_JUSTIFICATION}"] if app.builtin else []),
         "",
         h["spend-ui"],
         "",

@@ -102,6 +102,9 @@ class WebFeature:
     max_tokens: int
     #: Set for an agent feature (declared with :meth:`WebApp.agent`).
     run: RunLimits | None = None
+    #: How many characters of the last user message the built-in model reads in the page
+    #: (``None``: the shell's default). It is small and slow; the page says which part it read.
+    builtin_input: int | None = None
 
 
 class WebApp:
@@ -121,9 +124,20 @@ class WebApp:
         description: str = "",
         *,
         max_tokens: int = 800,
+        builtin_input: int | None = None,
     ) -> Callable[[Builder], Builder]:
-        """Declare a feature; decorates the function that builds its messages."""
-        return self._declare(name, category, description, max_tokens, None)
+        """Declare a feature; decorates the function that builds its messages.
+
+        ``builtin_input``: how many characters of the text (the last user message) the
+        built-in model reads when the user runs this feature on it in the page (default: the
+        shell's ``BUILTIN_INPUT_CHARS``)."""
+        if builtin_input is not None and (
+            isinstance(builtin_input, bool)
+            or not isinstance(builtin_input, int)
+            or builtin_input < 1
+        ):
+            raise InvalidRequest("builtin_input must be a whole number of characters.")
+        return self._declare(name, category, description, max_tokens, None, builtin_input)
 
     def agent(
         self,
@@ -160,13 +174,14 @@ class WebApp:
         description: str,
         max_tokens: int,
         run: RunLimits | None,
+        builtin_input: int | None = None,
     ) -> Callable[[Builder], Builder]:
         declared = Feature(name, category, description)
         if name in self._features:
             raise InvalidRequest(f"Feature {name!r} is declared twice.")
 
         def decorate(build: Builder) -> Builder:
-            self._features[name] = WebFeature(declared, build, max_tokens, run)
+            self._features[name] = WebFeature(declared, build, max_tokens, run, builtin_input)
             return build
 
         return decorate

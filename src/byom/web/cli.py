@@ -130,6 +130,12 @@ def _should_open_browser() -> bool:
     return True
 
 
+def _builtin_model_installed() -> bool:
+    from byom.builtin.models import builtin_model_path
+
+    return builtin_model_path() is not None
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from byom.sim import Simulator
     from byom.web.build import BuildError, build_site, site_key
@@ -151,18 +157,27 @@ def run_demo(args: argparse.Namespace) -> int:
             previous[signum] = signal.signal(signum, on_signal)
     sim = Simulator(host, sim_port).start()
     try:
-        out = cache_root() / "sites" / site_key(app_dir, sim.base_url)
+        # The Reader's model features run on the built-in model by default (issue 17): it is
+        # built with it whenever the model's wheel is installed (make demo installs it).
+        builtin = True if args.app is None and _builtin_model_installed() else None
+        out = cache_root() / "sites" / site_key(app_dir, sim.base_url, builtin)
         if not (out / "_headers").is_file():
-            build_site(app_dir, out, demo_sim=sim.base_url, quiet=False)
+            build_site(app_dir, out, demo_sim=sim.base_url, quiet=False, builtin=builtin)
         with Site(out, host, site_port) as site:
             sys.stdout.write(site.url + "\n")
             sys.stdout.flush()
             # The address is on stdout (the line above, for a person and for a script that
             # reads it); this line adds what it is without repeating it.
             sys.stderr.write(
-                "byom demo: Reader is served at the address above; its provider is the "
-                f"simulator at {sim.base_url} (offline, canned replies, no cost). "
-                "Ctrl-C to stop.\n"
+                "byom demo: Reader is served at the address above; "
+                + (
+                    "its model features run on the built-in model, in the page (no key, no "
+                    "network beyond this address); "
+                    if builtin
+                    else ""
+                )
+                + f"the simulator at {sim.base_url} is offered too (offline, canned replies, "
+                "no cost). Ctrl-C to stop.\n"
             )
             sys.stderr.flush()
             if not args.no_browser and _should_open_browser():

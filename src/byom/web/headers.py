@@ -47,12 +47,18 @@ BASE_DIRECTIVES: tuple[tuple[str, str], ...] = (
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
-def csp(connect_origins: Iterable[str], *, header: bool) -> str:
-    """The policy text. ``header=True`` adds ``frame-ancestors 'none'`` (ignored in ``<meta>``)."""
+def csp(connect_origins: Iterable[str], *, header: bool, worker_blob: bool = False) -> str:
+    """The policy text. ``header=True`` adds ``frame-ancestors 'none'`` (ignored in ``<meta>``).
+
+    ``worker_blob=True`` adds ``worker-src blob:`` — for sites built with the built-in model only:
+    wllama starts its workers (main, pthreads, OPFS writers) from blob URLs, and no option of it
+    avoids that. It is a justified concession recorded in the integration document."""
     origins = " ".join(["'self'", *dict.fromkeys(connect_origins)])
     parts = [
         f"{name} {origins if name == 'connect-src' else value}" for name, value in BASE_DIRECTIVES
     ]
+    if worker_blob:
+        parts.insert(2, "worker-src blob:")
     if header:
         parts.append("frame-ancestors 'none'")
     return "; ".join(parts)
@@ -93,19 +99,25 @@ _NO_CACHE = ("Cache-Control", "no-cache")
 _IMMUTABLE = ("Cache-Control", "public, max-age=31536000, immutable")
 
 
-def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
-    """The rules ``byom web build`` writes: security headers everywhere, caching by path."""
-    return [
-        Rule(
-            "/*",
-            (
-                ("Content-Security-Policy", csp(connect_origins, header=True)),
-                ("Referrer-Policy", "no-referrer"),
-                ("X-Content-Type-Options", "nosniff"),
-                ("Cross-Origin-Opener-Policy", "same-origin"),
-                ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-            ),
-        ),
+def site_rules(connect_origins: Sequence[str], *, builtin: bool = False) -> list[Rule]:
+    """The rules ``byom web build`` writes: security headers everywhere, caching by path.
+
+    ``builtin=True`` (a site with the built-in model) adds ``worker-src blob:`` to the policy and
+    ``Cross-Origin-Embedder-Policy: require-corp``: with the opener policy every site has, the
+    page is cross-origin isolated, so the WebAssembly runtime gets ``SharedArrayBuffer`` and can
+    run threads. Provider requests are CORS requests, which isolation allows; the site's own
+    files are same-origin."""
+    security = [
+        ("Content-Security-Policy", csp(connect_origins, header=True, worker_blob=builtin)),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if builtin:
+        security.append(("Cross-Origin-Embedder-Policy", "require-corp"))
+    security.append(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"))
+    rules = [
+        Rule("/*", tuple(security)),
         # Caching by path. The path sets are disjoint on purpose: hosts that meet one header in
         # two matching rules join the values ("no-cache, …, immutable"), and no-cache would win.
         Rule("/", (_NO_CACHE,)),
@@ -115,6 +127,9 @@ def site_rules(connect_origins: Sequence[str]) -> list[Rule]:
         Rule("/pyodide/*", (_IMMUTABLE,)),
         Rule("/py/*", (_IMMUTABLE,)),
     ]
+    if builtin:  # versioned (wllama) and content-addressed (the model's parts) paths
+        rules.append(Rule("/builtin/*", (_IMMUTABLE,)))
+    return rules
 
 
 def format_headers(rules: Iterable[Rule]) -> str:

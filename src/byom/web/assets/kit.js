@@ -95,7 +95,7 @@
   const FAILED = '{"ok":false,"code":"byom_error"}';
   function guard(py) {
     const safe = {};
-    ["status", "key_shape", "connect", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
+    ["status", "key_shape", "connect", "connect_builtin", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
       "set_allowance", "clear_unreconciled", "reload", "history", "export", "delete_history", "run", "cancel", "in_flight"]
       .forEach(function (name) {
         safe[name] = function () {
@@ -121,6 +121,7 @@
       let label;
       if (bootFailed) label = t("chip.failed");
       else if (!st) label = t("chip.loading") + " " + t("progress.count", { n: PROGRESS.indexOf(progress) + 1, total: PROGRESS.length });
+      else if (st.connected && st.option === "builtin") label = t("builtin.chip");
       else if (st.connected) label = t("chip.connected") + " · " + money(st.session_cost);
       else label = t("chip.connect");
       chip.dataset.state = bootFailed ? "failed" : (!st ? "loading" : (st.connected ? "connected" : "connect"));
@@ -229,6 +230,106 @@
   // Nothing counts as connected until the last step is saved: cancelling at any step (Cancel,
   // Escape) forgets a key this wizard connected, so no request is sent under an allowance the
   // user never confirmed.
+  // ---- the built-in model (sites built with builtin = true) ----------------------------------------
+  // Its runtime (byom/builtin.js, integrity-checked) is inserted only when the user picks it: a
+  // page that never uses it loads none of it, and no model byte.
+  let builtinScript = null;
+  function builtinEnabled() { return !!(config && config.builtin); }
+  function firstProvider() {
+    const o = config.providers.find(function (p) { return !p.builtin; });
+    return o ? o.id : config.providers[0].id;
+  }
+  function builtinRuntime() {
+    if (!builtinEnabled()) return Promise.reject(new Error("builtin"));
+    if (!builtinScript) {
+      builtinScript = new Promise(function (resolve, reject) {
+        if (window.byomBuiltin) { window.byomBuiltin.configure(config.builtin); resolve(window.byomBuiltin); return; }
+        const el = h("script", { src: config.builtin.script, integrity: config.builtin.script_integrity });
+        el.addEventListener("load", function () { window.byomBuiltin.configure(config.builtin); resolve(window.byomBuiltin); });
+        el.addEventListener("error", function () { builtinScript = null; reject(new Error("builtin")); });
+        document.head.appendChild(el);
+      });
+    }
+    return builtinScript;
+  }
+  function mb(bytes) { return (bytes / 1e6).toFixed(0); }
+  // The progress of loading the built-in model, in a <progress> bar and one line of words.
+  function builtinProgress() {
+    const bar = h("progress", { class: "byom-builtin-bar", max: "100", value: "0", "data-testid": "builtin-progress" });
+    const label = h("p", { class: "byom-note", role: "status", "aria-live": "polite", "data-testid": "builtin-status" });
+    const el = h("div", { class: "byom-builtin-progress", hidden: true }, bar, label);
+    let shown = false;
+    function update(st) {
+      el.hidden = false;
+      fill(st);
+      if (!shown && el.isConnected) {  // first shown: bring it into view (a phone's dialog scrolls)
+        shown = true;
+        el.scrollIntoView({ block: "nearest" });
+      }
+    }
+    function fill(st) {
+      el.dataset.phase = st.phase;
+      if (st.phase === "download" && !st.fromCache) {
+        bar.value = st.total ? Math.floor(100 * st.loaded / st.total) : 0;
+        label.textContent = t("builtin.downloading", { loaded: mb(st.loaded), total: mb(st.total) });
+      } else if (st.phase === "download" || st.phase === "starting" || st.phase === "runtime") {
+        bar.value = st.phase === "runtime" ? 0 : 100;
+        label.textContent = t(st.fromCache ? "builtin.from_disk" : (st.phase === "runtime" ? "builtin.preparing" : "builtin.starting"));
+      } else if (st.phase === "ready") {
+        bar.value = 100;
+        label.textContent = t("builtin.ready");
+      } else if (st.phase === "reading") {
+        bar.value = st.of ? Math.floor(100 * st.read / st.of) : 0;
+        label.textContent = t("builtin.reading", { read: st.read, of: st.of });
+      }
+    }
+    function fail(code) {
+      el.hidden = false;
+      label.className = "byom-note byom-bad";
+      label.dataset.code = code;
+      label.textContent = t(code === "unsupported" ? "builtin.unsupported" : "builtin.failed");
+    }
+    return { el: el, update: update, fail: fail };
+  }
+  // Load the built-in model (once per page) with its progress shown in `progress`.
+  async function loadBuiltin(progress) {
+    const runtime = await builtinRuntime();
+    if (!runtime.supported()) { const e = new Error("unsupported"); e.byomCode = "unsupported"; throw e; }
+    await runtime.load({ onProgress: progress.update });
+    return runtime;
+  }
+  // The wizard's first choice when the app offers the built-in model.
+  function builtinChoice(choose) {
+    if (!builtinEnabled()) return null;
+    return h("section", { class: "byom-sec byom-builtin-choice", "data-testid": "wizard-builtin-choice" },
+      h("h3", {}, h("span", { class: "byom-sec-mark", "aria-hidden": "true" }), t("builtin.label")),
+      h("p", { text: t("builtin.choice") }),
+      h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-builtin", text: t("builtin.use"), onclick: choose }));
+  }
+  // Step 2 for the built-in model: what it is, then the download with its progress bar.
+  function builtinOptionBody(onConnected) {
+    const progress = builtinProgress();
+    const start = h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-builtin-start", text: t("builtin.start") });
+    start.addEventListener("click", async function () {
+      start.disabled = true;
+      progress.update({ phase: "runtime" });
+      try {
+        await loadBuiltin(progress);
+        const res = JSON.parse(await shell.connect_builtin());
+        if (!res.ok) throw new Error(res.code);
+        onConnected();
+      } catch (e) {
+        progress.fail(e && e.byomCode ? e.byomCode : "failed");
+        start.disabled = false;
+      }
+    });
+    return h("section", { class: "byom-sec byom-builtin", "data-testid": "wizard-builtin-section" },
+      h("p", { text: t("builtin.about") }),
+      h("p", { class: "byom-note", text: t("builtin.small") }),
+      h("div", { class: "byom-row" }, start),
+      progress.el);
+  }
+
   let wizardOpen = null;
   function openWizard(featureName, startAt) {
     if (wizardOpen) return wizardOpen;
@@ -282,7 +383,7 @@
       // OpenRouter, so it adds none).
       function kinds() {
         const seen = [];
-        config.providers.forEach(function (o) { if (seen.indexOf(o.provider) < 0) seen.push(o.provider); });
+        config.providers.forEach(function (o) { if (!o.builtin && seen.indexOf(o.provider) < 0) seen.push(o.provider); });
         return seen;
       }
       // A provider's page for keys ("key") or for spend limits ("limit"), or its words alone
@@ -307,6 +408,7 @@
         const ks = kinds();
         const one = ks.length === 1 ? ks[0] : null;
         d.appendChild(h("div", { class: "byom-wizard-body" },
+          builtinChoice(function () { optionId = "builtin"; screen2(); }),
           section("wizard-what", t("wizard.what.title"), t("wizard.what.body")),
           section("wizard-key-what", t("wizard.key.title"), one ? t("prov." + one + ".key") : t("wizard.key.body_many"),
             one ? h("p", {}, guideLink(one, "key")) : perProvider("key")),
@@ -314,7 +416,7 @@
             one ? h("p", {}, guideLink(one, "limit")) : perProvider("limit")),
           section("wizard-threat", t("wizard.threat.title"), t("wizard.threat.body"))));
         d.appendChild(footer([cancelButton(),
-          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: function () { screen2(); } })]));
+          h("button", { type: "button", class: "byom-btn byom-btn-primary", "data-testid": "wizard-next", text: t("common.continue"), onclick: function () { optionId = firstProvider(); screen2(); } })]));
       }
 
       // ``fromChoice``: redrawn because the user picked another provider — the focus stays on
@@ -325,7 +427,9 @@
         d.appendChild(header(1));
         const options = config.providers;
         const st = status();
-        optionId = optionId || (st && st.option) || options[0].id;
+        // the built-in model is chosen on step 1; step 2 opens on a provider (also when the
+        // user comes from the panel to switch away from the built-in model)
+        optionId = optionId || (st && st.option && st.option !== "builtin" ? st.option : firstProvider());
         const option = options.find(function (o) { return o.id === optionId; }) || options[0];
         const body = h("div", { class: "byom-wizard-body" });
         if (options.length > 1) body.appendChild(providerChoice(options));
@@ -333,11 +437,12 @@
         body.appendChild(part.el);
         d.appendChild(body);
         d.appendChild(footer([backButton(screen1), cancelButton()]));
-        if (notice) showError(part.msg, notice);
+        if (notice && part.msg) showError(part.msg, notice);
         const picked = fromChoice ? body.querySelector("input[name=byom-provider]:checked") : null;
         if (picked) picked.focus(); else if (part.focus) part.focus.focus();
       }
       function optionName(o) {
+        if (o.builtin) return t("builtin.label");
         return o.simulator ? t("wizard.sim_label") : t("prov." + o.provider + ".name");
       }
       function providerChoice(options) {
@@ -350,12 +455,16 @@
             return h("label", { class: "byom-option" + (o.simulator ? " byom-option-sim" : ""), "data-option": o.id }, r,
               h("span", {}, h("strong", { text: optionName(o) }),
                 o.simulated ? h("small", { class: "byom-badge", text: t("wizard.simulated") }) : null,
-                o.simulator ? h("small", { text: t("wizard.sim_note") }) : null));
+                o.simulator ? h("small", { text: t("wizard.sim_note") }) : null,
+                o.builtin ? h("small", { text: t("builtin.note") }) : null));
           }));
       }
       // The part of step 2 for one option: its guide (when the page offers several providers),
       // then what connecting it takes — a key, a server address, or only a check.
       function optionBody(option) {
+        if (option.builtin) {  // the built-in model: no key, a download instead
+          return { el: builtinOptionBody(function () { finished = true; d.close(); }), msg: null, focus: null };
+        }
         if (option.keyless) return keylessBody(option);
         if (option.loopback) return loopbackBody(option);
         return keyBody(option);
@@ -570,7 +679,9 @@
 
       closeResume();
       d.showModal();
-      if (startAt === 3) screen3(); else if (startAt === 2) screen2(); else screen1();
+      if (startAt === "builtin") optionId = "builtin";
+      else if (startAt === 2) optionId = firstProvider();
+      if (startAt === 3) screen3(); else if (startAt === 2 || startAt === "builtin") screen2(); else screen1();
     });
     return wizardOpen;
   }
@@ -831,6 +942,15 @@
   }
 
   // ---- the connection panel (R5.5) ----------------------------------------------------------------
+  // The built-in model is active: say so, and offer to connect a provider instead.
+  function builtinPanel(d) {
+    return h("section", { class: "byom-sec", "data-testid": "panel-connection", "data-active": "builtin" },
+      h("p", {}, h("strong", { text: t("panel.provider", { provider: t("builtin.label") }) })),
+      h("p", { class: "byom-note", "data-testid": "panel-key-where", text: t("builtin.panel_note") }),
+      h("div", { class: "byom-row" },
+        h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-switch", text: t("builtin.switch_away"),
+          onclick: async function () { d.close(); await openWizard(null, 2); } })));
+  }
   let panelRefresh = null;
   async function openPanel() {
     if (!shell) return;
@@ -853,14 +973,17 @@
       } else {
         const option = config.providers.find(function (o) { return o.id === st.option; });
         const where = st.key_where.indexOf("browser") >= 0 ? t("panel.key_browser") : t("panel.key_memory");
-        body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-connection" },
+        if (option && option.builtin) body.appendChild(builtinPanel(d));
+        else body.appendChild(h("section", { class: "byom-sec", "data-testid": "panel-connection" },
           h("p", {}, h("strong", { text: t("panel.provider", { provider: option ? (option.simulator ? t("wizard.sim_label") : t("prov." + option.provider + ".name")) : "?" }) })),
           h("p", { class: "byom-note", "data-testid": "panel-key-where", text: where }),
           h("div", { class: "byom-row" },
             h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-clear", text: t("panel.clear"),
               onclick: async function () { await shell.forget_key(); renderChips(); render(); } }),
             h("button", { type: "button", class: "byom-btn byom-btn-secondary", "data-testid": "panel-rotate", text: t("panel.rotate"),
-              onclick: async function () { d.close(); await openWizard(null, 2); } }))));
+              onclick: async function () { d.close(); await openWizard(null, 2); } })),
+          builtinEnabled() ? h("button", { type: "button", class: "byom-btn byom-btn-quiet", "data-testid": "panel-use-builtin", text: t("builtin.switch_to"),
+            onclick: async function () { d.close(); await openWizard(null, "builtin"); } }) : null));
         const models = h("section", { class: "byom-sec", "data-testid": "panel-models" }, h("h3", { text: t("panel.models") }));
         Object.keys(st.categories).forEach(function (cat) {
           const c = st.categories[cat];
@@ -1036,11 +1159,14 @@
     let st = status();
     // Nothing is sent without a key AND an allowance the user confirmed (the wizard's last
     // step). A key remembered from before with no allowance goes through that step first.
-    if (!st.connected || !st.allowances.length) {
+    // The built-in model costs nothing: it needs no allowance (the guard still runs, at $0).
+    const onDevice = function () { return st.connected && st.option === "builtin"; };
+    if (!st.connected || (!st.allowances.length && !onDevice())) {
       const ok = await openWizard(feature, st.connected ? 3 : 1);
       st = status();
-      if (!ok || !st.connected || !st.allowances.length) return { ok: false, code: "not_connected" };
+      if (!ok || !st.connected || (!st.allowances.length && !onDevice())) return { ok: false, code: "not_connected" };
     }
+
     const taskId = "task-" + (++runCounter);
     // The cost surface is in place before the page shows its answer area, so the page can
     // bring both into view at once without the surface pushing the answer down afterwards.
@@ -1049,9 +1175,24 @@
     if (!costSlot) document.body.classList.add("byom-cost-open");
     if (opts.onSend) opts.onSend();
     activeRuns += 1;
+    let unsubscribe = null;
     try {
+      if (onDevice()) {
+        // The built-in model: start its runtime (a connection restored from an earlier visit
+        // has not loaded it yet) and show the page its progress — the download or the load from
+        // this device, then how much of the prompt it has read before the first word.
+        const progress = builtinProgress();
+        if (opts.onBuiltinProgress) opts.onBuiltinProgress(progress.el);
+        try {
+          const runtime = await loadBuiltin(progress);
+          unsubscribe = runtime.onProgress(progress.update);
+        } catch (e) {
+          return { ok: false, code: "builtin_unavailable", message: t("err.builtin_unavailable") };
+        }
+      }
       return await send(taskId, feature, inputs, opts);
     } finally {
+      if (unsubscribe) unsubscribe();
       activeRuns -= 1;
     }
   }
@@ -1178,6 +1319,7 @@
     _onEvent: onEvent,
     _progress: setProgress,
     _status: status,
+    get _config() { return config; },
     _setAllowance: function (amount, period) { return shell.set_allowance(amount, period, false).then(JSON.parse); },
   };
   document.documentElement.lang = lang;

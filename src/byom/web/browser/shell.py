@@ -64,7 +64,7 @@ from byom.providers.base import origin_of
 from byom.transport import SendFailed
 from byom.web.app import AgentRun, RunLimits, WebApp, WebFeature
 from byom.web.browser.store import BrowserStore
-from byom.web.browser.transport import FetchTransport, check_origin
+from byom.web.browser.transport import FetchTransport, PageBuiltinTransport, check_origin
 from byom.web.browser.vault import BrowserVault
 
 
@@ -190,6 +190,64 @@ _CURRENT_RUN: contextvars.ContextVar[_RunView | None] = contextvars.ContextVar(
 )
 
 
+#: How much of a feature's input the built-in model reads in the page (characters of the last
+#: user message). It reads ~10 tokens a second on a CPU, so a longer text would keep the user
+#: waiting minutes for the first word; the page says which part it read.
+BUILTIN_INPUT_CHARS = 600
+#: Most tokens the built-in model writes for one feature in the page (~7 tokens a second).
+BUILTIN_MAX_TOKENS = 256
+
+
+class PageBuiltin:
+    """The built-in model as the page runs it (:class:`byom.app.BuiltinHost`): the site's model,
+    described in ``byom/config.json``, answered by the WebAssembly runtime of ``builtin.js``."""
+
+    def __init__(self, config: Mapping[str, Any] | None) -> None:
+        self.config = config
+
+    def catalog(self, model_path: str | None) -> Any:
+        from byom.core.catalog import Catalog, Model
+        from byom.core.errors import BuiltinUnavailable
+        from byom.providers.builtin import FREE
+
+        if self.config is None or model_path is not None:
+            raise BuiltinUnavailable("model")
+        model = self.config["model"]
+        entry = Model(
+            id=str(model["id"]),
+            name=str(model["name"]),
+            category="worker",
+            context_length=int(model["context_length"]),
+            price=FREE,
+            provider="builtin",
+            size_bytes=int(model["size"]),
+        )
+        return Catalog((entry,), source="builtin")
+
+    def transport(self, model_path: str | None) -> PageBuiltinTransport:
+        from byom.providers.builtin import ORIGIN
+
+        return PageBuiltinTransport(ORIGIN)
+
+
+def bound_for_builtin(
+    messages: list[Mapping[str, Any]], limit: int = BUILTIN_INPUT_CHARS
+) -> tuple[list[Mapping[str, Any]], dict[str, int] | None]:
+    """The messages with the last user message cut to ``limit`` characters, and what was kept
+    (``{"kept": n, "of": total}``), or ``None`` when nothing was cut."""
+    out = list(messages)
+    for index in range(len(out) - 1, -1, -1):
+        message = out[index]
+        content = message.get("content")
+        if message.get("role") != "user" or not isinstance(content, str):
+            continue
+        if len(content) <= limit:
+            return out, None
+        out[index] = {**message, "content": content[:limit]}
+        return out, {"kept": limit, "of": len(content)}
+    return out, None
+
+
 class Shell:
     """One page's byom: the app, its providers, and the calls in flight."""
 
@@ -202,6 +260,7 @@ class Shell:
         emit: Callable[[str], Any],
         *,
         app_id_pinned: bool = True,
+        builtin: Mapping[str, Any] | None = None,
     ) -> None:
         self.web = web
         self.store = store
@@ -222,6 +281,8 @@ class Shell:
             async_transport_factory=self._transport_for,
             # check-and-reserve under the cross-tab Web Lock, on a fresh view of storage
             admission=store.exclusive,
+            # the built-in model runs in the page (builtin.js), never in this Python
+            builtin=PageBuiltin(builtin),
         )
         #: The page's storage host (IndexedDB, Web Locks), for finding closed tabs' rows.
         self.host: Any = None
@@ -586,6 +647,16 @@ class Shell:
             await self.app.arefresh_models()
 
     @guarded
+    async def connect_builtin(self) -> str:
+        """Use the built-in model (no key). The page has loaded it (``byomBuiltin.load``)."""
+        try:
+            self.app.connect("builtin")
+        except ByomError as exc:
+            return json.dumps(_error(exc))
+        await self._persist()
+        return json.dumps({"ok": True})
+
+    @guarded
     def pkce_begin(self, option_id: str, callback_url: str) -> str:
         """Start OpenRouter's PKCE flow: the authorize URL and the verifier to keep for the trip.
 
@@ -731,6 +802,8 @@ class Shell:
         ``task_id`` is the page's handle for :meth:`cancel`. An agent feature runs its whole
         loop: ``on_step`` gets each settled step as JSON, and ``options_json`` may lower its
         ceiling or step limit (``{"max_cost": "0.01", "max_steps": 3}``)."""
+        if self._beyond_builtin(feature):
+            return json.dumps({"ok": False, "code": "builtin_too_small", "status": None})
         view: _RunView | None = None
         if self.web.is_agent(feature):
             view = _RunView(feature)
@@ -748,6 +821,21 @@ class Shell:
             return json.dumps(out)
         finally:
             self._tasks.pop(task_id, None)
+
+    def _beyond_builtin(self, feature: str) -> bool:
+        """Whether the built-in model is connected and cannot run ``feature``: an agent
+        feature (it cannot call tools) or a category it does not serve (e.g. ``frontier``).
+        The page then says so and offers to connect a provider, before anything runs."""
+        app = self.app
+        if not app.connected or app.provider != "builtin":
+            return False
+        try:
+            if self.web.is_agent(feature):
+                return True
+            category = app.features[feature].category
+            return not list(app.models(category))
+        except (KeyError, ByomError):
+            return False
 
     def cancel(self, task_id: str) -> None:
         task = self._tasks.get(task_id)
@@ -901,6 +989,11 @@ class Shell:
             return json.dumps(_error(exc))
         except (ValueError, TypeError):
             return json.dumps(_error(InvalidRequest()))
+        read: dict[str, int] | None = None
+        if app.connected and app.provider == "builtin":  # small and slow: bound what it gets
+            limit = self.web.get(feature).builtin_input or BUILTIN_INPUT_CHARS
+            messages, read = bound_for_builtin(list(messages), limit)
+            max_tokens = min(max_tokens, BUILTIN_MAX_TOKENS)
         error: ByomError | None = None
         reply = None
         try:
@@ -935,6 +1028,8 @@ class Shell:
                 "cost_source": reply.cost_source,
                 "finish_reason": reply.finish_reason,
                 "truncated": reply.truncated,
+                "tokens": [reply.usage.prompt_tokens, reply.usage.completion_tokens],
+                "builtin_read": read,
             }
         )
 
@@ -950,7 +1045,15 @@ async def start(web: WebApp, host: Any, config_json: str) -> Shell:
     vault = BrowserVault(storage, web.app_id)
     # Pinned: the id in byom-app.toml, or any WebApp(app_id=...) that is not the name's own id.
     pinned = config.get("app_id") == web.app_id or web.app_id != app_id_for(web.name)
-    shell = Shell(web, store, vault, config["providers"], host.emit, app_id_pinned=pinned)
+    shell = Shell(
+        web,
+        store,
+        vault,
+        config["providers"],
+        host.emit,
+        app_id_pinned=pinned,
+        builtin=config.get("builtin"),
+    )
     shell.host = host
     tab = getattr(host, "tab_id", None)
     if tab:  # this tab's reservations name it; its lock says it is still open (recover_orphans)

@@ -132,6 +132,11 @@ class FetchTransport:
             return SendFailed(Cancelled(), sent=sent)
         return SendFailed(otherwise, sent=sent)
 
+    async def _fetch(self, url: str, init: Any) -> Any:
+        import js
+
+        return await js.fetch(url, init)
+
     @asynccontextmanager
     async def stream(self, request: HttpRequest) -> AsyncIterator[FetchResponse]:
         """Send; yield the response once its headers arrived. Leaving the block aborts it."""
@@ -142,7 +147,9 @@ class FetchTransport:
         self._controllers[id(controller)] = controller
         try:
             try:
-                response = await js.fetch(request.url, self._init(request, controller))
+                response = await self._fetch(request.url, self._init(request, controller))
+            except SendFailed:
+                raise
             except Exception as exc:
                 raise self._failure(
                     exc, ProviderUnavailable("Could not reach the provider.")
@@ -164,3 +171,35 @@ class FetchTransport:
 
     def close(self) -> None:
         self.abort_all()
+
+
+class PageBuiltinTransport(FetchTransport):
+    """The built-in model's transport in the page: requests to the reserved origin
+    ``http://builtin.invalid`` go to the page's own runtime (``window.byomBuiltin.fetch`` in
+    ``byom/builtin.js``), which answers with a ``Response`` made in the page — never the network.
+    Same origin lock, same abort signal (cancelling stops the runtime), same reading code."""
+
+    def __init__(self, origin: str, *, timeout: float = 600.0) -> None:
+        from byom.providers.builtin import ORIGIN
+
+        if origin != ORIGIN:
+            raise EgressBlocked()
+        super().__init__(origin, timeout=timeout)
+
+    async def _fetch(self, url: str, init: Any) -> Any:
+        import js
+
+        runtime = getattr(js.window, "byomBuiltin", None)
+        if runtime is None:
+            from byom.core.errors import BuiltinUnavailable
+
+            raise SendFailed(BuiltinUnavailable("runtime"), sent=False)
+        try:
+            return await runtime.fetch(url, init)
+        except Exception as exc:
+            name = str(getattr(exc, "name", "") or "")
+            if name in ("AbortError", "TimeoutError"):
+                raise
+            from byom.core.errors import BuiltinUnavailable
+
+            raise SendFailed(BuiltinUnavailable("runtime"), sent=False) from None

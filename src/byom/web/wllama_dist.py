@@ -1,0 +1,147 @@
+"""Self-hosted wllama (llama.cpp in WebAssembly) for the built-in model's browser runtime.
+
+Like Pyodide (:mod:`byom.web.pyodide_dist`), wllama is never committed and never loaded from a
+CDN: ``byom web build`` copies it into sites built with ``builtin = true``. The files come from
+the npm package ``@wllama/wllama`` (MIT), fetched once with the ordinary ``npm pack`` client into
+``~/.cache/byom/wllama-<version>/`` and checked twice: the tarball against the registry's
+``integrity`` (:data:`TARBALL_SHA512`, the ``dist.integrity`` npm publishes), and every file the
+site ships against :data:`FILE_SHA256`. A mismatch stops the build; nothing is trusted on first
+use. ``$BYOM_WLLAMA_TARBALL`` may name a local copy of the tarball (offline builds).
+
+Compat mode is off (``setCompat(null)`` in ``builtin.js``): wllama's compat build is for browsers
+without JSPI or WebAssembly Memory64 (Safari) and would be fetched from a CDN, which the page's
+CSP forbids. Those browsers are told the built-in model cannot run there; the providers still
+work.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from byom.web.pyodide_dist import cache_root
+
+PACKAGE = "@wllama/wllama"
+VERSION = "3.13.0"
+#: ``dist.integrity`` of ``@wllama/wllama@3.13.0`` on registry.npmjs.org (SHA-512, base64).
+TARBALL_SHA512 = (
+    "sha512-ZvoRdQAn+E+18EvQ9qS036gudiI9rbZRBJgG/"
+    "qNICPPwrA0Y6SMMdbziz/j7K/0WxcbJlhaRraVIYsnEy732NA=="
+)
+#: The files a site needs (the tarball also carries sources, typings and the CommonJS build).
+FILE_SHA256: dict[str, str] = {
+    "esm/index.js": "fffd95c16ca191f31f4303664a05189c43d0cb20c52b67276c04e8857b138b64",
+    "esm/wasm/wllama.wasm": "79ac5be917b71d50571a4f584436a9f6baf6b6e57719d094ed8bd950e9a65780",
+}
+
+
+class WllamaUnavailable(RuntimeError):
+    """wllama could not be fetched or did not match the pinned hashes."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _integrity(path: Path) -> str:
+    digest = hashlib.sha512()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha512-" + base64.b64encode(digest.digest()).decode()
+
+
+def _flat(name: str) -> str:
+    return name.replace("/", "__")
+
+
+def _verified(directory: Path) -> bool:
+    for name, expected in FILE_SHA256.items():
+        path = directory / _flat(name)
+        if not path.is_file() or _sha256(path) != expected:
+            return False
+    return True
+
+
+def _npm_pack(into: Path) -> Path:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise WllamaUnavailable(
+            "npm is needed once to fetch wllama (the npm package '@wllama/wllama'); install "
+            "Node.js, or point BYOM_WLLAMA_TARBALL at wllama-wllama-" + VERSION + ".tgz"
+        )
+    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(into), "--silent"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    tarball = into / f"wllama-wllama-{VERSION}.tgz"
+    if result.returncode != 0 or not tarball.is_file():
+        raise WllamaUnavailable(
+            f"npm pack {PACKAGE}@{VERSION} failed: " + (result.stderr.strip()[-400:] or "?")
+        )
+    return tarball
+
+
+def file_path(directory: Path, name: str) -> Path:
+    """Where the cached copy of package file ``name`` (a key of :data:`FILE_SHA256`) is."""
+    return directory / _flat(name)
+
+
+def ensure_wllama(*, quiet: bool = True) -> Path:
+    """Return the cache directory holding the verified wllama files, fetching them if needed."""
+    target = cache_root() / f"wllama-{VERSION}"
+    if _verified(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="byom-wllama-", dir=target.parent) as tmp:
+        work = Path(tmp)
+        local = os.environ.get("BYOM_WLLAMA_TARBALL")
+        if not quiet:
+            print(f"byom: fetching wllama {VERSION} (npm package '{PACKAGE}', once) …")
+        tarball = Path(local) if local else _npm_pack(work)
+        actual = _integrity(tarball)
+        if actual != TARBALL_SHA512:
+            raise WllamaUnavailable(
+                f"{tarball.name} has integrity {actual}, expected {TARBALL_SHA512}; refusing"
+            )
+        staging = work / "files"
+        staging.mkdir()
+        with tarfile.open(tarball, "r:gz") as archive:
+            for name in FILE_SHA256:
+                member = archive.getmember("package/" + name)
+                if not member.isfile():
+                    raise WllamaUnavailable(f"{name} is not a regular file in the tarball")
+                source = archive.extractfile(member)
+                assert source is not None
+                with source, (staging / _flat(name)).open("wb") as out:
+                    shutil.copyfileobj(source, out)
+        if not _verified(staging):
+            raise WllamaUnavailable("the wllama files do not match the pinned hashes; refusing")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    return target
+
+
+__all__ = [
+    "FILE_SHA256",
+    "PACKAGE",
+    "TARBALL_SHA512",
+    "VERSION",
+    "WllamaUnavailable",
+    "ensure_wllama",
+    "file_path",
+]
