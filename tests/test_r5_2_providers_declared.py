@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -46,7 +47,7 @@ def app_with(tmp: Path, providers: object, extra: str = "") -> Path:
     root = tmp / "app"
     shutil.copytree(READER, root, ignore=shutil.ignore_patterns("__pycache__"))
     toml = (root / "byom-app.toml").read_text()
-    toml = toml.replace('providers = ["openrouter"]', f"providers = {json.dumps(providers)}")
+    toml = re.sub(r"(?m)^providers = .*$", lambda _: f"providers = {json.dumps(providers)}", toml)
     (root / "byom-app.toml").write_text(toml + extra)
     return root
 

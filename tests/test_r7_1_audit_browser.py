@@ -217,7 +217,7 @@ def test_r7_1_audit_that_cannot_run_exits_2(audit_browser: AuditBrowser, tmp_pat
 
 
 def test_r7_1_reference_app_passes_every_check(audit_browser: AuditBrowser, tmp_path: Path) -> None:
-    """The production build of examples/reader (OpenRouter only, no simulator option)."""
+    """The production build of examples/reader (its five providers, no simulator option)."""
     from byom.web.build import build_site
 
     dist = tmp_path / "dist"
@@ -229,7 +229,9 @@ def test_r7_1_reference_app_passes_every_check(audit_browser: AuditBrowser, tmp_
     assert report.exit_code == EXIT_PASSED
     csp = next(c for c in report.checks if c.spec.id == "csp")
     assert any(
-        "connect-src = declared providers: ok" in e.summary and "(openrouter)" in e.summary
+        "connect-src = declared providers: ok" in e.summary
+        and all(name in e.summary for name in ("openrouter", "openai", "anthropic", "gemini"))
+        and "ollama" in e.summary
         for e in csp.evidence
     ), [e.summary for e in csp.evidence]
 

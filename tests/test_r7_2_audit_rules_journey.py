@@ -168,6 +168,15 @@ def test_r7_1_csp_evidence_names_the_source_and_wildcards() -> None:
     assert both.delivered_by == "header and meta" and both.meta_ignored == []
     assert [(w.directive, w.advisory) for w in both.wildcards] == [("script-src", False)]
     assert describe([]).delivered_by == "none"
+    # connect-src: * and bare schemes open it (fail); a loopback server on any port (the
+    # OpenAI-compatible provider, issue 12) is a concession, as the verdict in csp.py says
+    connect = describe([("header", "connect-src 'self' http://localhost:* https: *")])
+    assert [(w.source, w.advisory) for w in connect.wildcards] == [
+        ("http://localhost:*", True),
+        ("https:", False),
+        ("*", False),
+    ]
+    assert "http://localhost:* (advisory" in " ".join(connect.lines())
     header = describe([("header", "frame-ancestors 'none'")])
     assert header.meta_ignored == [] and "policy delivered by: header" in header.lines()
 

@@ -39,7 +39,9 @@ READER = REPO / "examples" / "reader"
 SIM = "http://127.0.0.1:8766"
 POLICY = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
-    "connect-src 'self' http://127.0.0.1:8766 https://openrouter.ai; object-src 'none'; "
+    "connect-src 'self' http://127.0.0.1:8766 https://openrouter.ai https://api.openai.com "
+    "https://api.anthropic.com https://generativelanguage.googleapis.com http://localhost:11434 "
+    "http://127.0.0.1:11434; object-src 'none'; "
     "base-uri 'none'; form-action 'none'"
 )
 
@@ -125,13 +127,19 @@ def test_no_built_path_gets_two_cache_policies(built: Path) -> None:
         )
 
 
-def test_non_demo_build_connects_only_to_openrouter(tmp_path: Path) -> None:
+def test_non_demo_build_connects_only_to_its_declared_providers(tmp_path: Path) -> None:
+    """The Reader declares the providers with fixed origins (a server of the user's own on any
+    loopback port would need wildcard ports): exactly their origins, no simulator."""
     result = build_site(READER, tmp_path / "prod")
     policy = dict(headers_for(parse_headers((result.out / "_headers").read_text()), "/"))
-    assert "connect-src 'self' https://openrouter.ai;" in policy["Content-Security-Policy"]
+    assert "connect-src 'self' https://openrouter.ai https://api.openai.com " in (
+        policy["Content-Security-Policy"]
+    )
     config = json.loads((result.out / "byom/config.json").read_text())
-    assert [p["id"] for p in config["providers"]] == ["openrouter"] and not config["demo"]
-    assert "127.0.0.1" not in (result.out / "index.html").read_text()
+    ids = [p["id"] for p in config["providers"]]
+    assert ids == ["openrouter", "openai", "anthropic", "gemini", "ollama"]
+    assert not config["demo"]
+    assert not any(p.get("simulator") or p.get("simulated") for p in config["providers"])
 
 
 def test_only_first_party_scripts_with_integrity(built: Path) -> None:

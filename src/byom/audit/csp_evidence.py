@@ -8,8 +8,8 @@ Pure functions over the policies a page enforces (``(where, text)``, where is ``
   there (CSP Level 3, "the delivery of a policy via the meta element"), so an app whose policy
   lives only in ``<meta>`` cannot forbid being framed;
 - wildcard sources (``*``, ``*.host``, a bare scheme such as ``https:`` or ``data:``) in every
-  directive. In ``script-src`` and ``connect-src`` they fail the check (see :mod:`.csp`); in
-  the other directives (``img-src``, ``font-src``, ``style-src`` …) the constitution allows
+  directive. In ``script-src`` they fail the check, in ``connect-src`` ``*`` and bare schemes
+  do while a wildcard host or port is a concession (see :mod:`.csp`); in the other directives (``img-src``, ``font-src``, ``style-src`` …) the constitution allows
   them, so they are listed as advisory.
 """
 
@@ -35,6 +35,13 @@ class Wildcard:
 
     @property
     def advisory(self) -> bool:
+        """Whether the check lets it pass (listed only). In ``connect-src`` only ``*`` and a
+        bare scheme open the allowlist; a wildcard host or port under a fixed scheme (such as
+        ``http://localhost:*``, a server of the user's own on any port) is a concession, as
+        :mod:`.csp` judges it."""
+        if self.directive == "connect-src":
+            low = self.source.lower()
+            return low != "*" and low not in WILDCARD_SCHEMES
         return self.directive not in STRICT_DIRECTIVES
 
 
