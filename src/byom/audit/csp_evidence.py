@@ -8,9 +8,10 @@ Pure functions over the policies a page enforces (``(where, text)``, where is ``
   there (CSP Level 3, "the delivery of a policy via the meta element"), so an app whose policy
   lives only in ``<meta>`` cannot forbid being framed;
 - wildcard sources (``*``, ``*.host``, a bare scheme such as ``https:`` or ``data:``) in every
-  directive. In ``script-src`` they fail the check, in ``connect-src`` ``*`` and bare schemes
-  do while a wildcard host or port is a concession (see :mod:`.csp`); in the other directives (``img-src``, ``font-src``, ``style-src`` …) the constitution allows
-  them, so they are listed as advisory.
+  directive. In ``script-src`` they fail the check; in ``connect-src`` ``*`` and bare schemes
+  fail it while a wildcard host or port is a concession (see :mod:`.csp`); in the other
+  directives (``img-src``, ``font-src``, ``style-src`` …) the constitution allows them, so they
+  are listed as advisory.
 """
 
 from __future__ import annotations
