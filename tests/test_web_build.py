@@ -132,8 +132,9 @@ def test_non_demo_build_connects_only_to_its_declared_providers(tmp_path: Path) 
     loopback port would need wildcard ports): exactly their origins, no simulator."""
     result = build_site(READER, tmp_path / "prod")
     policy = dict(headers_for(parse_headers((result.out / "_headers").read_text()), "/"))
-    assert "connect-src 'self' https://openrouter.ai https://api.openai.com " in (
-        policy["Content-Security-Policy"]
+    assert (
+        "connect-src 'self' https://openrouter.ai https://api.openai.com "
+        in (policy["Content-Security-Policy"])
     )
     config = json.loads((result.out / "byom/config.json").read_text())
     ids = [p["id"] for p in config["providers"]]
