@@ -242,6 +242,12 @@ def test_r3_4_spend_parts_add_up_after_a_tab_closed_mid_request(browser, web_sit
     first.page.close()  # no leave dialog: run_before_unload is off
     sim.config(stream_hold_after=None)
     sim.release()
+    # The closed tab's lock goes when the browser has torn the page down (after close()
+    # returns on a busy machine): wait for that event before the panel looks again.
+    second.poll(
+        "navigator.locks.query().then(s => "
+        "s.held.filter(l => l.name.startsWith('byom-tab:')).length === 1)"
+    )
     # Reopen the panel: the closed tab's request is unfinished, with the way to clear it.
     second.page.click("[data-testid=panel] .byom-panel-head button")
     second.page.click("[data-testid=open-panel]")
