@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
+
+from byom.web._npm import extract, npm_pack
 
 VERSION = "314.0.7"
 #: SHA-256 of ``pyodide-314.0.7.tgz`` as published on the npm registry.
@@ -60,29 +60,6 @@ def _verified(directory: Path) -> bool:
     return True
 
 
-def _npm_pack(into: Path) -> Path:
-    """Run ``npm pack pyodide@VERSION`` into ``into``; return the tarball path."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise PyodideUnavailable(
-            "npm is needed once to fetch Pyodide (the npm package 'pyodide'); install Node.js, "
-            "or point BYOM_PYODIDE_TARBALL at pyodide-" + VERSION + ".tgz"
-        )
-    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-        [npm, "pack", f"pyodide@{VERSION}", "--pack-destination", str(into), "--silent"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    tarball = into / f"pyodide-{VERSION}.tgz"
-    if result.returncode != 0 or not tarball.is_file():
-        raise PyodideUnavailable(
-            "npm pack pyodide@" + VERSION + " failed: " + (result.stderr.strip()[-400:] or "?")
-        )
-    return tarball
-
-
 def ensure_pyodide(*, quiet: bool = True) -> Path:
     """Return the cache directory holding the verified Pyodide files, fetching them if needed.
 
@@ -98,7 +75,17 @@ def ensure_pyodide(*, quiet: bool = True) -> Path:
         local = os.environ.get("BYOM_PYODIDE_TARBALL")
         if not quiet:
             print(f"byom: fetching Pyodide {VERSION} (npm package 'pyodide', once) …")
-        tarball = Path(local) if local else _npm_pack(work)
+        tarball = (
+            Path(local)
+            if local
+            else npm_pack(
+                f"pyodide@{VERSION}",
+                f"pyodide-{VERSION}.tgz",
+                work,
+                PyodideUnavailable,
+                "install Node.js, or point BYOM_PYODIDE_TARBALL at pyodide-" + VERSION + ".tgz",
+            )
+        )
         actual = _sha256(tarball)
         if actual != TARBALL_SHA256:
             raise PyodideUnavailable(
@@ -106,15 +93,7 @@ def ensure_pyodide(*, quiet: bool = True) -> Path:
             )
         staging = work / "files"
         staging.mkdir()
-        with tarfile.open(tarball, "r:gz") as archive:
-            for name in FILE_SHA256:
-                member = archive.getmember("package/" + name)
-                if not member.isfile():
-                    raise PyodideUnavailable(f"{name} is not a regular file in the tarball")
-                source = archive.extractfile(member)
-                assert source is not None
-                with source, (staging / name).open("wb") as out:
-                    shutil.copyfileobj(source, out)
+        extract(tarball, FILE_SHA256, staging, PyodideUnavailable)
         if not _verified(staging):
             raise PyodideUnavailable("the Pyodide files do not match the pinned hashes; refusing")
         if target.exists():

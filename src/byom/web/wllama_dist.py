@@ -20,11 +20,10 @@ import base64
 import hashlib
 import os
 import shutil
-import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
+from byom.web._npm import extract, npm_pack
 from byom.web.pyodide_dist import cache_root
 
 PACKAGE = "@wllama/wllama"
@@ -73,28 +72,6 @@ def _verified(directory: Path) -> bool:
     return True
 
 
-def _npm_pack(into: Path) -> Path:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise WllamaUnavailable(
-            "npm is needed once to fetch wllama (the npm package '@wllama/wllama'); install "
-            "Node.js, or point BYOM_WLLAMA_TARBALL at wllama-wllama-" + VERSION + ".tgz"
-        )
-    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-        [npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(into), "--silent"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    tarball = into / f"wllama-wllama-{VERSION}.tgz"
-    if result.returncode != 0 or not tarball.is_file():
-        raise WllamaUnavailable(
-            f"npm pack {PACKAGE}@{VERSION} failed: " + (result.stderr.strip()[-400:] or "?")
-        )
-    return tarball
-
-
 def file_path(directory: Path, name: str) -> Path:
     """Where the cached copy of package file ``name`` (a key of :data:`FILE_SHA256`) is."""
     return directory / _flat(name)
@@ -111,7 +88,19 @@ def ensure_wllama(*, quiet: bool = True) -> Path:
         local = os.environ.get("BYOM_WLLAMA_TARBALL")
         if not quiet:
             print(f"byom: fetching wllama {VERSION} (npm package '{PACKAGE}', once) …")
-        tarball = Path(local) if local else _npm_pack(work)
+        tarball = (
+            Path(local)
+            if local
+            else npm_pack(
+                f"{PACKAGE}@{VERSION}",
+                f"wllama-wllama-{VERSION}.tgz",
+                work,
+                WllamaUnavailable,
+                "install Node.js, or point BYOM_WLLAMA_TARBALL at wllama-wllama-"
+                + VERSION
+                + ".tgz",
+            )
+        )
         actual = _integrity(tarball)
         if actual != TARBALL_SHA512:
             raise WllamaUnavailable(
@@ -119,15 +108,7 @@ def ensure_wllama(*, quiet: bool = True) -> Path:
             )
         staging = work / "files"
         staging.mkdir()
-        with tarfile.open(tarball, "r:gz") as archive:
-            for name in FILE_SHA256:
-                member = archive.getmember("package/" + name)
-                if not member.isfile():
-                    raise WllamaUnavailable(f"{name} is not a regular file in the tarball")
-                source = archive.extractfile(member)
-                assert source is not None
-                with source, (staging / _flat(name)).open("wb") as out:
-                    shutil.copyfileobj(source, out)
+        extract(tarball, FILE_SHA256, staging, WllamaUnavailable, _flat)
         if not _verified(staging):
             raise WllamaUnavailable("the wllama files do not match the pinned hashes; refusing")
         if target.exists():
