@@ -154,7 +154,9 @@ _MEASURE = """async ([body, threads]) => {
 }"""
 
 
-def browser_half(threads_list: list[int], tokens: int) -> list[dict[str, Any]]:
+def browser_half(
+    threads_list: list[int], tokens: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The in-browser figures (see the module docstring), one row per thread count."""
     import shutil
     from pathlib import Path
@@ -228,7 +230,98 @@ def browser_half(threads_list: list[int], tokens: int) -> list[dict[str, Any]]:
                     }
                 )
                 context.close()
+            first_words = reader_first_word(browser, site)
             browser.close()
+    return rows, first_words
+
+
+_WATCH_FIRST_WORD = """() => {
+  const body = document.getElementById('result-body');
+  const button = document.querySelector('[data-testid=tool-summarize]');
+  window.__press = null; window.__firstWord = null;
+  button.addEventListener('click', () => { window.__press = performance.now(); },
+    {capture: true, once: true});
+  new MutationObserver(() => {
+    // the answer's first words (the waiting line is p.muted, the progress is in a div)
+    const p = body.querySelector(':scope > p:not(.muted)');
+    if (window.__firstWord === null && window.__press !== null && p && p.textContent.trim()) {
+      window.__firstWord = performance.now() - window.__press;
+    }
+  }).observe(body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _poll(page: Any, expression: str, timeout: float = 600.0) -> Any:
+    """``page.evaluate`` until truthy (the site's CSP forbids ``wait_for_function``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(expression)
+
+
+def reader_first_word(browser: Any, site: Any) -> list[dict[str, Any]]:
+    """The issue's measure: from pressing the Reader's Summarize (a sample document open, the
+    model already on this device) to the first word of the answer on screen, 1 thread.
+
+    A first visit picks the built-in model in the wizard (download, OPFS). Then, per sample, a
+    new visit: ``settled`` presses once the restored connection has started the runtime from
+    disk (the page does that when idle), ``at once`` presses as soon as the page is ready (the
+    press then also waits for the start). Times from the page's own clock."""
+    context = browser.new_context()
+    first = context.new_page()
+    first.goto(site.url)
+    _poll(first, "document.documentElement.dataset.byomReady === '1'")
+    first.locator("[data-testid=sample]").nth(0).click()
+    first.click("[data-testid=tool-summarize]")
+    _poll(first, "!!document.querySelector('[data-testid=wizard-builtin]')")
+    first.click("[data-testid=wizard-builtin]")
+    _poll(first, "!!document.querySelector('[data-testid=wizard-builtin-start]')")
+    first.click("[data-testid=wizard-builtin-start]")
+    _poll(
+        first,
+        "document.getElementById('result-stop').hidden && "
+        "document.getElementById('result-foot').textContent",
+    )
+    first.close()
+    rows: list[dict[str, Any]] = []
+    samples = context.new_page()
+    samples.goto(site.url)
+    _poll(samples, "document.documentElement.dataset.byomReady === '1'")
+    count = samples.locator("[data-testid=sample]").count()
+    samples.close()
+    for index in range(count):
+        for mode in ("settled", "at once"):
+            page = context.new_page()
+            page.goto(site.url)
+            _poll(page, "document.documentElement.dataset.byomReady === '1'")
+            if mode == "settled":
+                _poll(page, "document.documentElement.dataset.byomBuiltin === 'ready'")
+            page.locator("[data-testid=sample]").nth(index).click()
+            _poll(page, "!document.getElementById('doc').hidden")
+            page.evaluate(_WATCH_FIRST_WORD)
+            page.click("[data-testid=tool-summarize]")
+            first_word = _poll(page, "window.__firstWord")
+            _poll(
+                page,
+                "document.getElementById('result-stop').hidden && "
+                "document.getElementById('result-foot').textContent",
+            )
+            record = page.evaluate("byomBuiltin.lastRequest()") or {}
+            timings = record.get("timings") or {}
+            rows.append(
+                {
+                    "sample": index,
+                    "press": mode,
+                    "prompt tokens": timings.get("prompt_n"),
+                    "first word s": first_word / 1000,
+                    "estimate shown s": (record.get("eta") or 0.0),
+                }
+            )
+            page.close()
+    context.close()
     return rows
 
 
@@ -318,13 +411,21 @@ def main() -> int:
     print(f"peak RSS: {peak_mib():.0f} MiB")
     if args.no_browser:
         return 0
-    browser_rows = browser_half(args.threads, args.tokens)
+    browser_rows, first_words = browser_half(args.threads, args.tokens)
     for row in browser_rows:
         print(
             "browser · "
             + " · ".join(
                 f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
             )
+        )
+    for row in first_words:
+        print(
+            "Reader Summarize, model on this device · "
+            + " · ".join(
+                f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()
+            )
+            + " (goal: first word <= 10 s)"
         )
     native = {row["threads"]: row for row in rows}
     for row in browser_rows:

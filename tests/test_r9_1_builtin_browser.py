@@ -151,11 +151,25 @@ def test_r9_1_real_generation_in_the_page_then_from_disk_on_the_next_visit(brows
     parts = [p for p in _runtime_requests(tab) if "/model-" in p]
     assert len(parts) >= 2
 
-    # a second visit: the connection is restored and the model loads from this device
+    # a second visit: the connection is restored and, once the page is idle, the runtime starts
+    # from this device (so the first press waits only for the reading), downloading nothing
     again = Tab(context, builtin_site).open().ready()
-    again.open_text("Library", NOTE)
     assert again.shell_status()["option"] == "builtin"
-    assert again.ev("typeof window.byomBuiltin") == "undefined"  # not until it is used
+    again.poll("document.documentElement.dataset.byomBuiltin === 'ready'", SLOW)
+    assert again.ev("byomBuiltin.state().fromCache") is True
+    assert [p for p in _runtime_requests(again) if "/model-" in p] == []
+    again.open_text("Library", NOTE)
+    again.page.click("[data-testid=tool-summarize]")
+    # before the first word, the page says about how long the reading takes (this device's
+    # speed, measured on the first visit)
+    again.poll(
+        "(document.querySelector('[data-testid=builtin-status]')?.textContent || '')"
+        ".includes('first words in about')",
+        SLOW,
+    )
+    assert again.visible("[data-testid=builtin-status]")
+    again.poll("localStorage.getItem('byom-builtin-read-rate')")
+    _foot(again)
     _run(again, "summarize", {"title": "Library", "text": NOTE, "lang": "en"})
     result = again.result(timeout=SLOW)
     assert result["ok"], result
@@ -168,6 +182,14 @@ def test_r9_1_real_generation_in_the_page_then_from_disk_on_the_next_visit(brows
     assert again.ev("byomBuiltin.state().fromCache") is True
     assert [p for p in _runtime_requests(again) if "/model-" in p] == []
     assert _foreign(again, builtin_site) == []
+
+    # the copy on this device gone: a later visit starts nothing and downloads nothing until
+    # the user presses a feature (then the download shows its progress, as on the first visit)
+    again.ev("byomBuiltin.forget()")
+    third = Tab(context, builtin_site).open().ready()
+    third.poll("document.documentElement.dataset.byomBuiltinWarm === 'not_on_device'")
+    assert third.ev("byomBuiltin.loaded()") is False
+    assert [p for p in _runtime_requests(third) if "/model-" in p or "wllama" in p] == []
     context.close()
 
 

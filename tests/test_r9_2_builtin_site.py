@@ -188,3 +188,79 @@ def test_r9_2_integration_init_justifies_worker_blob_for_builtin_sites():
     assert "worker-src blob:" not in plain
     assert "worker-src blob:" in built and "Cross-Origin-Embedder-Policy" in built
     assert "worker-src blob:" in render_document(build_description({**base, "builtin": True}))
+
+
+def test_r9_2_the_builder_is_told_when_the_builtin_model_answers():
+    """``inputs["builtin"]`` comes from the shell's connection, never from the page: a page
+    that says "builtin" while a provider (or nothing) is connected gets ``False``, and the
+    built-in connection gets ``True`` whatever the page sent."""
+    import asyncio
+
+    from byom.core.errors import InvalidRequest
+    from byom.web import WebApp
+    from byom.web.browser.shell import BUILTIN_INPUT_KEY, Shell
+    from byom.web.browser.store import BrowserStore
+    from byom.web.browser.vault import BrowserVault
+    from test_r3_4_clear_unreconciled import _FakeHost
+    from test_web_build import FakeStorage
+
+    seen: list[object] = []
+    app = WebApp("Probe", app_id="probe")
+
+    @app.feature("gist", "worker", "The gist")
+    def gist(inputs):
+        seen.append(inputs.get(BUILTIN_INPUT_KEY))
+        raise InvalidRequest("stop here")  # nothing is sent
+
+    model = {"id": "smollm2-135m-instruct", "name": "SmolLM2", "context_length": 8192, "size": 1}
+    config = {"model": model}
+
+    async def scenario() -> list[dict[str, object]]:
+        store = BrowserStore(_FakeHost({}, asyncio.Lock()), "probe")
+        await store.load()
+        shell = Shell(
+            app, store, BrowserVault(FakeStorage(), "probe"), [], lambda _: None, builtin=config
+        )
+        answers = [json.loads(await shell.run("t1", "gist", '{"builtin": true}', lambda _: None))]
+        answers.append(json.loads(await shell.connect_builtin()))
+        answers.append(
+            json.loads(await shell.run("t2", "gist", '{"builtin": false}', lambda _: None))
+        )
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers[1] == {"ok": True}
+    assert [a.get("code") for a in (answers[0], answers[2])] == ["invalid_request"] * 2
+    assert seen == [False, True]
+
+
+def test_r9_2_reader_gives_the_builtin_model_a_short_instruction_and_the_point_first():
+    """The Reader on the built-in model (it reads only the first ``BUILTIN_INPUT_CHARS``): a
+    short instruction; for a question, the question before the document; for a passage, the
+    passage alone. On a provider its messages are as before."""
+    import sys
+
+    sys.path.insert(0, str(READER))
+    try:
+        import reader_app
+    finally:
+        sys.path.remove(str(READER))
+    from byom.web.browser.shell import BUILTIN_INPUT_CHARS, bound_for_builtin
+
+    text = "The harbour opens at six. " * 60
+    base = {"title": "Harbour", "text": text, "lang": "en"}
+    ask = {**base, "question": "When does it open?"}
+    explain = {**base, "passage": "opens at six"}
+    for name, inputs in (("summarize", base), ("ask", ask), ("explain", explain)):
+        small, _ = reader_app.app.messages(name, {**inputs, "builtin": True})
+        large, _ = reader_app.app.messages(name, {**inputs, "builtin": False})
+        assert len(small[0]["content"]) < 60 < len(large[0]["content"]), name
+        assert "reading app" in large[0]["content"]
+        assert text[:200] in large[1]["content"]
+    bounded, _ = bound_for_builtin(reader_app.app.messages("ask", {**ask, "builtin": True})[0])
+    assert "When does it open?" in bounded[-1]["content"]  # kept within the bound
+    assert len(bounded[-1]["content"]) == BUILTIN_INPUT_CHARS
+    small, _ = reader_app.app.messages("explain", {**explain, "builtin": True})
+    assert small[-1]["content"] == "opens at six"
+    dutch, _ = reader_app.app.messages("summarize", {**base, "lang": "nl", "builtin": True})
+    assert "Dutch" in dutch[0]["content"]

@@ -130,7 +130,9 @@ class WebApp:
 
         ``builtin_input``: how many characters of the text (the last user message) the
         built-in model reads when the user runs this feature on it in the page (default: the
-        shell's ``BUILTIN_INPUT_CHARS``)."""
+        shell's ``BUILTIN_INPUT_CHARS``). The builder's ``inputs["builtin"]`` is ``True`` when
+        that small, slow model answers (set by the shell, never taken from the page): every
+        token of instruction delays its first word, so give it a short one."""
         if builtin_input is not None and (
             isinstance(builtin_input, bool)
             or not isinstance(builtin_input, int)

@@ -218,13 +218,47 @@
     return out;
   }
 
+  // ---- how long until the first word ---------------------------------------------------------------
+  // Before the first word the runtime reads the whole prompt, at a speed that depends on the
+  // device (~10 tokens a second on a 2-core CPU, one thread). The page says up front about how
+  // long that takes: the prompt's characters as tokens (3 characters a token: English takes
+  // ~4, Dutch ~2.5, and wllama offers no tokenizer call) times the seconds a token took on this
+  // device last time (a figure kept in localStorage; nothing of the text), or a cautious guess.
+  const RATE_KEY = "byom-builtin-read-rate";
+  const FIRST_GUESS = 1 / 8; // seconds a token: slower than any CPU measured here
+  const CHARS_PER_TOKEN = 3;
+  const TEMPLATE_CHARS = 16; // the chat template's markers per message, as characters
+
+  function promptTokens(messages) {
+    let chars = 0;
+    for (const m of messages) chars += TEMPLATE_CHARS + (typeof m.content === "string" ? m.content.length : 0);
+    return Math.ceil(chars / CHARS_PER_TOKEN);
+  }
+  function perToken() {
+    try {
+      const value = Number(window.localStorage.getItem(RATE_KEY));
+      if (Number.isFinite(value) && value > 0) return value;
+    } catch (e) { /* storage refused: the guess */ }
+    return FIRST_GUESS;
+  }
+  function keepRate(record) {
+    const t = record.timings;
+    if (!t || !(t.prompt_n >= 16) || !(Number(t.prompt_ms) > 0)) return; // too short to tell
+    try { window.localStorage.setItem(RATE_KEY, (Number(t.prompt_ms) / 1000 / t.prompt_n).toPrecision(3)); } catch (e) { /* not kept */ }
+  }
+  // `read` of `of` tokens read; `eta` the estimate made before reading began (seconds).
+  function reading(read, of, eta) {
+    const left = Math.max(1, Math.ceil(eta * (of ? 1 - read / of : 1)));
+    listeners.forEach(function (fn) {
+      try { fn(Object.assign({}, state, { phase: "reading", read: read, of: of, eta_s: left })); } catch (e) { /* stays local */ }
+    });
+  }
+
   function promptProgress(chunk) {
     if (chunk && chunk.timings && last) last.timings = chunk.timings; // the runtime's own figures
     const p = chunk && chunk.prompt_progress;
     if (!p) return false;
-    listeners.forEach(function (fn) {
-      try { fn(Object.assign({}, state, { phase: "reading", read: p.processed, of: p.total })); } catch (e) { /* stays local */ }
-    });
+    reading(p.processed, p.total, last ? last.eta : 0);
     return !(chunk.choices && chunk.choices.length && chunk.choices[0].delta && chunk.choices[0].delta.content);
   }
 
@@ -258,10 +292,12 @@
     if (outer) outer.addEventListener("abort", function () { abort.abort(); }, { once: true });
     abort.signal.addEventListener("abort", function () { record.aborted = true; }, { once: true });
     const count = function () { record.chunks += 1; if (record.aborted) record.afterAbort += 1; };
-    const settle = function () { record.finished = true; };
+    const settle = function () { record.finished = true; keepRate(record); };
     const params = { messages: body.messages, max_tokens: body.max_tokens, stream: true,
       stream_options: { include_usage: true }, return_progress: true, abortSignal: abort.signal };
     SAMPLING.forEach(function (k) { if (body[k] !== undefined) params[k] = body[k]; });
+    record.eta = promptTokens(body.messages) * perToken(); // seconds, before any reading
+    reading(0, 0, record.eta);
 
     if (!body.stream) {
       let text = "", finish = null, usage = null, id = null;
@@ -320,6 +356,16 @@
     supported: supported,
     load: load,
     loaded: function () { return !!wllama; },
+    // Whether a complete copy of the model is on this device (starting it downloads nothing).
+    cached: async function () {
+      const dir = await opfsDir();
+      if (!dir || !config) return false;
+      try {
+        return (await (await dir.getFileHandle(config.model.sha256 + ".gguf")).getFile()).size === config.model.size;
+      } catch (e) {
+        return false;
+      }
+    },
     state: function () { return Object.assign({}, state); },
     onProgress: function (fn) { listeners.add(fn); return function () { listeners.delete(fn); }; },
     fetch: respond,

@@ -280,7 +280,9 @@
         label.textContent = t("builtin.ready");
       } else if (st.phase === "reading") {
         bar.value = st.of ? Math.floor(100 * st.read / st.of) : 0;
-        label.textContent = t("builtin.reading", { read: st.read, of: st.of });
+        label.textContent = st.eta_s && (!st.of || st.read < st.of)
+          ? t("builtin.reading_eta", { s: st.eta_s })
+          : t("builtin.reading", { read: st.read, of: st.of });
       }
     }
     function fail(code) {
@@ -290,6 +292,28 @@
       label.textContent = t(code === "unsupported" ? "builtin.unsupported" : "builtin.failed");
     }
     return { el: el, update: update, fail: fail };
+  }
+  // A connection to the built-in model restored from an earlier visit: start its runtime from
+  // this device once the page is idle, so the user's first press waits only for the model to
+  // read (its load takes ~3 s more). Only when the whole model is already on this device — this
+  // never downloads anything the user did not ask for in this visit — and not when the browser
+  // asks to save data. A failure stays quiet: the first press tries again and says what failed.
+  function warmBuiltin() {
+    const st = status();
+    if (!builtinEnabled() || !st || !st.connected || st.option !== "builtin") return;
+    // What was decided, for tests and the curious: "started", "not_on_device", "save_data".
+    const mark = function (how) { document.documentElement.dataset.byomBuiltinWarm = how; };
+    if (navigator.connection && navigator.connection.saveData) { mark("save_data"); return; }
+    const idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 200); };
+    idle(function () {
+      builtinRuntime().then(function (runtime) {
+        if (!runtime.supported()) { mark("unsupported"); return null; }
+        return runtime.cached().then(function (onDisk) {
+          mark(onDisk ? "started" : "not_on_device");
+          return onDisk ? runtime.load() : null;
+        });
+      }).catch(function () { /* said on the first press */ });
+    }, { timeout: 3000 });
   }
   // Load the built-in model (once per page) with its progress shown in `progress`.
   async function loadBuiltin(progress) {
@@ -1308,6 +1332,7 @@
       performance.mark("byom:ready");
       renderChips();
       readyResolve();
+      warmBuiltin();
       await finishPkce();
     },
     _bootFailed: function () {

@@ -191,9 +191,13 @@ _CURRENT_RUN: contextvars.ContextVar[_RunView | None] = contextvars.ContextVar(
 
 
 #: How much of a feature's input the built-in model reads in the page (characters of the last
-#: user message). It reads ~10 tokens a second on a CPU, so a longer text would keep the user
-#: waiting minutes for the first word; the page says which part it read.
-BUILTIN_INPUT_CHARS = 600
+#: user message). It reads ~10 tokens a second on a 2-core CPU (one thread): 300 characters of
+#: English are ~70 tokens, so with a short instruction the first word comes within ~10 s of the
+#: press (``benchmarks/builtin.py``); the page says which part it read.
+BUILTIN_INPUT_CHARS = 300
+#: The input a feature's builder finds set to ``True`` when the built-in model will answer
+#: (``False`` otherwise, whatever the page sent): a builder can then give a shorter instruction.
+BUILTIN_INPUT_KEY = "builtin"
 #: Most tokens the built-in model writes for one feature in the page (~7 tokens a second).
 BUILTIN_MAX_TOKENS = 256
 
@@ -980,17 +984,21 @@ class Shell:
     async def _run(self, feature: str, inputs_json: str, on_delta: Any) -> str:
         """The App's own streamed call path; the shell only forwards deltas to the page."""
         app = self.app
+        on_device = app.connected and app.provider == "builtin"
         try:
             inputs = json.loads(inputs_json)
             if not isinstance(inputs, Mapping):
                 raise InvalidRequest()
+            # The builder is told whether the built-in model answers (never the page's word
+            # for it): that model reads ~10 tokens a second, so a short instruction matters.
+            inputs = {**inputs, BUILTIN_INPUT_KEY: on_device}
             messages, max_tokens = self.web.messages(feature, inputs)
         except ByomError as exc:
             return json.dumps(_error(exc))
         except (ValueError, TypeError):
             return json.dumps(_error(InvalidRequest()))
         read: dict[str, int] | None = None
-        if app.connected and app.provider == "builtin":  # small and slow: bound what it gets
+        if on_device:  # small and slow: bound what it gets
             limit = self.web.get(feature).builtin_input or BUILTIN_INPUT_CHARS
             messages, read = bound_for_builtin(list(messages), limit)
             max_tokens = min(max_tokens, BUILTIN_MAX_TOKENS)
