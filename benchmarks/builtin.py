@@ -267,9 +267,11 @@ def reader_first_word(browser: Any, site: Any) -> list[dict[str, Any]]:
     model already on this device) to the first word of the answer on screen, 1 thread.
 
     A first visit picks the built-in model in the wizard (download, OPFS). Then, per sample, a
-    new visit: ``settled`` presses once the restored connection has started the runtime from
-    disk (the page does that when idle), ``at once`` presses as soon as the page is ready (the
-    press then also waits for the start). Times from the page's own clock."""
+    new visit: ``read ahead`` presses once the page has let the model read Summarize's prompt
+    (``BYOM.prepare``, when the document opened); ``settled`` presses as soon as the document is
+    open, the runtime started from disk (the page does that when idle) but the read-ahead just
+    begun; ``at once`` presses as soon as the page is ready (the press then also waits for the
+    runtime's start). Times from the page's own clock."""
     context = browser.new_context()
     first = context.new_page()
     first.goto(site.url)
@@ -293,14 +295,16 @@ def reader_first_word(browser: Any, site: Any) -> list[dict[str, Any]]:
     count = samples.locator("[data-testid=sample]").count()
     samples.close()
     for index in range(count):
-        for mode in ("settled", "at once"):
+        for mode in ("read ahead", "settled", "at once"):
             page = context.new_page()
             page.goto(site.url)
             _poll(page, "document.documentElement.dataset.byomReady === '1'")
-            if mode == "settled":
+            if mode != "at once":
                 _poll(page, "document.documentElement.dataset.byomBuiltin === 'ready'")
             page.locator("[data-testid=sample]").nth(index).click()
             _poll(page, "!document.getElementById('doc').hidden")
+            if mode == "read ahead":  # the page has let the model read Summarize's prompt
+                _poll(page, "(byomBuiltin.state().readAhead || 0) >= 1")
             page.evaluate(_WATCH_FIRST_WORD)
             page.click("[data-testid=tool-summarize]")
             first_word = _poll(page, "window.__firstWord")

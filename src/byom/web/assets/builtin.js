@@ -221,30 +221,37 @@
   // ---- how long until the first word ---------------------------------------------------------------
   // Before the first word the runtime reads the whole prompt, at a speed that depends on the
   // device (~10 tokens a second on a 2-core CPU, one thread). The page says up front about how
-  // long that takes: the prompt's characters as tokens (3 characters a token: English takes
-  // ~4, Dutch ~2.5, and wllama offers no tokenizer call) times the seconds a token took on this
-  // device last time (a figure kept in localStorage; nothing of the text), or a cautious guess.
-  const RATE_KEY = "byom-builtin-read-rate";
-  const FIRST_GUESS = 1 / 8; // seconds a token: slower than any CPU measured here
-  const CHARS_PER_TOKEN = 3;
+  // long that takes: the prompt's characters as tokens, times the seconds a token takes. Both
+  // ratios are what this device measured on its previous answer (English takes ~4 characters a
+  // token, Dutch ~2.5; wllama offers no tokenizer call to count first), kept in localStorage as
+  // two figures (nothing of the text); before any answer, cautious guesses.
+  const RATE_KEY = "byom-builtin-read-rate"; // seconds a token
+  const CHARS_KEY = "byom-builtin-chars-per-token";
+  const FIRST_RATE = 1 / 8; // slower than any CPU measured here
+  const FIRST_CHARS = 3;
   const TEMPLATE_CHARS = 16; // the chat template's markers per message, as characters
 
-  function promptTokens(messages) {
+  function promptChars(messages) {
     let chars = 0;
     for (const m of messages) chars += TEMPLATE_CHARS + (typeof m.content === "string" ? m.content.length : 0);
-    return Math.ceil(chars / CHARS_PER_TOKEN);
+    return chars;
   }
-  function perToken() {
+  function kept(key, guess) {
     try {
-      const value = Number(window.localStorage.getItem(RATE_KEY));
+      const value = Number(window.localStorage.getItem(key));
       if (Number.isFinite(value) && value > 0) return value;
     } catch (e) { /* storage refused: the guess */ }
-    return FIRST_GUESS;
+    return guess;
   }
   function keepRate(record) {
     const t = record.timings;
     if (!t || !(t.prompt_n >= 16) || !(Number(t.prompt_ms) > 0)) return; // too short to tell
-    try { window.localStorage.setItem(RATE_KEY, (Number(t.prompt_ms) / 1000 / t.prompt_n).toPrecision(3)); } catch (e) { /* not kept */ }
+    try {
+      window.localStorage.setItem(RATE_KEY, (Number(t.prompt_ms) / 1000 / t.prompt_n).toPrecision(3));
+      // characters a token over the whole prompt (a part of it may have been in the cache)
+      const whole = record.promptTokens >= t.prompt_n ? record.promptTokens : t.prompt_n;
+      if (record.chars > 0) window.localStorage.setItem(CHARS_KEY, (record.chars / whole).toPrecision(3));
+    } catch (e) { /* not kept */ }
   }
   // `read` of `of` tokens read; `eta` the estimate made before reading began (seconds).
   function reading(read, of, eta) {
@@ -256,10 +263,58 @@
 
   function promptProgress(chunk) {
     if (chunk && chunk.timings && last) last.timings = chunk.timings; // the runtime's own figures
+    if (chunk && chunk.usage && last) last.promptTokens = chunk.usage.prompt_tokens;
     const p = chunk && chunk.prompt_progress;
     if (!p) return false;
     reading(p.processed, p.total, last ? last.eta : 0);
     return !(chunk.choices && chunk.choices.length && chunk.choices[0].delta && chunk.choices[0].delta.content);
+  }
+
+  // ---- reading ahead ----------------------------------------------------------------------------
+  // The page may let the runtime read a likely prompt before the user asks for it (BYOM.prepare,
+  // say when a document opens): the runtime keeps what it read (llama.cpp's prompt cache), so
+  // when that request comes, its first word follows almost at once instead of after seconds of
+  // reading. Only while the runtime is started or starting (never a download), never while a
+  // request runs, one at a time (a newer one replaces an older one). A request that comes while
+  // a read-ahead runs waits for it when it is the same prompt (it then reuses all of it), and
+  // stops it otherwise. Nothing of it is counted or recorded: it is not a call.
+  let active = 0; // requests being answered
+  let ahead = null; // { key, abort, done, started }
+  let cachedKey = null; // the prompt the runtime's cache holds, read whole (read ahead or asked)
+
+  function promptKey(messages) {
+    return JSON.stringify(messages.map(function (m) { return [m.role, m.content]; }));
+  }
+  async function settleAhead(messages) {
+    const current = ahead;
+    if (!current) return;
+    if (current.key !== promptKey(messages)) current.abort.abort();
+    await current.done;
+  }
+  async function prefill(messages) {
+    if (!Array.isArray(messages) || !messages.length) return false;
+    if (!wllama && !loading) return false; // not started: reading ahead never downloads
+    await load();
+    if (active) return false;
+    const key = promptKey(messages);
+    if (ahead && ahead.key === key) return ahead.done;
+    if (cachedKey === key) return true; // read already
+    if (ahead) { ahead.abort.abort(); await ahead.done; }
+    if (active) return false;
+    const abort = new AbortController();
+    const current = { key: key, abort: abort, done: null, started: performance.now() };
+    cachedKey = null;
+    current.done = wllama.createChatCompletion({ messages: messages, max_tokens: 1, stream: true,
+      abortSignal: abort.signal, onData: function () {} })
+      .then(function () { return !abort.signal.aborted; }, function () { return false; })
+      .then(function (read) {
+        if (ahead === current) ahead = null;
+        if (read) cachedKey = key;
+        state.readAhead = read ? (state.readAhead || 0) + 1 : (state.readAhead || 0);
+        return read;
+      });
+    ahead = current;
+    return current.done;
   }
 
   // Answer one request the way an OpenAI-compatible server would: a chat.completion body, or
@@ -286,18 +341,31 @@
     const record = { aborted: false, afterAbort: 0, chunks: 0, finished: false };
     last = record;
     await load();
+    active += 1;
+    // The wait before the first word, said up front: nothing when the runtime has this very
+    // prompt read already; what is left of a read-ahead of it; else the whole prompt's reading.
+    const key = promptKey(body.messages);
+    record.chars = promptChars(body.messages);
+    record.eta = record.chars / kept(CHARS_KEY, FIRST_CHARS) * kept(RATE_KEY, FIRST_RATE); // seconds
+    if (ahead && ahead.key === key) record.eta = Math.max(1, record.eta - (performance.now() - ahead.started) / 1000);
+    if (key !== cachedKey && record.eta > 0) reading(0, 0, record.eta);
+    await settleAhead(body.messages);
+    cachedKey = null;
     const runtime = wllama;
     const model = String(body.model || config.model.id);
     const abort = new AbortController();
     if (outer) outer.addEventListener("abort", function () { abort.abort(); }, { once: true });
     abort.signal.addEventListener("abort", function () { record.aborted = true; }, { once: true });
     const count = function () { record.chunks += 1; if (record.aborted) record.afterAbort += 1; };
-    const settle = function () { record.finished = true; keepRate(record); };
+    const settle = function () {
+      if (!record.finished) active -= 1;
+      record.finished = true;
+      if (!record.aborted) cachedKey = key; // its prompt stays in the runtime's cache
+      keepRate(record);
+    };
     const params = { messages: body.messages, max_tokens: body.max_tokens, stream: true,
       stream_options: { include_usage: true }, return_progress: true, abortSignal: abort.signal };
     SAMPLING.forEach(function (k) { if (body[k] !== undefined) params[k] = body[k]; });
-    record.eta = promptTokens(body.messages) * perToken(); // seconds, before any reading
-    reading(0, 0, record.eta);
 
     if (!body.stream) {
       let text = "", finish = null, usage = null, id = null;
@@ -369,6 +437,7 @@
     state: function () { return Object.assign({}, state); },
     onProgress: function (fn) { listeners.add(fn); return function () { listeners.delete(fn); }; },
     fetch: respond,
+    prefill: prefill,
     lastRequest: function () { return last ? Object.assign({}, last) : null; },
     // Forget the copy kept on this device (the next use downloads the model again).
     forget: async function () {

@@ -96,7 +96,8 @@
   function guard(py) {
     const safe = {};
     ["status", "key_shape", "connect", "connect_builtin", "validate", "pkce_begin", "pkce_finish", "remember", "forget_key", "choose_model",
-      "set_allowance", "clear_unreconciled", "reload", "history", "export", "delete_history", "run", "cancel", "in_flight"]
+      "set_allowance", "clear_unreconciled", "reload", "history", "export", "delete_history", "run", "cancel", "in_flight",
+      "builtin_prompt"]
       .forEach(function (name) {
         safe[name] = function () {
           try {
@@ -310,10 +311,30 @@
         if (!runtime.supported()) { mark("unsupported"); return null; }
         return runtime.cached().then(function (onDisk) {
           mark(onDisk ? "started" : "not_on_device");
-          return onDisk ? runtime.load() : null;
+          if (!onDisk) return null;
+          const started = runtime.load();
+          tryPrepare();
+          return started;
         });
       }).catch(function () { /* said on the first press */ });
     }, { timeout: 3000 });
+  }
+  // Let the built-in model read a likely request ahead (BYOM.prepare): the page names a feature
+  // and its inputs (say Summarize, when a document opens); when the built-in model is the
+  // connection and its runtime is started or starting, it reads that prompt now, so the user's
+  // press gets its first word almost at once. The latest wish waits for the runtime's start.
+  let prepareWish = null;
+  function prepare(feature, inputs) {
+    prepareWish = { feature: feature, inputs: inputs || {} };
+    tryPrepare();
+  }
+  function tryPrepare() {
+    const wish = prepareWish;
+    const st = status();
+    if (!wish || !st || !st.connected || st.option !== "builtin" || !window.byomBuiltin) return;
+    let res;
+    try { res = JSON.parse(shell.builtin_prompt(wish.feature, JSON.stringify(wish.inputs))); } catch (e) { return; }
+    if (res.ok) window.byomBuiltin.prefill(res.messages).catch(function () { /* only a head start */ });
   }
   // Load the built-in model (once per page) with its progress shown in `progress`.
   async function loadBuiltin(progress) {
@@ -1311,6 +1332,7 @@
     addStrings: addStrings,
     ready: ready,
     run: run,
+    prepare: prepare,
     openPanel: openPanel,
     openWizard: function (feature) { return ready.then(function () { return openWizard(feature); }); },
     mountStatus: mountStatus,

@@ -826,6 +826,47 @@ class Shell:
         finally:
             self._tasks.pop(task_id, None)
 
+    def _on_device(self) -> bool:
+        return self.app.connected and self.app.provider == "builtin"
+
+    def _outgoing(
+        self, feature: str, inputs_json: str
+    ) -> tuple[list[Mapping[str, Any]], int, dict[str, int] | None]:
+        """The messages and ``max_tokens`` of one use of a (non-agent) feature as they are sent,
+        and what the built-in model was given of the text (``None``: all of it).
+
+        The builder is told whether the built-in model answers (``inputs["builtin"]``, from the
+        connection, never the page's word for it): that model reads ~10 tokens a second, so a
+        short instruction matters. Its input is then bounded too. Raises ``ByomError``, or
+        ``ValueError`` / ``TypeError`` for inputs that are not a JSON object."""
+        on_device = self._on_device()
+        inputs = json.loads(inputs_json)
+        if not isinstance(inputs, Mapping):
+            raise InvalidRequest()
+        messages, max_tokens = self.web.messages(feature, {**inputs, BUILTIN_INPUT_KEY: on_device})
+        read: dict[str, int] | None = None
+        if on_device:  # small and slow: bound what it gets
+            limit = self.web.get(feature).builtin_input or BUILTIN_INPUT_CHARS
+            messages, read = bound_for_builtin(list(messages), limit)
+            max_tokens = min(max_tokens, BUILTIN_MAX_TOKENS)
+        return messages, max_tokens, read
+
+    @guarded
+    def builtin_prompt(self, feature: str, inputs_json: str) -> str:
+        """The messages the built-in model would read for this use of ``feature``, so the page
+        can let it read them ahead (``BYOM.prepare``): ``{"ok": true, "messages": [...]}``, or
+        ``{"ok": false, "code": "not_on_device"}`` when the built-in model is not the connection
+        or cannot run the feature. They go to the runtime in this page only (never over the
+        network), and nothing is counted or recorded: reading ahead costs nothing and is not a
+        call — the call is the request that follows, with its own history row."""
+        if not self._on_device() or self._beyond_builtin(feature) or self.web.is_agent(feature):
+            return json.dumps({"ok": False, "code": "not_on_device"})
+        try:
+            messages, _, _ = self._outgoing(feature, inputs_json)
+        except (ValueError, TypeError):
+            raise InvalidRequest() from None
+        return json.dumps({"ok": True, "messages": list(messages)})
+
     def _beyond_builtin(self, feature: str) -> bool:
         """Whether the built-in model is connected and cannot run ``feature``: an agent
         feature (it cannot call tools) or a category it does not serve (e.g. ``frontier``).
@@ -984,24 +1025,12 @@ class Shell:
     async def _run(self, feature: str, inputs_json: str, on_delta: Any) -> str:
         """The App's own streamed call path; the shell only forwards deltas to the page."""
         app = self.app
-        on_device = app.connected and app.provider == "builtin"
         try:
-            inputs = json.loads(inputs_json)
-            if not isinstance(inputs, Mapping):
-                raise InvalidRequest()
-            # The builder is told whether the built-in model answers (never the page's word
-            # for it): that model reads ~10 tokens a second, so a short instruction matters.
-            inputs = {**inputs, BUILTIN_INPUT_KEY: on_device}
-            messages, max_tokens = self.web.messages(feature, inputs)
+            messages, max_tokens, read = self._outgoing(feature, inputs_json)
         except ByomError as exc:
             return json.dumps(_error(exc))
         except (ValueError, TypeError):
             return json.dumps(_error(InvalidRequest()))
-        read: dict[str, int] | None = None
-        if on_device:  # small and slow: bound what it gets
-            limit = self.web.get(feature).builtin_input or BUILTIN_INPUT_CHARS
-            messages, read = bound_for_builtin(list(messages), limit)
-            max_tokens = min(max_tokens, BUILTIN_MAX_TOKENS)
         error: ByomError | None = None
         reply = None
         try:
