@@ -115,6 +115,7 @@ def test_r9_2_nothing_of_the_runtime_loads_with_the_page(browser, builtin_site):
     tab.poll("!!document.querySelector('[data-testid=wizard]')")
     assert tab.visible("[data-testid=wizard-builtin-choice]")
     assert tab.ev("typeof window.byomBuiltin") == "undefined"
+    assert tab.ev("document.documentElement.dataset.byomBuiltinEarly") is None
     assert _runtime_requests(tab) == []
     assert tab.csp_violations() == []
     context.close()
@@ -158,6 +159,9 @@ def test_r9_1_real_generation_in_the_page_then_from_disk_on_the_next_visit(brows
     assert again.shell_status()["option"] == "builtin"
     again.poll("document.documentElement.dataset.byomBuiltin === 'ready'", SLOW)
     assert again.ev("byomBuiltin.state().fromCache") is True
+    # it started while Python booted: this browser's last connection here was the built-in model
+    assert again.ev("document.documentElement.dataset.byomBuiltinEarly") == "1"
+    assert again.ev("localStorage.getItem('byom-builtin-connected:byom-reader')") == "1"
     assert [p for p in _runtime_requests(again) if "/model-" in p] == []
     # the document opens and the Reader lets the model read its Summarize prompt ahead; the
     # press reuses that reading (the runtime reads at most a token or two more)

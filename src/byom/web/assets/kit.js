@@ -88,7 +88,11 @@
   const chips = [];
   let runCounter = 0;
   const configPromise = fetch(CONFIG_URL, { cache: "no-cache" }).then(function (r) { return r.json(); })
-    .then(function (c) { config = c; return c; });
+    .then(function (c) {
+      config = c;
+      if (builtinHinted()) { document.documentElement.dataset.byomBuiltinEarly = "1"; warmBuiltin(true); }
+      return c;
+    });
 
   // Every call into Python goes through here: a failure becomes an error code, never an
   // uncaught exception (whose text would land in the console).
@@ -116,6 +120,7 @@
   // ---- the connection chip (the app places it) -------------------------------------------------
   function renderChips() {
     const st = status();
+    noteConnection(st);
     chips.forEach(function (chip) {
       clear(chip);
       chip.classList.toggle("byom-chip-on", !!(st && st.connected));
@@ -280,7 +285,8 @@
         bar.value = 100;
         label.textContent = t("builtin.ready");
       } else if (st.phase === "reading") {
-        bar.value = st.of ? Math.floor(100 * st.read / st.of) : 0;
+        if (st.of) bar.value = Math.floor(100 * st.read / st.of);
+        else bar.removeAttribute("value"); // how much is read is not known yet: indeterminate
         label.textContent = st.eta_s && (!st.of || st.read < st.of)
           ? t("builtin.reading_eta", { s: st.eta_s })
           : t("builtin.reading", { read: st.read, of: st.of });
@@ -299,13 +305,28 @@
   // read (its load takes ~3 s more). Only when the whole model is already on this device — this
   // never downloads anything the user did not ask for in this visit — and not when the browser
   // asks to save data. A failure stays quiet: the first press tries again and says what failed.
-  function warmBuiltin() {
-    const st = status();
-    if (!builtinEnabled() || !st || !st.connected || st.option !== "builtin") return;
+  //
+  // It starts even before Python is up when this browser's last connection to this app was the
+  // built-in model (a hint kept beside it, `early`): the runtime then loads while Python boots.
+  function builtinHintKey() { return "byom-builtin-connected:" + ((config && config.app_id) || ""); }
+  function noteConnection(st) {  // keeps the hint in step with the connection Python reports
+    if (!st || !builtinEnabled()) return;
+    try {
+      if (st.connected && st.option === "builtin") window.localStorage.setItem(builtinHintKey(), "1");
+      else window.localStorage.removeItem(builtinHintKey());
+    } catch (e) { /* no hint: the start waits for Python */ }
+  }
+  function builtinHinted() {
+    try { return builtinEnabled() && window.localStorage.getItem(builtinHintKey()) === "1"; } catch (e) { return false; }
+  }
+  function warmBuiltin(early) {
+    const st = early ? null : status();
+    if (!builtinEnabled() || (!early && (!st || !st.connected || st.option !== "builtin"))) return;
     // What was decided, for tests and the curious: "started", "not_on_device", "save_data".
     const mark = function (how) { document.documentElement.dataset.byomBuiltinWarm = how; };
     if (navigator.connection && navigator.connection.saveData) { mark("save_data"); return; }
-    const idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 200); };
+    const idle = early ? function (fn) { return setTimeout(fn, 0); }
+      : (window.requestIdleCallback || function (fn) { return setTimeout(fn, 200); });
     idle(function () {
       builtinRuntime().then(function (runtime) {
         if (!runtime.supported()) { mark("unsupported"); return null; }
