@@ -319,9 +319,10 @@ def reader_first_word(browser: Any, site: Any) -> list[dict[str, Any]]:
                 {
                     "sample": index,
                     "press": mode,
-                    "prompt tokens": timings.get("prompt_n"),
+                    "prompt tokens": record.get("promptTokens"),
+                    "read after the press": timings.get("prompt_n"),
                     "first word s": first_word / 1000,
-                    "estimate shown s": (record.get("eta") or 0.0),
+                    "wait estimate shown s": record.get("eta") if record.get("announced") else None,
                 }
             )
             page.close()

@@ -348,7 +348,8 @@
     record.chars = promptChars(body.messages);
     record.eta = record.chars / kept(CHARS_KEY, FIRST_CHARS) * kept(RATE_KEY, FIRST_RATE); // seconds
     if (ahead && ahead.key === key) record.eta = Math.max(1, record.eta - (performance.now() - ahead.started) / 1000);
-    if (key !== cachedKey && record.eta > 0) reading(0, 0, record.eta);
+    record.announced = key !== cachedKey && record.eta > 0;
+    if (record.announced) reading(0, 0, record.eta);
     await settleAhead(body.messages);
     cachedKey = null;
     const runtime = wllama;
