@@ -358,10 +358,11 @@
     if (outer) outer.addEventListener("abort", function () { abort.abort(); }, { once: true });
     abort.signal.addEventListener("abort", function () { record.aborted = true; }, { once: true });
     const count = function () { record.chunks += 1; if (record.aborted) record.afterAbort += 1; };
-    const settle = function () {
+    // `answered`: the runtime finished the request (its prompt then stays in its cache).
+    const settle = function (answered) {
       if (!record.finished) active -= 1;
       record.finished = true;
-      if (!record.aborted) cachedKey = key; // its prompt stays in the runtime's cache
+      if (answered && !record.aborted) cachedKey = key;
       keepRate(record);
     };
     const params = { messages: body.messages, max_tokens: body.max_tokens, stream: true,
@@ -380,10 +381,12 @@
         });
         if (chunk.usage) usage = clean(chunk, model).usage;
       };
+      let answered = false;
       try {
         await runtime.createChatCompletion(params);
+        answered = true;
       } finally {
-        settle();
+        settle(answered);
       }
       return jsonResponse(200, { id: id, object: "chat.completion", model: model,
         choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finish }], usage: usage });
@@ -404,13 +407,13 @@
       controller.enqueue(encoder.encode("data: " + JSON.stringify(clean(chunk, model)) + "\n\n"));
     };
     runtime.createChatCompletion(params).then(function () {
-      settle();
+      settle(true);
       try {
         controller.enqueue(encoder.encode("data: [DONE]\n\n"));
         controller.close();
       } catch (e) { /* cancelled meanwhile */ }
     }, function () {
-      settle();
+      settle(false);
       if (abort.signal.aborted) return; // the reader went away: nothing to say
       try {
         controller.enqueue(encoder.encode("data: " + JSON.stringify(errorBody("The built-in model failed while answering.", 500)) + "\n\n"));
