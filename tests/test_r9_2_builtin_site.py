@@ -264,3 +264,63 @@ def test_r9_2_reader_gives_the_builtin_model_a_short_instruction_and_the_point_f
     assert small[-1]["content"] == "opens at six"
     dutch, _ = reader_app.app.messages("summarize", {**base, "lang": "nl", "builtin": True})
     assert "Dutch" in dutch[0]["content"]
+
+
+def test_r9_2_builtin_prompt_is_for_the_builtin_model_only_and_as_it_would_be_sent():
+    """``Shell.builtin_prompt`` (what ``BYOM.prepare`` lets the runtime read ahead): nothing
+    unless the built-in model is the connection; then exactly the messages a run would send —
+    built with ``inputs["builtin"]`` and bounded — and nothing is recorded for it."""
+    import asyncio
+
+    from byom.web import WebApp
+    from byom.web.browser.shell import BUILTIN_INPUT_CHARS, Shell
+    from byom.web.browser.store import BrowserStore
+    from byom.web.browser.vault import BrowserVault
+    from test_r3_4_clear_unreconciled import _FakeHost
+    from test_web_build import FakeStorage
+
+    app = WebApp("Probe", app_id="probe")
+
+    @app.feature("gist", "worker", "The gist")
+    def gist(inputs):
+        short = "Short." if inputs.get("builtin") is True else "A long instruction."
+        return [{"role": "system", "content": short}, {"role": "user", "content": inputs["text"]}]
+
+    @app.feature("deep", "frontier", "Deep")
+    def deep(inputs):
+        return [{"role": "user", "content": inputs["text"]}]
+
+    model = {"id": "smollm2-135m-instruct", "name": "SmolLM2", "context_length": 8192, "size": 1}
+    inputs = json.dumps({"text": "x" * 2000})
+
+    async def scenario() -> dict[str, object]:
+        store = BrowserStore(_FakeHost({}, asyncio.Lock()), "probe")
+        await store.load()
+        shell = Shell(
+            app,
+            store,
+            BrowserVault(FakeStorage(), "probe"),
+            [],
+            lambda _: None,
+            builtin={"model": model},
+        )
+        out: dict[str, object] = {"before": json.loads(shell.builtin_prompt("gist", inputs))}
+        await shell.connect_builtin()
+        out["gist"] = json.loads(shell.builtin_prompt("gist", inputs))
+        out["frontier"] = json.loads(shell.builtin_prompt("deep", inputs))
+        out["not json"] = json.loads(shell.builtin_prompt("gist", "[1, 2]"))
+        out["history"] = shell.app.history()
+        return out
+
+    out = asyncio.run(scenario())
+    assert out["before"] == {"ok": False, "code": "not_on_device"}
+    assert out["frontier"] == {"ok": False, "code": "not_on_device"}
+    assert out["not json"]["ok"] is False
+    assert out["gist"] == {
+        "ok": True,
+        "messages": [
+            {"role": "system", "content": "Short."},
+            {"role": "user", "content": "x" * BUILTIN_INPUT_CHARS},
+        ],
+    }
+    assert list(out["history"]) == []  # reading ahead is not a call
