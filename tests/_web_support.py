@@ -152,10 +152,11 @@ class Tab:
     def ready(self) -> Tab:
         """Wait until the page's Python is up.
 
-        A renderer that crashes while the page starts (seen once in ~40 starts of a CI run on a
-        loaded 2-core machine: Chromium's "Target crashed", with nothing in the page's console)
-        gets one new tab for the same address, with a warning in the test report; a second crash
-        fails the test. Nothing after the start is retried."""
+        A renderer that crashes while the page starts (seen in one CI run of the whole suite,
+        three tabs of one module among ~40 starts: Chromium's "Target crashed", nothing in the
+        page's console; the same commit passed on its next run) gets one new tab for the same
+        address, with a warning in the test report; a second crash fails the test. Nothing after
+        the start is retried."""
         try:
             state = self.poll("document.documentElement.dataset.byomReady || ''", timeout=180)
         except Exception as exc:  # playwright's Error; imported lazily, like playwright itself
