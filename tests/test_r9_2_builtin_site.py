@@ -190,6 +190,24 @@ def test_r9_2_integration_init_justifies_worker_blob_for_builtin_sites():
     assert "worker-src blob:" in render_document(build_description({**base, "builtin": True}))
 
 
+async def _page_shell(app):
+    """The page's Python shell for ``app`` over fake storage, offering the built-in model as a
+    site built with ``builtin = true`` describes it (no runtime: nothing here reaches one)."""
+    import asyncio
+
+    from byom.web.browser.shell import Shell
+    from byom.web.browser.store import BrowserStore
+    from byom.web.browser.vault import BrowserVault
+    from test_r3_4_clear_unreconciled import _FakeHost
+    from test_web_build import FakeStorage
+
+    model = {"id": "smollm2-135m-instruct", "name": "SmolLM2", "context_length": 8192, "size": 1}
+    store = BrowserStore(_FakeHost({}, asyncio.Lock()), app.app_id)
+    await store.load()
+    vault = BrowserVault(FakeStorage(), app.app_id)
+    return Shell(app, store, vault, [], lambda _: None, builtin={"model": model})
+
+
 def test_r9_2_the_builder_is_told_when_the_builtin_model_answers():
     """``inputs["builtin"]`` comes from the shell's connection, never from the page: a page
     that says "builtin" while a provider (or nothing) is connected gets ``False``, and the
@@ -198,11 +216,7 @@ def test_r9_2_the_builder_is_told_when_the_builtin_model_answers():
 
     from byom.core.errors import InvalidRequest
     from byom.web import WebApp
-    from byom.web.browser.shell import BUILTIN_INPUT_KEY, Shell
-    from byom.web.browser.store import BrowserStore
-    from byom.web.browser.vault import BrowserVault
-    from test_r3_4_clear_unreconciled import _FakeHost
-    from test_web_build import FakeStorage
+    from byom.web.browser.shell import BUILTIN_INPUT_KEY
 
     seen: list[object] = []
     app = WebApp("Probe", app_id="probe")
@@ -212,15 +226,8 @@ def test_r9_2_the_builder_is_told_when_the_builtin_model_answers():
         seen.append(inputs.get(BUILTIN_INPUT_KEY))
         raise InvalidRequest("stop here")  # nothing is sent
 
-    model = {"id": "smollm2-135m-instruct", "name": "SmolLM2", "context_length": 8192, "size": 1}
-    config = {"model": model}
-
     async def scenario() -> list[dict[str, object]]:
-        store = BrowserStore(_FakeHost({}, asyncio.Lock()), "probe")
-        await store.load()
-        shell = Shell(
-            app, store, BrowserVault(FakeStorage(), "probe"), [], lambda _: None, builtin=config
-        )
+        shell = await _page_shell(app)
         answers = [json.loads(await shell.run("t1", "gist", '{"builtin": true}', lambda _: None))]
         answers.append(json.loads(await shell.connect_builtin()))
         answers.append(
@@ -273,11 +280,7 @@ def test_r9_2_builtin_prompt_is_for_the_builtin_model_only_and_as_it_would_be_se
     import asyncio
 
     from byom.web import WebApp
-    from byom.web.browser.shell import BUILTIN_INPUT_CHARS, Shell
-    from byom.web.browser.store import BrowserStore
-    from byom.web.browser.vault import BrowserVault
-    from test_r3_4_clear_unreconciled import _FakeHost
-    from test_web_build import FakeStorage
+    from byom.web.browser.shell import BUILTIN_INPUT_CHARS
 
     app = WebApp("Probe", app_id="probe")
 
@@ -290,20 +293,10 @@ def test_r9_2_builtin_prompt_is_for_the_builtin_model_only_and_as_it_would_be_se
     def deep(inputs):
         return [{"role": "user", "content": inputs["text"]}]
 
-    model = {"id": "smollm2-135m-instruct", "name": "SmolLM2", "context_length": 8192, "size": 1}
     inputs = json.dumps({"text": "x" * 2000})
 
     async def scenario() -> dict[str, object]:
-        store = BrowserStore(_FakeHost({}, asyncio.Lock()), "probe")
-        await store.load()
-        shell = Shell(
-            app,
-            store,
-            BrowserVault(FakeStorage(), "probe"),
-            [],
-            lambda _: None,
-            builtin={"model": model},
-        )
+        shell = await _page_shell(app)
         out: dict[str, object] = {"before": json.loads(shell.builtin_prompt("gist", inputs))}
         await shell.connect_builtin()
         out["gist"] = json.loads(shell.builtin_prompt("gist", inputs))

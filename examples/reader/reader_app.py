@@ -52,11 +52,16 @@ def _document(inputs: Mapping[str, Any]) -> str:
     return f"Title: {title}\n\n{text}"
 
 
+def _on_device(inputs: Mapping[str, Any]) -> bool:
+    """Whether the built-in model answers (``inputs["builtin"]``, set by byom). It reads only
+    the start of the text (byom bounds it), ~10 tokens a second: what matters goes first."""
+    return inputs.get("builtin") is True
+
+
 def _system(task: str, inputs: Mapping[str, Any], short: str = "") -> dict[str, str]:
-    """The instruction; on the built-in model (``inputs["builtin"]``, set by byom) the
-    ``short`` one when there is one: that model reads ~10 tokens a second, and the full
-    instruction alone would delay its first word by about four seconds."""
-    if short and inputs.get("builtin") is True:
+    """The instruction; on the built-in model the ``short`` one when there is one: the full
+    instruction alone would delay that model's first word by about four seconds."""
+    if short and _on_device(inputs):
         language = _language(inputs)
         if language != "English":
             short += f" Answer in {language}."
@@ -93,10 +98,12 @@ def explain(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
             inputs,
             short="Explain this passage in plain words.",
         ),
-        # The built-in model reads only the start of the text (byom bounds it): the passage.
-        {"role": "user", "content": passage}
-        if inputs.get("builtin") is True
-        else {"role": "user", "content": _document(inputs) + "\n\nSelected passage:\n" + passage},
+        {
+            "role": "user",
+            "content": passage
+            if _on_device(inputs)
+            else _document(inputs) + "\n\nSelected passage:\n" + passage,
+        },
     ]
 
 
@@ -110,10 +117,12 @@ def ask(inputs: Mapping[str, Any]) -> list[dict[str, str]]:
             inputs,
             short="Answer the question from this text.",
         ),
-        # The built-in model reads only the start of the text (byom bounds it): question first.
-        {"role": "user", "content": f"Question: {question}\n\n{_document(inputs)}"}
-        if inputs.get("builtin") is True
-        else {"role": "user", "content": _document(inputs) + "\n\nQuestion: " + question},
+        {
+            "role": "user",
+            "content": f"Question: {question}\n\n{_document(inputs)}"
+            if _on_device(inputs)
+            else _document(inputs) + "\n\nQuestion: " + question,
+        },
     ]
 
 

@@ -859,7 +859,7 @@ class Shell:
         or cannot run the feature. They go to the runtime in this page only (never over the
         network), and nothing is counted or recorded: reading ahead costs nothing and is not a
         call — the call is the request that follows, with its own history row."""
-        if not self._on_device() or self._beyond_builtin(feature) or self.web.is_agent(feature):
+        if not self._on_device() or self._beyond_builtin(feature):  # agents included
             return json.dumps({"ok": False, "code": "not_on_device"})
         try:
             messages, _, _ = self._outgoing(feature, inputs_json)
@@ -871,14 +871,13 @@ class Shell:
         """Whether the built-in model is connected and cannot run ``feature``: an agent
         feature (it cannot call tools) or a category it does not serve (e.g. ``frontier``).
         The page then says so and offers to connect a provider, before anything runs."""
-        app = self.app
-        if not app.connected or app.provider != "builtin":
+        if not self._on_device():
             return False
         try:
             if self.web.is_agent(feature):
                 return True
-            category = app.features[feature].category
-            return not list(app.models(category))
+            category = self.app.features[feature].category
+            return not list(self.app.models(category))
         except (KeyError, ByomError):
             return False
 
