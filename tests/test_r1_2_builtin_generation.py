@@ -144,6 +144,9 @@ def test_r1_2_builtin_astream_streams_and_a_cancel_stops_the_runtime(app: byom.A
     assert 1 <= figures.completion_tokens < limit
     failed = [e for e in events if isinstance(e, Failed)]
     assert failed and failed[-1].error.code == "cancelled"
+    # Nothing can have been billed: a failed $0 call, not one left for the user to reconcile.
+    assert failed[-1].unreconciled is False and failed[-1].cost == Decimal(0)
+    assert app.unreconciled() == []
     # The runtime is free again: the next call runs at once.
     reply = app.chat("summarize", SUMMARY, max_tokens=8, temperature=0)
     assert reply.text.strip() and reply.usage.completion_tokens <= 8
@@ -166,7 +169,8 @@ def test_r1_2_builtin_achat_cancelled_task_stops_the_runtime(app: byom.App) -> N
     assert figures.done.wait(120)
     assert figures.finish_reason == "cancelled" and figures.completion_tokens < 2000
     (row,) = app.history()
-    assert row.outcome != "ok" and row.error_code == "cancelled"
+    assert row.outcome == "failed" and row.error_code == "cancelled"
+    assert row.cost == Decimal(0) and row.cost_source == "free" and app.unreconciled() == []
 
 
 def test_r1_2_builtin_opens_no_network_socket(app: byom.App) -> None:

@@ -251,3 +251,62 @@ def test_r1_2_builtin_model_list_says_where_it_comes_from() -> None:
         note = catalog_note(Catalog(source="builtin"), tr)
         assert note == tr("catalog.builtin")
         assert note != catalog_note(Catalog(source="bundled"), tr)
+
+
+@pytest.mark.parametrize("how", ["cancel", "cut stream", "unreadable reply"])
+def test_r1_2_builtin_call_cut_after_sending_settles_at_zero_not_unreconciled(how: str) -> None:
+    """A built-in answer stopped after it started (a cancel, a stream that ends early, a body
+    that does not parse) can never have been billed: it is recorded as a failed $0 call, not
+    left "unreconciled" for the user to clear. Another provider in the same places stays
+    unreconciled (it may have charged)."""
+    from decimal import Decimal
+
+    from byom.core.call import CallPath, Connection, never_bills
+    from byom.core.catalog import Model, Price
+    from byom.core.errors import ByomError
+    from byom.core.features import Feature
+    from byom.core.ledger import Allowance, Ledger
+    from byom.core.store import MemoryStore
+
+    def cut(adapter: Any, price: Price) -> tuple[Ledger, MemoryStore, ByomError]:
+        store = MemoryStore()
+        ledger = Ledger(store, "app", clock=lambda: 1000.0)
+        ledger.set_allowance(Allowance(Decimal("1"), "total"))
+        path = CallPath(ledger, clock=lambda: 1000.0)
+        model = Model(BUILTIN_MODEL_ID, "built-in", "worker", 8192, price, adapter.name)
+        call = path.begin(
+            Connection(adapter, None if adapter is builtin else Secret("sk-test-0123456789abcdef")),
+            Feature("summarize", "worker"),
+            model,
+            MSGS,
+            max_tokens=20,
+            stream=how != "unreadable reply",
+        )
+        if how == "cancel":
+            error = call.abort()
+        elif how == "cut stream":
+            call.open_stream()
+            call.feed(b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n')
+            with pytest.raises(ByomError) as raised:
+                call.finish_stream()
+            error = raised.value
+        else:
+            with pytest.raises(ByomError) as raised:
+                call.complete(200, {"content-type": "application/json"}, b"{not json")
+            error = raised.value
+        return ledger, store, error
+
+    builtin = make_adapter("builtin")
+    assert never_bills(builtin)
+    ledger, store, error = cut(builtin, Price(Decimal(0), Decimal(0)))
+    (row,) = store.records("app")
+    assert row.outcome == "failed" and row.cost == Decimal(0) and row.cost_source == "free"
+    assert row.error_code == error.code
+    assert ledger.unreconciled() == [] and ledger.spent("total") == Decimal(0)
+
+    openai = make_adapter("openai")
+    assert not never_bills(openai)
+    ledger, store, error = cut(openai, Price(Decimal("0.000001"), Decimal("0.000002")))
+    (row,) = store.records("app")
+    assert row.outcome == "unreconciled" and row.cost is None
+    assert len(ledger.unreconciled()) == 1 and ledger.spent("total") > 0

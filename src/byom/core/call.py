@@ -115,6 +115,14 @@ def cost_of(
     return cost, ("free" if free else "computed")
 
 
+def never_bills(adapter: Adapter) -> bool:
+    """Whether ``adapter``'s provider can never charge for a request: an adapter says so with a
+    class attribute ``never_bills = True`` (only the built-in model, which runs in this
+    process). Such a call that fails after it was sent settles at $0 rather than staying
+    unreconciled: there is no bill to wait for. Absent or anything but ``True``: it may bill."""
+    return getattr(adapter, "never_bills", False) is True
+
+
 def unknown_cost_counted(model: Model, usage: Usage) -> Decimal:
     """What a reply with real tokens but an unknown cost counts against the allowance: its
     tokens at the model's guard price — the over-estimating fallback whenever a server-side
@@ -640,26 +648,32 @@ class Call:
 
         ``sent=False``: the provider generated nothing (an error status, or no connection) —
         the reservation is released. ``sent=True``: it may have been charged — the reservation
-        stays counted as unreconciled.
+        stays counted as unreconciled; unless the provider :func:`never_bills`, when the call
+        is recorded as failed at $0 (a cancelled built-in answer).
         """
         now = self.path.clock()
         generation_id = self._label(generation_id)
+        free = sent and never_bills(self.connection.adapter)
+        unreconciled = sent and not free
+        cost = Decimal(0) if free else None
         try:
             with self.path.store.atomic():
                 if self._settled:
                     return error
                 self._settled = True
-                if sent:
+                if unreconciled:
                     self.path.ledger.leave_unreconciled(self.row, generation_id)
+                elif free:
+                    self.path.ledger.commit(self.row.id, Decimal(0), generation_id)
                 else:
                     self.path.ledger.release(self.row.id)
                 self.path.store.add_record(
                     self._record(
-                        "unreconciled" if sent else "failed",
+                        "unreconciled" if unreconciled else "failed",
                         now,
                         Usage(),
-                        None,
-                        "unreconciled" if sent else None,
+                        cost,
+                        "unreconciled" if unreconciled else ("free" if free else None),
                         generation_id,
                         None,
                         error.code,
@@ -667,7 +681,7 @@ class Call:
                 )
         finally:
             self.path.in_flight.discard(self.row.id)
-        self.path.bus.emit(self._failed(error, unreconciled=sent, cost=None, now=now))
+        self.path.bus.emit(self._failed(error, unreconciled=unreconciled, cost=cost, now=now))
         return error
 
     def _settle_failure(

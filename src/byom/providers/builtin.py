@@ -81,6 +81,10 @@ class BuiltinAdapter(OpenAIAdapter):
     name = "builtin"
     reports_cost = False
     needs_key = False
+    #: The model runs in this process: a request can never be billed, so a call cut after it
+    #: was sent (a cancel) settles at $0 instead of staying unreconciled (read by
+    #: :func:`byom.core.call.never_bills`).
+    never_bills = True
     passthrough = PASSTHROUGH
 
     def __init__(
