@@ -10,13 +10,10 @@ use. Pyodide is never committed to the repository.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from byom.web._npm import extract, npm_pack
+from byom.web._npm import Pinned, ensure, sha256_file
 
 VERSION = "314.0.7"
 #: SHA-256 of ``pyodide-314.0.7.tgz`` as published on the npm registry.
@@ -44,20 +41,21 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "byom"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _tarball_check(path: Path) -> tuple[str, str, str]:
+    return sha256_file(path), TARBALL_SHA256, "SHA-256"
 
 
-def _verified(directory: Path) -> bool:
-    for name, expected in FILE_SHA256.items():
-        path = directory / name
-        if not path.is_file() or _sha256(path) != expected:
-            return False
-    return True
+PINNED = Pinned(
+    label="Pyodide",
+    package="pyodide",
+    version=VERSION,
+    tarball=f"pyodide-{VERSION}.tgz",
+    tarball_env="BYOM_PYODIDE_TARBALL",
+    tarball_check=_tarball_check,
+    files=FILE_SHA256,
+    cache_name=f"pyodide-{VERSION}",
+    error=PyodideUnavailable,
+)
 
 
 def ensure_pyodide(*, quiet: bool = True) -> Path:
@@ -66,40 +64,7 @@ def ensure_pyodide(*, quiet: bool = True) -> Path:
     ``$BYOM_PYODIDE_TARBALL`` may name a local copy of the npm tarball (offline builds); it is
     verified like a download.
     """
-    target = cache_root() / f"pyodide-{VERSION}"
-    if _verified(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="byom-pyodide-", dir=target.parent) as tmp:
-        work = Path(tmp)
-        local = os.environ.get("BYOM_PYODIDE_TARBALL")
-        if not quiet:
-            print(f"byom: fetching Pyodide {VERSION} (npm package 'pyodide', once) …")
-        tarball = (
-            Path(local)
-            if local
-            else npm_pack(
-                f"pyodide@{VERSION}",
-                f"pyodide-{VERSION}.tgz",
-                work,
-                PyodideUnavailable,
-                "install Node.js, or point BYOM_PYODIDE_TARBALL at pyodide-" + VERSION + ".tgz",
-            )
-        )
-        actual = _sha256(tarball)
-        if actual != TARBALL_SHA256:
-            raise PyodideUnavailable(
-                f"pyodide-{VERSION}.tgz has SHA-256 {actual}, expected {TARBALL_SHA256}; refusing"
-            )
-        staging = work / "files"
-        staging.mkdir()
-        extract(tarball, FILE_SHA256, staging, PyodideUnavailable)
-        if not _verified(staging):
-            raise PyodideUnavailable("the Pyodide files do not match the pinned hashes; refusing")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    return target
+    return ensure(PINNED, cache_root(), quiet=quiet)
 
 
 __all__ = ["FILE_SHA256", "TARBALL_SHA256", "VERSION", "PyodideUnavailable", "ensure_pyodide"]

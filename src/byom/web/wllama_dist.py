@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from byom.web._npm import extract, npm_pack
+from byom.web._npm import Pinned, ensure
 from byom.web.pyodide_dist import cache_root
 
 PACKAGE = "@wllama/wllama"
@@ -44,14 +41,6 @@ class WllamaUnavailable(RuntimeError):
     """wllama could not be fetched or did not match the pinned hashes."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _integrity(path: Path) -> str:
     digest = hashlib.sha512()
     with path.open("rb") as handle:
@@ -60,16 +49,26 @@ def _integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(digest.digest()).decode()
 
 
+def _tarball_check(path: Path) -> tuple[str, str, str]:
+    return _integrity(path), TARBALL_SHA512, "integrity"
+
+
 def _flat(name: str) -> str:
     return name.replace("/", "__")
 
 
-def _verified(directory: Path) -> bool:
-    for name, expected in FILE_SHA256.items():
-        path = directory / _flat(name)
-        if not path.is_file() or _sha256(path) != expected:
-            return False
-    return True
+PINNED = Pinned(
+    label="wllama",
+    package=PACKAGE,
+    version=VERSION,
+    tarball=f"wllama-wllama-{VERSION}.tgz",
+    tarball_env="BYOM_WLLAMA_TARBALL",
+    tarball_check=_tarball_check,
+    files=FILE_SHA256,
+    cache_name=f"wllama-{VERSION}",
+    error=WllamaUnavailable,
+    local_name=_flat,
+)
 
 
 def file_path(directory: Path, name: str) -> Path:
@@ -79,42 +78,7 @@ def file_path(directory: Path, name: str) -> Path:
 
 def ensure_wllama(*, quiet: bool = True) -> Path:
     """Return the cache directory holding the verified wllama files, fetching them if needed."""
-    target = cache_root() / f"wllama-{VERSION}"
-    if _verified(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="byom-wllama-", dir=target.parent) as tmp:
-        work = Path(tmp)
-        local = os.environ.get("BYOM_WLLAMA_TARBALL")
-        if not quiet:
-            print(f"byom: fetching wllama {VERSION} (npm package '{PACKAGE}', once) …")
-        tarball = (
-            Path(local)
-            if local
-            else npm_pack(
-                f"{PACKAGE}@{VERSION}",
-                f"wllama-wllama-{VERSION}.tgz",
-                work,
-                WllamaUnavailable,
-                "install Node.js, or point BYOM_WLLAMA_TARBALL at wllama-wllama-"
-                + VERSION
-                + ".tgz",
-            )
-        )
-        actual = _integrity(tarball)
-        if actual != TARBALL_SHA512:
-            raise WllamaUnavailable(
-                f"{tarball.name} has integrity {actual}, expected {TARBALL_SHA512}; refusing"
-            )
-        staging = work / "files"
-        staging.mkdir()
-        extract(tarball, FILE_SHA256, staging, WllamaUnavailable, _flat)
-        if not _verified(staging):
-            raise WllamaUnavailable("the wllama files do not match the pinned hashes; refusing")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    return target
+    return ensure(PINNED, cache_root(), quiet=quiet)
 
 
 __all__ = [
