@@ -17,7 +17,8 @@ import pytest
 
 import byom
 import byom.store.vault as vault_module
-from byom.app import HISTORY_FIELDS, App
+from byom.app import App
+from byom.history_export import HISTORY_FIELDS
 from byom.locales import Messages
 from byom.sim import Simulator
 from r5_pty import APP, APP_ID, Session, base_env, byom_argv, header, plain, walk_wizard

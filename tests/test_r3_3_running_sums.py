@@ -438,7 +438,7 @@ def test_r4_4_export_streams_the_same_text(make_app) -> None:
     import io
     import json
 
-    from byom.app import HISTORY_FIELDS, history_row
+    from byom.history_export import HISTORY_FIELDS, history_row
     from conftest import user
 
     app = make_app()

@@ -21,8 +21,8 @@ import pytest
 
 import byom
 import byom.store.vault as vault_module
-from byom.app import app_id_for
 from byom.core.errors import AppIdTaken, InvalidRequest
+from byom.identity import app_id_for
 from byom.sim import Simulator
 from byom.store.sqlite import SQLiteStore
 from conftest import CANARY_KEY, SUMMARIZE, user

@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 
 import byom
-from byom.app import HISTORY_FIELDS, app_id_for, history_row
 from byom.core.ledger import period_start
 from byom.core.store import COUNTING_STATES, CallRecord, LedgerRow, MemoryStore
 from byom.core.usage import Usage
+from byom.history_export import HISTORY_FIELDS, history_row
+from byom.identity import app_id_for
 from byom.store import sqlite as sqlite_store
 from byom.store.sqlite import DAY, FILENAME, SCHEMA_VERSION, SQLiteStore
 from byom.web.browser.store import (

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import hashlib
 import io
 import json
 import logging
 import os
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -59,6 +55,8 @@ from byom.core.secret import Secret, clean_key
 from byom.core.store import CallRecord, LedgerRow, Store
 from byom.core.usage import Delta, Done, KeyInfo, Reply, StreamItem
 from byom.core.vault import Vault
+from byom.history_export import SupportsWrite, write_records
+from byom.identity import app_id_for, claim_app_id
 from byom.providers import make_adapter
 from byom.providers.base import Adapter, HttpRequest, origin_of
 from byom.providers.registry import ProviderKind
@@ -102,93 +100,6 @@ class BuiltinHost(Protocol):
     def transport(self, model_path: str | None) -> Any:
         """A transport answering the reserved origin ``http://builtin.invalid``."""
         ...
-
-
-def app_id_for(name: str) -> str:
-    """A stable file-system-safe id from an app's display name (``"Paper digest"`` →
-    ``"paper-digest"``).
-
-    Different names can map to one id (``"Réader"`` and ``"R ader"`` are both ``"r-ader"``);
-    :class:`App` refuses the second one with :class:`~byom.errors.AppIdTaken` (see
-    :func:`claim_app_id`). A name with letters or digits but none in ASCII (``"読書"``), which
-    earlier versions refused, gets ``"app-"`` plus a digest of its NFC form, so such names do not
-    all collide.
-    """
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
-    if not slug:
-        normal = unicodedata.normalize("NFC", name)
-        if not any(ch.isalnum() for ch in normal):
-            raise InvalidRequest("An app needs a name with at least one letter or digit.")
-        return "app-" + hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
-    return slug
-
-
-#: The setting recording which display name (NFC) claimed an app id on this device.
-_CLAIM_SETTING = "app_name"
-
-
-def _declared_features(store: Store, app_id: str) -> set[tuple[str, str]] | None:
-    """The (name, category) pairs of the features last declared under ``app_id``, or ``None``
-    when none were (or the record cannot be read)."""
-    try:
-        declared = json.loads(store.get_setting(app_id, "declaration") or "null")
-        return {(str(f["name"]), str(f["category"])) for f in declared["features"]}
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def claim_app_id(
-    store: Store,
-    app_id: str,
-    name: str,
-    *,
-    enforce: bool = True,
-    features: Iterable[Feature] = (),
-) -> None:
-    """Record that the app named ``name`` uses ``app_id`` in ``store``, on first use (R4.4).
-
-    The claim is the name of the first app to open the id, or, for a store written before claims
-    existed, the name in the id's saved ``declaration``. With ``enforce`` (an id derived from the
-    name), a *different* name raises :class:`~byom.errors.AppIdTaken`: two apps must never share
-    one ledger, history and key vault. Names are the same when equal after Unicode NFC
-    normalisation, so a renamed app (``"Paper digest"`` → ``"Paper Digest"``) is refused too;
-    it keeps its data by passing the old id explicitly, ``App("Paper Digest",
-    app_id="paper-digest")``.
-
-    With ``enforce``, an app of the *same* name whose ``features`` (names and categories)
-    differ from those last declared under the id is refused too: it is most likely another app
-    that happens to share the name, and must not get the first one's remembered key, allowance
-    and history. An app that changed its features keeps its data by passing ``app_id=``.
-    An explicit ``app_id=`` is never refused (the claim is recorded if the id has none, and the
-    app's declaration replaces the stored one).
-    """
-    claimant = unicodedata.normalize("NFC", name)
-    with store.atomic():
-        claimed = store.get_setting(app_id, _CLAIM_SETTING)
-        if claimed is None:
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
-                declared = json.loads(store.get_setting(app_id, "declaration") or "null")
-                if isinstance(declared.get("name"), str):
-                    claimed = unicodedata.normalize("NFC", declared["name"])
-            store.set_setting(app_id, _CLAIM_SETTING, claimed or claimant)
-    wanted = {(f.name, f.category) for f in features}
-    if enforce and wanted and (claimed is None or claimed == claimant):
-        stored = _declared_features(store, app_id)
-        if stored is not None and stored != wanted:
-            listed = ", ".join(sorted(n for n, _ in stored))[:200]
-            raise AppIdTaken(
-                f"The app id {app_id[:64]!r} is already used on this device by an app named "
-                f"{name[:64]!r} with other features ({listed}). If this is that app with "
-                f"changed features, pass app_id={app_id[:64]!r} to keep its data; otherwise "
-                "pass an app_id of its own."
-            )
-    if enforce and claimed is not None and claimed != claimant:
-        raise AppIdTaken(
-            f"The app id {app_id[:64]!r} is already used on this device by an app named "
-            f"{claimed[:64]!r}, so {name[:64]!r} cannot derive it from its name. If this is that "
-            f"app renamed, pass app_id={app_id[:64]!r} to keep its data; otherwise pass an "
-            "app_id of its own."
-        )
 
 
 def default_data_dir() -> Path:
@@ -1225,19 +1136,7 @@ class App:
         """Write history as CSV or JSON text to ``file`` (anything with ``write(str)``) as it is
         read, so a long history is never held in memory whole. The same text as
         :meth:`export_history`; returns the number of records written."""
-        count = 0
-        if fmt == "json":
-            for count, record in enumerate(self.iter_history(), start=1):
-                text = json.dumps(history_row(record), indent=2).replace("\n", "\n  ")
-                file.write(("[\n  " if count == 1 else ",\n  ") + text)
-            file.write("\n]" if count else "[]")
-            return count
-        writer = csv.DictWriter(file, fieldnames=list(HISTORY_FIELDS), lineterminator="\n")
-        writer.writeheader()
-        for record in self.iter_history():
-            writer.writerow(history_row(record))
-            count += 1
-        return count
+        return write_records(self.iter_history(), file, fmt)
 
     def export_history(self, fmt: Literal["csv", "json"] = "csv") -> str:
         """History as CSV or JSON text: figures only, costs as exact decimal strings. (For a
@@ -1347,12 +1246,6 @@ class App:
         return f"App({self.name!r}, provider={self.provider!r})"
 
 
-class SupportsWrite(Protocol):
-    """A text file, or anything else with ``write(str)``."""
-
-    def write(self, text: str, /) -> Any: ...
-
-
 def _adapter(
     provider: str,
     base_url: str | None,
@@ -1421,62 +1314,6 @@ def _plain_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Adapter options that can be saved with the connection (e.g. ``stream_usage=False``), so a
     restored connection behaves like the one the user made. Issue 3."""
     return {k: v for k, v in options.items() if isinstance(v, (str, int, float, bool))}
-
-
-HISTORY_FIELDS = (
-    "id",
-    "feature",
-    "provider",
-    "model",
-    "outcome",
-    "started_at",
-    "ended_at",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "web_search_requests",
-    "unpriced_tool_requests",
-    "cost",
-    "cost_source",
-    "error_code",
-    "generation_id",
-    "finish_reason",
-    "run_id",
-)
-
-
-def history_row(record: CallRecord) -> dict[str, Any]:
-    """One history record as export fields (times ISO 8601 UTC, cost a decimal string)."""
-
-    def iso(ts: float | None) -> str | None:
-        if ts is None:
-            return None
-        return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
-
-    return {
-        "id": record.id,
-        "feature": record.feature,
-        "provider": record.provider,
-        "model": record.model,
-        "outcome": record.outcome,
-        "started_at": iso(record.started_at),
-        "ended_at": iso(record.ended_at),
-        "prompt_tokens": record.usage.prompt_tokens,
-        "completion_tokens": record.usage.completion_tokens,
-        "cached_tokens": record.usage.cached_tokens,
-        "cache_write_tokens": record.usage.cache_write_tokens,
-        "reasoning_tokens": record.usage.reasoning_tokens,
-        "web_search_requests": record.usage.web_search_requests,
-        "unpriced_tool_requests": record.usage.unpriced_tool_requests,
-        "cost": None if record.cost is None else format(record.cost, "f"),
-        "cost_source": record.cost_source,
-        "error_code": record.error_code,
-        "generation_id": record.generation_id,
-        "finish_reason": record.finish_reason,
-        "run_id": record.run_id,
-    }
 
 
 __all__ = ["BUNDLED_CATEGORIES", "App", "Delta", "Done", "app_id_for", "default_data_dir"]

@@ -111,7 +111,7 @@ class WebApp:
     """An app's name, id and model-powered features."""
 
     def __init__(self, name: str, *, app_id: str | None = None) -> None:
-        from byom.app import app_id_for
+        from byom.identity import app_id_for
 
         self.name = name
         self.app_id = app_id or app_id_for(name)

@@ -65,6 +65,8 @@ BROWSER_PARTS = (
     "__init__.py",
     "errors.py",
     "app.py",
+    "identity.py",
+    "history_export.py",
     "runs.py",
     "catalogs.py",
     "core",
