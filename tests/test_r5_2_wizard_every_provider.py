@@ -268,8 +268,7 @@ COMMANDS = {
 
 @pytest.mark.parametrize(
     ("locale", "system"),
-    [("en-US", "linux"), ("nl-NL", "linux"), ("en-US", "macos"), ("en-US", "windows"),
-     ("nl-NL", "macos")],
+    [(locale, system) for locale in ("en-US", "nl-NL") for system in PLATFORMS],
 )  # fmt: skip
 def test_r5_2_ollama_path_shows_the_ollama_origins_instruction(
     browser, every_site, sim, locale, system, shots
