@@ -33,20 +33,21 @@ import asyncio
 import contextlib
 import datetime as _dt
 import json
-import math
 import re
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from byom.audit import js
+from byom.audit._parts import BOOT_SECONDS, Outcome, _clip, _first_line, _plain
+from byom.audit.budget import BudgetCheck
 from byom.audit.canary import Canary, make_key, make_prompt, mask
 from byom.audit.config import AuditConfig, ConfigError, find_config, load_config
 from byom.audit.csp import evaluate as evaluate_csp
@@ -55,6 +56,8 @@ from byom.audit.csp_evidence import describe as describe_csp
 from byom.audit.declared import declared_origins_finding
 from byom.audit.driver import Driver
 from byom.audit.journey import Journey, JourneyFailed
+from byom.audit.key_checks import KeyChecks
+from byom.audit.leave_guard import LeaveGuardCheck
 from byom.audit.max_tokens import judge_all, unknown_models
 from byom.audit.model import FAIL, PASS, UNCHECKED, AuditReport, CheckResult
 from byom.audit.network import KNOWN_PROVIDERS, Network, Recorded, normalise_origin, origin_of
@@ -79,18 +82,6 @@ CHROMIUM_ARGS = (
     "--no-first-run",
     "--disable-quic",
 )
-SLOW_SECONDS = 2.0  # a held request in the budget check
-#: The leave-guard check holds its paid request at the simulator until it has probed the page,
-#: then releases it: the probe never races the request, however busy the machine.
-GUARD_HOLD_SECONDS = 600
-#: How long the page may take to set its leave warning while the request is held, and to drop it
-#: once the request finished. Only a page that never does reaches them; a slow machine does not.
-GUARD_SET_SECONDS = 10.0
-GUARD_SETTLE_SECONDS = 20.0
-#: How long a loading page may take to become ready and show its ``app.prepare`` controls, at
-#: least: an app that boots a runtime (Pyodide) on a busy two-core machine needs far more than
-#: the wizard's timeout. Only an app that never gets ready waits this long.
-BOOT_SECONDS = 90.0
 
 
 class AuditCannotRun(Exception):
@@ -260,29 +251,7 @@ def _new_report(target: str) -> AuditReport:
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
-
-
-def _plain(amount: Decimal) -> str:
-    text = format(amount.normalize(), "f")
-    return text if text not in ("", "-0") else "0"
-
-
 # ---------------------------------------------------------------------------- the run
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one use of a feature led to."""
-
-    kind: str  # "admitted" | "refused" | "wizard" | "dialog" | "none" | "no-control" | "timeout"
-    requests: list[Recorded] = field(default_factory=list)
-
-    @property
-    def statuses(self) -> list[int | None]:
-        return [r.status for r in self.requests]
 
 
 @dataclass(slots=True)
@@ -295,7 +264,7 @@ class ConsoleEntry:
     url: str
 
 
-class _Audit:
+class _Audit(LeaveGuardCheck, BudgetCheck, KeyChecks):
     def __init__(self, options: AuditOptions, browser: Browser, report: AuditReport) -> None:
         self.options = options
         self.browser = browser
@@ -1206,94 +1175,6 @@ class _Audit:
             return Outcome("admitted", sent)
         return await self._await_outcome(self.connect_started, no_request=1.5)
 
-    # ------------------------------------------------------------------ check 8: leave guard
-
-    async def _beforeunload_listeners(self) -> int | None:
-        assert self.context is not None and self.page is not None
-        try:
-            cdp = await self.context.new_cdp_session(self.page)
-            win = await cdp.send("Runtime.evaluate", {"expression": "window"})
-            res = await cdp.send(
-                "DOMDebugger.getEventListeners", {"objectId": win["result"]["objectId"]}
-            )
-            await cdp.detach()
-        except Exception:
-            return None
-        return sum(1 for item in res.get("listeners", []) if item.get("type") == "beforeunload")
-
-    async def _probe_leave(self, wanted: Callable[[Any], bool], seconds: float) -> Any:
-        """Probe ``beforeunload`` until ``wanted(probe)`` holds or ``seconds`` pass; the last
-        probe either way (the check judges it)."""
-        assert self.page is not None
-        deadline = time.monotonic() + seconds
-        while True:
-            probe = await self.page.evaluate(js.BEFOREUNLOAD_PROBE)
-            if wanted(probe) or time.monotonic() >= deadline:
-                return probe
-            await asyncio.sleep(0.1)
-
-    async def _leave_guard(self) -> None:
-        assert self.sim is not None and self.page is not None
-        self.phase("leave guard")
-        result = self.report.check("leave-guard")
-        self.sim.push_faults([{"kind": "slow_first_byte", "seconds": GUARD_HOLD_SECONDS}])
-        before = len(self.network.log)
-        if not await self._start_feature():
-            self.clear_faults()
-            result.set(UNCHECKED, "could not check: no feature control to start a paid run")
-            return
-        deadline = time.monotonic() + GUARD_SET_SECONDS
-        while not self.network.chat(before) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        sent = self.network.chat(before)
-        if not sent:
-            self.clear_faults()
-            result.set(UNCHECKED, "could not check: the feature sent no request")
-            return
-        # The request is held at the simulator: probe until the page guards leaving (or it
-        # never does), then let the request go on.
-        during = await self._probe_leave(_prevents, GUARD_SET_SECONDS)
-        in_flight = not sent[0].done
-        listeners = await self._beforeunload_listeners()
-        await self.shot_evidence(
-            result, "leave-guard-during", "while the paid request is in flight"
-        )
-        if self.journey is None:
-            # a page that allows one run at a time will need a second tab for the budget
-            # check: learn it now, while a run is in flight, so that tab can load meanwhile
-            running = await self.driver.find_features()
-            self.one_run_per_tab = running.get("first") is None or not running.get("enabled")
-        self.sim.release()
-        outcome = await self._await_outcome(before)
-        after = await self._probe_leave(lambda probe: not _prevents(probe), GUARD_SETTLE_SECONDS)
-        listeners_after = await self._beforeunload_listeners()
-        req = sent[0]
-        result.add("request", f"paid request in flight: POST {req.url}", req.to_dict())
-        result.add(
-            "note",
-            f"during the request: beforeunload {_probe_text(during)}"
-            + (f" ({listeners} listener(s) registered)" if listeners is not None else ""),
-            during,
-        )
-        result.add(
-            "note",
-            f"after it ({outcome.kind}): beforeunload {_probe_text(after)}"
-            + (
-                f" ({listeners_after} listener(s) registered)"
-                if listeners_after is not None
-                else ""
-            ),
-            after,
-        )
-        if not in_flight:
-            result.set(UNCHECKED, "could not check: the request was not in flight when probed")
-        elif not _prevents(during):
-            result.set(FAIL, "no beforeunload handler prevents leaving during a paid request")
-        elif _prevents(after):
-            result.set(FAIL, "the leave warning stays on after the paid request finished")
-        else:
-            result.set(PASS, "leaving is guarded during the paid request and free after it")
-
     # ------------------------------------------------------------------ check 5: a 500
 
     async def _failure_500(self) -> None:
@@ -1306,524 +1187,6 @@ class _Audit:
             self.report.check("logging").add(
                 "note", f"the stubbed 500 did not reach the app ({outcome.kind})"
             )
-
-    # ------------------------------------------------------------------ check 6: budget
-
-    def _estimate_guess(self) -> Decimal | None:
-        """A rough estimate of one run from its recorded request and the simulator's prices
-        (``ceil(chars / 4)`` input tokens plus ``max_tokens``) — only where calibration starts."""
-        assert self.sim is not None
-        runs = [r for r in self.network.chat() if r.status == 200]
-        if not runs:
-            return None
-        try:
-            body = json.loads(runs[-1].body)
-            model = body.get("model")
-            max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
-            chars = sum(len(json.dumps(m.get("content", ""))) for m in body.get("messages", []))
-            url = self.sim.openrouter_base + "/models"
-            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (loopback)
-                catalog = json.load(resp)
-            price = next(m["pricing"] for m in catalog["data"] if m["id"] == model)
-            guess = Decimal(math.ceil(chars / 4) + 10) * Decimal(price["prompt"]) + Decimal(
-                int(max_tokens)
-            ) * Decimal(price["completion"])
-        except Exception:
-            return self._cost_of_last_run()
-        return guess if guess > 0 else None
-
-    def _cost_of_last_run(self) -> Decimal | None:
-        """What the last admitted run really cost at the simulator: a floor for the app's own
-        estimate (which adds the output it expects), where the request names no max_tokens."""
-        assert self.sim is not None
-        for gen in reversed(self.sim.generations()):
-            cost = gen.get("cost")
-            if isinstance(cost, str):
-                with contextlib.suppress(InvalidOperation):
-                    value = Decimal(cost)
-                    if value > 0:
-                        return value
-        return None
-
-    def _request_bounded(self) -> bool | None:
-        """Whether the last admitted request named max_tokens (None: no request to read)."""
-        runs = [r for r in self.network.chat() if r.status == 200]
-        if not runs:
-            return None
-        try:
-            body = json.loads(runs[-1].body)
-        except ValueError:
-            return None
-        return isinstance(body, dict) and any(
-            k in body for k in ("max_tokens", "max_completion_tokens")
-        )
-
-    async def _trial(self, amount: Decimal, result: CheckResult) -> bool | None:
-        """Set allowance = spent + amount and run once: True admitted, False refused, None when
-        the allowance could not be set."""
-        spent = self.sim_spent()
-        how = await self._set_allowance(_plain(spent + amount))
-        if how is None:
-            return None
-        outcome = self.pending_outcome or await self._run_feature()
-        self.pending_outcome = None
-        admitted = outcome.kind == "admitted"
-        result.add(
-            "note",
-            f"allowance {_plain(spent + amount)} (spent {_plain(spent)} + {_plain(amount)}): "
-            + ("sent" if admitted else f"not sent ({outcome.kind})"),
-        )
-        if outcome.kind == "wizard":
-            raise RuntimeError("the app asked for the key again during the budget check")
-        return admitted
-
-    async def _budget(self) -> None:
-        assert self.sim is not None
-        self.phase("budget")
-        result = self.report.check("budget")
-        driver = self.driver
-        lo: Decimal | None = None
-        hi: Decimal | None = None
-        if self.one_run_per_tab and self._spare is None:
-            # the pair of runs will need a second tab: let it load during the calibration
-            self._spare = asyncio.get_running_loop().create_task(self._preload_tab(self._page()))
-        fixed = self.config.budget_allowance
-        if fixed is not None:
-            hi = Decimal(fixed)
-            result.add("note", f"allowance from byom-audit.toml: spent + {fixed}")
-        else:
-            guess = self._estimate_guess()
-            step = Decimal("1.5") if guess else Decimal(4)
-            if guess is not None and self._request_bounded() is False:
-                step = Decimal(4)  # the app's estimate adds an output size we cannot see
-            amount = guess * Decimal("1.2") if guess else Decimal("0.000001")
-            if guess:
-                result.add("note", f"calibrating around a rough estimate of {_plain(guess)} USD")
-            for _ in range(18):
-                admitted = await self._trial(amount, result)
-                if admitted is None:
-                    result.set(
-                        UNCHECKED,
-                        "could not check: no allowance field found after connecting (R5.5)",
-                    )
-                    return
-                if admitted:
-                    hi = amount
-                else:
-                    lo = amount
-                # an allowance below twice one run's estimate is all the pair needs: every
-                # further trial is one more replay of the feature
-                if lo is not None and hi is not None and hi <= lo * Decimal("1.9"):
-                    break
-                if hi is None:
-                    amount *= step
-                    if amount > 1000:
-                        break
-                elif lo is None:
-                    amount = hi / Decimal("1.5")
-                    if amount < Decimal("1e-9"):
-                        break
-                else:
-                    amount = (lo * hi).sqrt()
-            if hi is None or lo is None or hi > lo * Decimal("1.9"):
-                await self._restore_allowance()
-                result.set(
-                    UNCHECKED,
-                    "could not check: no allowance admitted exactly one run "
-                    f"(largest refused: {lo}, smallest admitted: {hi})",
-                )
-                return
-            result.add("note", f"one run's estimate is between {_plain(lo)} and {_plain(hi)} USD")
-        # the concurrent pair
-        spent = self.sim_spent()
-        allowance = spent + hi
-        if await self._set_allowance(_plain(allowance)) is None:
-            result.set(UNCHECKED, "could not check: the allowance could not be set")
-            return
-        if self.pending_outcome is not None:  # reconnecting resumed a run: set it again
-            self.pending_outcome = None
-            spent = self.sim_spent()
-            allowance = spent + hi
-            if await self._set_allowance(_plain(allowance)) is None:
-                result.set(UNCHECKED, "could not check: the allowance could not be set")
-                return
-            self.pending_outcome = None
-        if self.journey is not None:
-            await self.journey.before_request(self._page())
-        self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
-        before = len(self.network.log)
-        if self.journey is not None:
-            started = await self._send_journey()
-        else:
-            await driver.fill_feature_input(self.prompt.value)
-            found = await driver.find_features()
-            started = found.get("first") is not None and await driver.click("feature")
-        if not started:
-            self.clear_faults()
-            result.set(UNCHECKED, "could not check: no feature control")
-            return
-        deadline = time.monotonic() + 5
-        while not self.network.chat(before) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        if not self.network.chat(before):
-            self.clear_faults()
-            await self._restore_allowance()
-            result.set(UNCHECKED, "could not check: the first of the two runs was not sent")
-            return
-        how = "used a feature control twice"
-        if self.journey is not None:
-            how = "sent the journey's request twice"
-            second = await self._send_journey(timeout=1.0)
-        else:
-            second = await driver.click_feature(timeout=1.0)
-        if not second and self.journey is None:
-            again = await driver.find_features()
-            if again.get("second") is not None:
-                second = await driver.click("feature2", timeout=1.0)
-                how = "used two feature controls"
-        second_page: Page | None = None
-        first_page = self.page
-        assert first_page is not None
-        if not second:
-            # The page allows one run at a time: the second run comes from a second tab, as
-            # a user with two tabs open would start it (pitfall 6).
-            await self._await_outcome(before)
-            self.clear_faults()
-            second_page = await self._second_tab(hi, result)
-            if second_page is None:
-                await self._restore_allowance()
-                return
-            how = "used the feature in two tabs"
-            spent = self.sim_spent()
-            allowance = spent + hi
-            for page in (second_page, first_page):
-                with self._on(page):
-                    await page.bring_to_front()
-                    if await self._set_allowance(_plain(allowance)) is None:
-                        result.set(UNCHECKED, "could not check: the allowance could not be set")
-                        await second_page.close()
-                        return
-                    if self.journey is not None:
-                        await self.journey.before_request(page)
-            self.sim.push_faults([{"kind": "slow_first_byte", "seconds": SLOW_SECONDS}])
-            before = len(self.network.log)
-            if self.journey is not None:
-                await self._send_journey()
-            else:
-                await driver.fill_feature_input(self.prompt.value)
-                await driver.click_feature()
-            deadline = time.monotonic() + 5
-            while not self.network.chat(before) and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            with self._on(second_page):
-                if self.journey is not None:
-                    second = await self._send_journey(timeout=5.0)
-                else:
-                    await self.driver.fill_feature_input(self.prompt.value)
-                    second = await self.driver.click_feature(timeout=2.0)
-            if not self.network.chat(before) or not second:
-                self.clear_faults()
-                await second_page.close()
-                await self._restore_allowance()
-                result.set(UNCHECKED, "could not check: the runs in two tabs did not start")
-                return
-        first_done_at_second_click = self.network.chat(before)[0].done
-        await asyncio.sleep(1.0)
-        await self._await_outcome(before)
-        sent = self.network.chat(before)
-        self.clear_faults()
-        if second_page is not None:
-            await second_page.close()
-        await self.shot_evidence(result, "budget-concurrent", "after the two concurrent runs")
-        result.add(
-            "note",
-            f"allowance set to {_plain(allowance)} (spent {_plain(spent)} + {_plain(hi)}); {how} "
-            f"while the first request was held for {SLOW_SECONDS} s",
-        )
-        if self.allowance_after_connect is False:
-            result.add(
-                "note",
-                "the allowance field is shown only while connecting (R5.3): each allowance "
-                "was set by connecting again with it",
-            )
-        for req in sent:
-            result.add("request", f"reached the stub: POST {req.url} → {req.status}", req.to_dict())
-        await self._restore_allowance()
-        if first_done_at_second_click:
-            result.set(UNCHECKED, "could not check: the first run finished before the second began")
-        elif len(sent) <= 1:
-            result.set(
-                PASS, "the second of two concurrent over-budget runs was refused before its fetch"
-            )
-        else:
-            result.set(
-                FAIL,
-                f"{len(sent)} concurrent runs reached the provider although the allowance "
-                "admits one: in-flight requests are not counted",
-            )
-
-    @contextlib.contextmanager
-    def _on(self, page: Page) -> Iterator[None]:
-        """Drive ``page`` (a second tab) inside the block."""
-        previous, self.page = self.page, page
-        try:
-            yield
-        finally:
-            self.page = previous
-
-    async def _preload_tab(self, main: Page) -> Page | None:
-        """A second tab of the app, loaded and booted (its ``ready`` / first ``prepare`` control
-        showing) while the first tab (``main``, brought back to the front: a background tab gets
-        no animation frames to click in) is still calibrating. Uses only its own page."""
-        assert self.context is not None
-        page = await self.context.new_page()
-        with contextlib.suppress(Exception):
-            await main.bring_to_front()
-        try:
-            await page.goto(self.url, wait_until="load", timeout=30_000)
-            boot = max(self.config.wizard_timeout, BOOT_SECONDS) * 1000
-            wanted = self.config.ready or (self.config.prepare[0] if self.config.prepare else None)
-            if wanted:
-                await page.locator(wanted).first.wait_for(state="visible", timeout=boot)
-        except Exception:
-            with contextlib.suppress(Exception):
-                await page.close()
-            return None
-        return page
-
-    async def _take_spare(self) -> Page | None:
-        task, self._spare = self._spare, None
-        if task is None:
-            return None
-        try:
-            return await task
-        except Exception:
-            return None
-
-    async def _second_tab(self, hi: Decimal, result: CheckResult) -> Page | None:
-        """Open the app in a second tab (the one loaded during calibration, if any) and connect
-        it with the canary key."""
-        assert self.context is not None
-        spare = await self._take_spare()
-        page = spare or await self.context.new_page()
-        with self._on(page):
-            try:
-                # a tab in the background runs its timers throttled: an app that boots a
-                # runtime (Pyodide) would take far longer there
-                await page.bring_to_front()
-                if spare is None:
-                    await page.goto(self.url, wait_until="load", timeout=30_000)
-                await self._ready()
-                await self._prepare()
-                # a connect control, where there is one, connects without resuming a run
-                reached = await self._reach_key(record_wizard=False, prefer_connect=True)
-                amount = _plain(self.sim_spent() + hi)
-                if reached == "key" and await self._connect(
-                    remember=False, allowance=amount, primary=False
-                ):
-                    await self._resumed_run()
-                elif reached != "ran":
-                    raise RuntimeError("the second tab could not be connected")
-            except Exception as exc:
-                await page.close()
-                result.set(
-                    UNCHECKED,
-                    "could not check: the app allows one run at a time in a tab, and a second "
-                    f"tab could not be used ({self.masked(_first_line(exc))})",
-                )
-                return None
-        result.add("note", "the feature control is disabled while a run is in flight")
-        if spare is not None:
-            result.add("note", "the second tab was loaded while the allowance was calibrated")
-        return page
-
-    async def _send_journey(self, timeout: float | None = None) -> bool:
-        """The journey's sending step on the current page (its earlier steps already done)."""
-        assert self.journey is not None
-        try:
-            await self.journey.send(self._page(), timeout=timeout)
-        except JourneyFailed as exc:
-            if timeout is None:
-                self.journey_failures.append(exc)
-            return False
-        return True
-
-    async def _restore_allowance(self) -> None:
-        await self._set_allowance(_plain(self.sim_spent() + Decimal(self.config.connect_allowance)))
-
-    # ------------------------------------------------------------------ check 3: persistence
-
-    async def _scan(self) -> dict[str, Any]:
-        assert self.page is not None and self.context is not None
-        needles = {"key": list(self.key.needles)}
-        found: dict[str, Any] = await self.page.evaluate(js.STORAGE_SCAN, {"needles": needles})
-        for cookie in await self.context.cookies():
-            found["inventory"]["cookies"] = found["inventory"].get("cookies", 0) + 1
-            text = f"{cookie['name']}={cookie['value']}"
-            if self.key.found_in(text):
-                found["hits"].append(
-                    {
-                        "canary": "key",
-                        "area": "cookies",
-                        "where": f"cookie for {cookie['domain']}",
-                        "entry": cookie["name"],
-                        "part": "value",
-                        "excerpt": text[:200],
-                        "size": len(cookie["value"]),
-                    }
-                )
-        return found
-
-    def _storage_evidence(self, result: CheckResult, scan: dict[str, Any], when: str) -> None:
-        inv = scan["inventory"]
-        counts = ", ".join(
-            f"{k} {v}" for k, v in inv.items() if k != "errors" and isinstance(v, int)
-        )
-        result.add("note", f"{when}: scanned {counts}", {"inventory": inv})
-        for hit in scan["hits"]:
-            where = (
-                hit["area"] if hit["where"] == hit["area"] else f"{hit['area']} ({hit['where']})"
-            )
-            result.add(
-                "storage",
-                f"{when}: canary key in {where}, entry "
-                f"{self.masked(hit['entry'])!r}: {self.masked(hit['excerpt'])}",
-                {k: self.masked(str(v)) for k, v in hit.items()},
-            )
-
-    async def _persistence(self) -> None:
-        assert self.page is not None
-        self.phase("persistence")
-        result = self.report.check("key-persistence")
-        first = await self._scan()
-        self._storage_evidence(result, first, "before reload")
-        await self.page.reload(wait_until="load", timeout=30_000)
-        await self._ready()
-        await self._prepare()
-        await self.driver.wait_quiet(timeout=3)
-        second = await self._scan()
-        self._storage_evidence(result, second, "after reload")
-        hits = first["hits"] + second["hits"]
-        if hits:
-            where = sorted(
-                {
-                    h["area"] if h["where"] == h["area"] else f"{h['area']} ({h['where']})"
-                    for h in hits
-                }
-            )
-            extra = " — the remember control was ticked by default" if self.remember_default else ""
-            result.set(FAIL, f"the key was persisted without opting in: {', '.join(where)}{extra}")
-            await self.shot_evidence(result, "persisted-key", "the app after the reload")
-        else:
-            result.set(PASS, "no trace of the key in any browser store, before or after a reload")
-
-    # ------------------------------------------------------------------ check 9: 401 / 403
-
-    async def _carries_key(self, outcome: Outcome) -> bool:
-        return any(self.key.found_in(r.haystack()) for r in outcome.requests)
-
-    async def _key_rejected(self) -> None:
-        assert self.sim is not None
-        self.phase("reconnect")
-        result = self.report.check("key-rejected")
-        driver = self.driver
-        reached = await self._reach_key(record_wizard=False)
-        if reached == "key":
-            if not await self._connect(remember=True):
-                result.set(UNCHECKED, "could not check: connecting a second time failed")
-                return
-            opted = "with 'remember' ticked" if self.remember_found else "(no remember control)"
-            result.add("note", f"connected again {opted}")
-            outcome = await self._resumed_run()
-            if outcome.kind != "admitted":
-                await self._run_feature()
-        elif reached == "ran":
-            result.add("note", "after the reload the app ran a feature without asking for a key")
-        else:
-            result.set(UNCHECKED, "could not check: the key input could not be reached again")
-            return
-        persisted = bool((await self._scan())["hits"])
-        if self.remember_found:
-            result.add(
-                "note",
-                "after opting in, the key is "
-                + ("in browser storage" if persisted else "not found in browser storage"),
-            )
-
-        problems: list[str] = []
-        # 403: not a bad key (pitfall 7)
-        self.phase("403")
-        self.sim.push_faults([{"status": 403}])
-        got403 = await self._run_feature()
-        self.clear_faults()
-        if 403 not in got403.statuses:
-            result.set(
-                UNCHECKED, f"could not check: the stubbed 403 did not reach the app ({got403.kind})"
-            )
-            return
-        result.add("request", "stubbed 403 answered", got403.requests[-1].to_dict())
-        if persisted and not (await self._scan())["hits"]:
-            problems.append("a 403 removed the remembered key from browser storage")
-        asked_after_403 = await driver.key_visible()
-        if asked_after_403:
-            await driver.close_dialogs()
-        next_run = await self._run_feature()
-        if next_run.kind == "wizard" or asked_after_403:
-            problems.append("a 403 made the app forget the key (it asked for the key again)")
-            await self.shot_evidence(result, "after-403", "the app after a 403")
-            if await self._reach_key(record_wizard=False) != "key" or not await self._connect(
-                remember=True
-            ):
-                result.set(FAIL, "; ".join(problems))
-                return
-            await self._resumed_run()
-        elif next_run.kind == "admitted" and await self._carries_key(next_run):
-            result.add("note", "after the 403 the next run still used the key")
-        else:
-            result.add("note", f"after the 403 the next run was {next_run.kind}")
-
-        # 401: the key is stale
-        self.phase("401")
-        self.sim.push_faults([{"status": 401}])
-        before = len(self.network.log)
-        got401 = await self._run_feature()
-        self.clear_faults()
-        if 401 not in got401.statuses:
-            result.set(
-                UNCHECKED, f"could not check: the stubbed 401 did not reach the app ({got401.kind})"
-            )
-            return
-        await asyncio.sleep(0.5)
-        await driver.wait_quiet(timeout=3)
-        retries = [r for r in self.network.chat(before)[1:] if self.key.found_in(r.haystack())]
-        if retries:
-            problems.append(
-                f"after the 401 the key was sent again {len(retries)} time(s) (silent retry)"
-            )
-        asked = await driver.key_visible()
-        text = None if asked else await driver.reconnect_text()
-        await self.shot_evidence(result, "after-401", "the app after a 401")
-        if asked:
-            result.add("note", "after the 401 the app shows the key input (asks to reconnect)")
-        elif text:
-            result.add("text", f"after the 401 the app says: “{_clip(text)}”")
-        else:
-            problems.append("after the 401 the app did not ask to reconnect")
-        scan = await self._scan()
-        self._storage_evidence(result, scan, "after the 401")
-        if scan["hits"]:
-            problems.append("after the 401 the key is still in browser storage")
-        await driver.close_dialogs()
-        again = await self._run_feature()
-        if again.kind == "admitted" and await self._carries_key(again):
-            problems.append("after the 401 the app still sent the key (not cleared from memory)")
-        else:
-            result.add("note", f"after the 401 the next run did not send the key ({again.kind})")
-        await driver.close_dialogs()
-        if problems:
-            result.set(FAIL, "; ".join(problems))
-        else:
-            result.set(PASS, "a 403 kept the key; a 401 cleared it and asked to reconnect")
 
     # ------------------------------------------------------------------ check 4: egress
 
@@ -2158,19 +1521,6 @@ async def _answer_dialog(dialog: Any) -> None:
             await dialog.accept()
         else:
             await dialog.dismiss()
-
-
-def _probe_text(probe: dict[str, Any]) -> str:
-    return "prevents leaving" if _prevents(probe) else "does not prevent leaving"
-
-
-def _prevents(probe: dict[str, Any]) -> bool:
-    return bool(probe.get("prevented")) or bool(probe.get("returnValue"))
-
-
-def _clip(text: str, width: int = 140) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fetch_text(url: str) -> str | None:
