@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import byom
-from byom.app import DEFAULT_MODELS
+from byom.app_models import DEFAULT_MODELS
 from byom.catalogs import bundled
 from byom.core.catalog import FALLBACK_PRICE
 from byom.core.errors import BudgetExceeded, InvalidRequest, NotConnected

@@ -65,6 +65,7 @@ BROWSER_PARTS = (
     "__init__.py",
     "errors.py",
     "app.py",
+    "app_models.py",
     "identity.py",
     "history_export.py",
     "runs.py",
