@@ -264,6 +264,12 @@ def test_r9_1_a_cancelled_generation_stops(browser, builtin_site):
     )
     result = json.loads(tab.poll("window.__cancelled && JSON.stringify(window.__cancelled)", SLOW))
     assert result["ok"] is False and result["code"] == "cancelled"
+    # nothing on the device can bill: the cost row says "stopped" at $0, never "cost unknown"
+    row = "[data-testid=cost-row][data-state=failed]"
+    tab.poll(f"!!document.querySelector('{row} [data-testid=cost-outcome]')")
+    outcome = tab.page.locator(f"{row} [data-testid=cost-outcome]").first
+    assert outcome.is_visible() and outcome.inner_text().strip() == "stopped"
+    assert tab.page.locator(f"{row} [data-testid=cost-value]").first.get_attribute("value") == "0"
     # the runtime let go of the request (an event), having produced at most one more token
     tab.poll("byomBuiltin.lastRequest() && byomBuiltin.lastRequest().finished", SLOW)
     record = tab.ev("byomBuiltin.lastRequest()")

@@ -993,7 +993,11 @@
       if (ev.cost && ev.cost.exact !== null) {
         fig.appendChild(h("data", { value: ev.cost.exact, "data-testid": "cost-value", text: money(ev.cost) }));
       }
-      fig.appendChild(h("span", { class: "byom-bad", text: ev.unreconciled ? t("cost.unreconciled") : t("cost.failed") }));
+      // a call the user stopped that cannot have been charged (the built-in model) is "stopped";
+      // one that may have been charged says so, whatever stopped it
+      const stopped = !ev.unreconciled && ev.error && ev.error.code === "cancelled";
+      fig.appendChild(h("span", { class: stopped ? "byom-stopped" : "byom-bad", "data-testid": "cost-outcome",
+        text: ev.unreconciled ? t("cost.unreconciled") : t(stopped ? "cost.stopped" : "cost.failed") }));
     }
     afterEvent(ev);
   }
