@@ -769,13 +769,7 @@ class App(AppModels):
         request = connection.adapter.key_info_request(connection.key)
         if request is None:
             return KeyInfo()
-        from byom.transport import SendFailed
-
-        try:
-            response = await self._atransport(connection).send(request)
-        except SendFailed as failure:
-            raise failure.error from None
-        return self._key_info(connection, response)
+        return self._key_info(connection, await self._asend(connection, request))
 
     def _key_info(self, connection: Connection, response: Any) -> KeyInfo:
         try:
@@ -976,6 +970,15 @@ class App(AppModels):
 
         try:
             return self._transport(connection).send(request)
+        except SendFailed as failure:
+            raise failure.error from None
+
+    async def _asend(self, connection: Connection, request: HttpRequest) -> Any:
+        """:meth:`_send` for asyncio (and the browser)."""
+        from byom.transport import SendFailed
+
+        try:
+            return await self._atransport(connection).send(request)
         except SendFailed as failure:
             raise failure.error from None
 

@@ -79,17 +79,11 @@ class AppModels:
 
     async def arefresh_models(self) -> Catalog:
         """:meth:`refresh_models` for asyncio (and the browser)."""
-        from byom.transport import SendFailed
-
         connection = self._require()
         request = connection.adapter.models_request(connection.key)
         if request is None:
             return self.catalog
-        try:
-            response = await self._atransport(connection).send(request)
-        except SendFailed as failure:
-            raise failure.error from None
-        return self._cache_models(connection, response)
+        return self._cache_models(connection, await self._asend(connection, request))
 
     def _cache_models(self, connection: Connection, response: Any) -> Catalog:
         if response.status != 200:

@@ -164,14 +164,12 @@ def verify(model: LocalModel) -> None:
     with _VERIFY_LOCK:
         if key in _VERIFIED:
             return
-        digest = hashlib.sha256()
         try:
             with open(model.path, "rb") as file:
-                for block in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(block)
+                actual = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError:
             raise BuiltinUnavailable("model") from None
-        if digest.hexdigest() != model.sha256:
+        if actual != model.sha256:
             raise BuiltinUnavailable("mismatch")
         _VERIFIED.add(key)
 

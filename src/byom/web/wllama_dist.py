@@ -42,11 +42,9 @@ class WllamaUnavailable(RuntimeError):
 
 
 def _integrity(path: Path) -> str:
-    digest = hashlib.sha512()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha512-" + base64.b64encode(digest.digest()).decode()
+        digest = hashlib.file_digest(handle, "sha512").digest()
+    return "sha512-" + base64.b64encode(digest).decode()
 
 
 def _tarball_check(path: Path) -> tuple[str, str, str]:

@@ -299,7 +299,7 @@
     const key = promptKey(messages);
     if (ahead && ahead.key === key) return ahead.done;
     if (cachedKey === key) return true; // read already
-    if (ahead) { ahead.abort.abort(); await ahead.done; }
+    await settleAhead(messages); // another prompt's read-ahead: stopped
     if (active) return false;
     const abort = new AbortController();
     const current = { key: key, abort: abort, done: null, started: performance.now() };
