@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from byom.audit._parts import BOOT_SECONDS, _first_line, _plain
-from byom.audit.journey import JourneyFailed
 from byom.audit.model import FAIL, PASS, UNCHECKED, CheckResult
 
 if TYPE_CHECKING:
@@ -359,17 +358,6 @@ class BudgetCheck:
         if spare is not None:
             result.add("note", "the second tab was loaded while the allowance was calibrated")
         return page
-
-    async def _send_journey(self, timeout: float | None = None) -> bool:
-        """The journey's sending step on the current page (its earlier steps already done)."""
-        assert self.journey is not None
-        try:
-            await self.journey.send(self._page(), timeout=timeout)
-        except JourneyFailed as exc:
-            if timeout is None:
-                self.journey_failures.append(exc)
-            return False
-        return True
 
     async def _restore_allowance(self) -> None:
         await self._set_allowance(_plain(self.sim_spent() + Decimal(self.config.connect_allowance)))

@@ -1067,18 +1067,26 @@ class _Audit(LeaveGuardCheck, BudgetCheck, KeyChecks):
         assert self.journey is not None
         return await self.journey.until(self._page(), self.driver.key_visible)
 
+    async def _send_journey(self, timeout: float | None = None, *, whole: bool = False) -> bool:
+        """The journey's sending step on the current page, after its earlier steps when
+        ``whole`` (else they are done already). False when a step failed; a failure without a
+        ``timeout`` is kept for the report."""
+        assert self.journey is not None
+        try:
+            if whole:
+                await self.journey.before_request(self._page())
+            await self.journey.send(self._page(), timeout=timeout)
+        except JourneyFailed as exc:
+            if timeout is None:
+                self.journey_failures.append(exc)
+            return False
+        return True
+
     async def _start_feature(self, *, timeout: float | None = None) -> bool:
         """Start one paid run without waiting for it: the journey's steps (all of them), or
         the feature control. False when it could not be started."""
         if self.journey is not None:
-            try:
-                await self.journey.before_request(self._page())
-                await self.journey.send(self._page(), timeout=timeout)
-            except JourneyFailed as exc:
-                if timeout is None:
-                    self.journey_failures.append(exc)
-                return False
-            return True
+            return await self._send_journey(timeout, whole=True)
         await self.driver.fill_feature_input(self.prompt.value)
         return await self.driver.click_feature(timeout=timeout if timeout is not None else 5.0)
 
@@ -1177,13 +1185,19 @@ class _Audit(LeaveGuardCheck, BudgetCheck, KeyChecks):
 
     # ------------------------------------------------------------------ check 5: a 500
 
-    async def _failure_500(self) -> None:
+    async def _run_stubbed(self, status: int) -> tuple[Outcome, bool]:
+        """Run the feature once with the simulator answering ``status``; and whether that
+        answer reached the app (a run the app did not send leaves nothing to judge)."""
         assert self.sim is not None
-        self.phase("failure 500")
-        self.sim.push_faults([{"status": 500}])
+        self.sim.push_faults([{"status": status}])
         outcome = await self._run_feature()
         self.clear_faults()
-        if 500 not in outcome.statuses:
+        return outcome, status in outcome.statuses
+
+    async def _failure_500(self) -> None:
+        self.phase("failure 500")
+        outcome, reached = await self._run_stubbed(500)
+        if not reached:
             self.report.check("logging").add(
                 "note", f"the stubbed 500 did not reach the app ({outcome.kind})"
             )

@@ -119,10 +119,8 @@ class KeyChecks:
         problems: list[str] = []
         # 403: not a bad key (pitfall 7)
         self.phase("403")
-        self.sim.push_faults([{"status": 403}])
-        got403 = await self._run_feature()
-        self.clear_faults()
-        if 403 not in got403.statuses:
+        got403, reached = await self._run_stubbed(403)
+        if not reached:
             result.set(
                 UNCHECKED, f"could not check: the stubbed 403 did not reach the app ({got403.kind})"
             )
@@ -150,11 +148,9 @@ class KeyChecks:
 
         # 401: the key is stale
         self.phase("401")
-        self.sim.push_faults([{"status": 401}])
         before = len(self.network.log)
-        got401 = await self._run_feature()
-        self.clear_faults()
-        if 401 not in got401.statuses:
+        got401, reached = await self._run_stubbed(401)
+        if not reached:
             result.set(
                 UNCHECKED, f"could not check: the stubbed 401 did not reach the app ({got401.kind})"
             )
